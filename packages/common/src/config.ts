@@ -1,0 +1,46 @@
+// Environment parsing shared by every service: one zod schema per service, validated at start,
+// with one line per wrong value so an operator can fix them all in one go.
+import { z } from 'zod';
+
+export class ConfigError extends Error {}
+
+export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const value = env[name];
+    return `  ${name}=${value === undefined ? '(unset)' : JSON.stringify(value)}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.join(' or ')}//`);
+
+export const port = z.coerce.number().int().min(0).max(65535);
+export const positiveInt = z.coerce.number().int().positive();
+
+/** Variables every service reads. */
+export const commonEnv = {
+  /** NATS server(s), comma separated. */
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** Redis holding hot history, sequence numbers and counters. */
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  /** Root of every NATS subject and Redis key, so several deployments can share servers. */
+  LOMI_NAMESPACE: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'lowercase letters, digits, _ and - only').default('lomi'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+export const databaseEnv = {
+  /** Postgres, the durable record. */
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/test'),
+};
+
+export { z };

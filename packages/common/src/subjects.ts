@@ -1,0 +1,28 @@
+// Every NATS subject and queue group, named once. Room ids are restricted to [A-Za-z0-9_-], so
+// they are always a single subject token.
+import { RoomKind, type Room } from '@lomi/protocol';
+
+export type Subjects = ReturnType<typeof createSubjects>;
+
+function kindToken(room: Room): string {
+  if (room.kind === RoomKind.ROOM_KIND_LIVE) return 'live';
+  if (room.kind === RoomKind.ROOM_KIND_PRIVATE) return 'dm';
+  throw new Error(`room without a kind: ${JSON.stringify(room)}`);
+}
+
+export function createSubjects(namespace: string) {
+  return {
+    /** RoomEvents of one room; gateways holding a socket in the room subscribe. */
+    room: (room: Room) => `${namespace}.room.${kindToken(room)}.${room.id}`,
+    /** Client commands for the message worker (send, join, history). */
+    messageCommands: `${namespace}.cmd.message`,
+    /** Gap fills: a gateway asks for a seq range it missed. */
+    range: `${namespace}.range`,
+    /** Service API operations (create conversation, create/end live stream). */
+    service: `${namespace}.svc.rooms`,
+  } as const;
+}
+
+export const QueueGroup = {
+  MESSAGE_WORKERS: 'message-workers',
+} as const;
