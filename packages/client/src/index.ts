@@ -1,0 +1,251 @@
+// Lomi Chat client SDK for Node and browsers. Pass a WebSocket constructor in Node 20 (the `ws`
+// package); browsers and Node 22+ use the global one. Both encodings of the protocol work.
+import {
+  decodeServerFrame,
+  Encoding,
+  encodeClientFrame,
+  ErrorCode,
+  lomi,
+  roomKey,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  type ChatMessage,
+  type ClientFrame,
+  type Room,
+} from '@lomi/protocol';
+
+export { Encoding, ErrorCode, RoomKind, MessageKind, CloseCode } from '@lomi/protocol';
+export type { ChatMessage, Room } from '@lomi/protocol';
+
+export const WS_PATH = '/api/v1/ws/chat';
+
+/** The subset of the WHATWG WebSocket this client uses (browsers, Node 22+, and `ws`). */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+}
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: unknown) => WebSocketLike;
+
+export interface ConnectOptions {
+  /** Base URL of a gateway, e.g. wss://chat.example.com (the path is added). */
+  url: string;
+  token: string;
+  encoding?: Encoding;
+  /** Where the token travels: `header` needs a WebSocket that accepts headers (the `ws` package). */
+  tokenTransport?: 'subprotocol' | 'query' | 'header';
+  WebSocket?: WebSocketConstructor;
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/** An error frame from the server. */
+export class LomiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfterMs = 0,
+  ) {
+    super(`${ErrorCode[code] ?? code}: ${message}`);
+  }
+}
+
+export interface ClientEvents {
+  /** A room message, in seq order per room; batches are unpacked. */
+  message: (message: ChatMessage) => void;
+  roomClosed: (event: lomi.chat.v1.IRoomClosed) => void;
+  /** A server error frame that answers no request (e.g. an undecodable frame). */
+  error: (error: LomiError) => void;
+  close: (code: number, reason: string) => void;
+}
+
+type Listener<K extends keyof ClientEvents> = ClientEvents[K];
+
+interface Pending {
+  resolve(frame: lomi.chat.v1.ServerFrame): void;
+  reject(err: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+function toLomiError(e: lomi.chat.v1.IError): LomiError {
+  return new LomiError(e.code ?? ErrorCode.ERROR_CODE_UNSPECIFIED, e.message ?? '', e.retryAfterMs ?? 0);
+}
+
+let fallbackIds = 0;
+function newClientMsgId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  return c?.randomUUID ? c.randomUUID() : `${Date.now().toString(36)}-${(fallbackIds++).toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+export class LomiClient {
+  private nextRequestId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners: { [K in keyof ClientEvents]: Set<Listener<K>> } = {
+    message: new Set(),
+    roomClosed: new Set(),
+    error: new Set(),
+    close: new Set(),
+  };
+  /** Highest seq seen per room, so a message delivered twice (reply and push) is shown once. */
+  private readonly lastSeq = new Map<string, number>();
+  private closedInfo: { code: number; reason: string } | undefined;
+
+  private constructor(
+    private readonly socket: WebSocketLike,
+    readonly encoding: Encoding,
+    private readonly requestTimeoutMs: number,
+  ) {
+    socket.onmessage = (ev) => this.onFrame(ev.data);
+    socket.onclose = (ev) => {
+      this.closedInfo = { code: ev.code, reason: ev.reason };
+      for (const [id, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(new Error(`connection closed (${ev.code} ${ev.reason})`));
+        this.pending.delete(id);
+      }
+      for (const l of this.listeners.close) l(ev.code, ev.reason);
+    };
+  }
+
+  static connect(options: ConnectOptions): Promise<LomiClient> {
+    const encoding = options.encoding ?? Encoding.PROTO;
+    const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!WS) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package)');
+    const transport = options.tokenTransport ?? 'subprotocol';
+    const url = new URL(WS_PATH, options.url);
+    const protocols: string[] = [encoding];
+    if (transport === 'subprotocol') protocols.push(TOKEN_SUBPROTOCOL_PREFIX + options.token);
+    if (transport === 'query') url.searchParams.set('token', options.token);
+    const socket =
+      transport === 'header'
+        ? new WS(url.toString(), protocols, { headers: { authorization: `Bearer ${options.token}` } })
+        : new WS(url.toString(), protocols);
+    socket.binaryType = 'arraybuffer';
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.close();
+        reject(new Error('connect timed out'));
+      }, options.connectTimeoutMs ?? 10_000);
+      socket.onopen = () => {
+        clearTimeout(timer);
+        socket.onerror = null;
+        resolve(new LomiClient(socket, encoding, options.requestTimeoutMs ?? 10_000));
+      };
+      socket.onerror = (ev) => {
+        clearTimeout(timer);
+        const message = (ev as { message?: string; error?: Error }).message ?? (ev as { error?: Error }).error?.message;
+        reject(new Error(`connect failed: ${message ?? 'WebSocket error'}`));
+      };
+    });
+  }
+
+  on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): () => void {
+    this.listeners[event].add(listener);
+    return () => this.listeners[event].delete(listener);
+  }
+
+  get isOpen(): boolean {
+    return this.closedInfo === undefined;
+  }
+
+  /** Joins a room. With sinceSeq, the reply carries every message after it (see `recovered`). */
+  async join(room: Room, options: { sinceSeq?: number; epoch?: string } = {}): Promise<lomi.chat.v1.IJoinReply> {
+    const reply = await this.request({ join: { room, sinceSeq: options.sinceSeq, epoch: options.epoch ?? '' } });
+    const joined = reply.joined!;
+    const key = roomKey(room);
+    const recovered = joined.messages ?? [];
+    const last = recovered.length ? Number(recovered[recovered.length - 1]!.seq) : Number(joined.topSeq);
+    this.lastSeq.set(key, Math.max(last, options.sinceSeq ?? 0));
+    return joined;
+  }
+
+  async leave(room: Room): Promise<void> {
+    await this.request({ leave: { room } });
+    this.lastSeq.delete(roomKey(room));
+  }
+
+  /** Sends a text message; pass the same clientMsgId when retrying so it is stored once. */
+  async send(room: Room, text: string, clientMsgId: string = newClientMsgId()): Promise<lomi.chat.v1.ISendAck> {
+    return (await this.request({ send: { room, clientMsgId, text } })).ack!;
+  }
+
+  async sendGift(room: Room, giftId: string, count: number, clientMsgId: string = newClientMsgId()): Promise<lomi.chat.v1.ISendAck> {
+    return (await this.request({ send: { room, clientMsgId, gift: { giftId, count } } })).ack!;
+  }
+
+  async history(room: Room, page: { afterSeq?: number; beforeSeq?: number; limit?: number } = {}): Promise<lomi.chat.v1.IHistoryReply> {
+    return (await this.request({ history: { room, ...page } })).history!;
+  }
+
+  async ping(): Promise<number> {
+    return Number((await this.request({ ping: {} })).pong!.serverTimeMs);
+  }
+
+  /** The highest seq this client has seen in a room: pass it as sinceSeq when rejoining. */
+  lastSeqOf(room: Room): number | undefined {
+    return this.lastSeq.get(roomKey(room));
+  }
+
+  /** Sends raw bytes or text, bypassing the encoder (for protocol tests and debugging tools). */
+  sendRaw(data: string | Uint8Array): void {
+    this.socket.send(data);
+  }
+
+  close(code = 1000, reason = ''): Promise<void> {
+    if (this.closedInfo) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.on('close', () => resolve());
+      this.socket.close(code, reason);
+    });
+  }
+
+  /** Sends a command and resolves with its reply; error frames reject with LomiError. */
+  request(command: Omit<ClientFrame, 'requestId'>): Promise<lomi.chat.v1.ServerFrame> {
+    if (this.closedInfo) return Promise.reject(new Error('connection is closed'));
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new Error(`request ${requestId} timed out`));
+      }, this.requestTimeoutMs);
+      this.pending.set(requestId, { resolve, reject, timer });
+      this.socket.send(encodeClientFrame({ ...command, requestId }, this.encoding));
+    });
+  }
+
+  private onFrame(data: unknown): void {
+    let frame: lomi.chat.v1.ServerFrame;
+    try {
+      frame = decodeServerFrame(typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer), this.encoding);
+    } catch (err) {
+      for (const l of this.listeners.error) l(new LomiError(ErrorCode.ERROR_CODE_BAD_REQUEST, (err as Error).message));
+      return;
+    }
+    const pending = frame.requestId ? this.pending.get(frame.requestId) : undefined;
+    if (pending) {
+      this.pending.delete(frame.requestId);
+      clearTimeout(pending.timer);
+      if (frame.error) pending.reject(toLomiError(frame.error));
+      else pending.resolve(frame);
+      return;
+    }
+    if (frame.message) this.deliver(frame.message);
+    else if (frame.batch) (frame.batch.messages ?? []).forEach((m) => this.deliver(m));
+    else if (frame.roomClosed) for (const l of this.listeners.roomClosed) l(frame.roomClosed);
+    else if (frame.error) for (const l of this.listeners.error) l(toLomiError(frame.error));
+  }
+
+  private deliver(message: lomi.chat.v1.IChatMessage): void {
+    const key = roomKey(message.room ?? {});
+    const seq = Number(message.seq);
+    if (seq <= (this.lastSeq.get(key) ?? 0)) return;
+    this.lastSeq.set(key, seq);
+    for (const l of this.listeners.message) l(message);
+  }
+}
+
+export { roomKey };

@@ -1,0 +1,5 @@
+export * from './system';
+export * from './servers';
+export * from './ports';
+export * from './wait';
+export * from './collect';

@@ -1,0 +1,63 @@
+// Authenticates a WebSocket upgrade from a user JWT. `sub` is the user id. The token may come
+// from an Authorization header (native apps), a `token` query parameter, or a
+// `lomi.token.<jwt>` Sec-WebSocket-Protocol entry (browsers cannot set headers on WebSockets).
+import { createPublicKey, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { jwtVerify } from 'jose';
+import { TOKEN_SUBPROTOCOL_PREFIX } from '@lomi/protocol';
+import type { GatewayConfig } from './config';
+
+export interface AuthenticatedUser {
+  userId: string;
+  /** Unix seconds; the socket is closed when the token expires. 0 when the token has no exp. */
+  expiresAt: number;
+}
+
+export class AuthError extends Error {}
+
+export interface UpgradeCredentials {
+  authorization: string;
+  queryToken: string | undefined;
+  subprotocols: string[];
+}
+
+export function extractToken(c: UpgradeCredentials): string | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(c.authorization)?.[1];
+  if (bearer) return bearer;
+  if (c.queryToken) return c.queryToken;
+  const entry = c.subprotocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
+  return entry?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) || undefined;
+}
+
+export type Authenticator = (token: string) => Promise<AuthenticatedUser>;
+
+export function createAuthenticator(config: GatewayConfig): Authenticator {
+  const key: KeyObject = config.JWT_SECRET
+    ? createSecretKey(Buffer.from(config.JWT_SECRET, 'utf8'))
+    : createPublicKey(config.JWT_PUBLIC_KEY as string);
+  const algorithms = [config.JWT_SECRET ? 'HS256' : 'RS256'];
+  return async (token) => {
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms,
+        audience: config.JWT_AUDIENCE,
+        issuer: config.JWT_ISSUER,
+      });
+      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
+        throw new AuthError('token has no usable sub claim');
+      }
+      return { userId: payload.sub, expiresAt: payload.exp ?? 0 };
+    } catch (err) {
+      if (err instanceof AuthError) throw err;
+      throw new AuthError((err as Error).message);
+    }
+  };
+}
+
+/** Constant-time check of the service API token. */
+export function isServiceToken(authorization: string, expected: string): boolean {
+  const given = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,124 @@
+// Handles one decoded client frame: join/leave are gateway-side membership plus a worker call,
+// send/history go straight to the message workers, ping is answered here.
+import type { Logger } from '@lomi/common';
+import { ErrorCode, ROOM_ID_PATTERN, RoomKind, roomKey, type lomi, type ServerFrame } from '@lomi/protocol';
+import type { Connection } from './connection';
+import type { GatewayMetrics } from './metrics';
+import type { RoomChannel, RoomChannels } from './room-channels';
+import type { WorkerClient } from './worker-client';
+
+export interface CommandDeps {
+  gatewayId: string;
+  channels: RoomChannels;
+  workers: WorkerClient;
+  metrics: GatewayMetrics;
+  log: Logger;
+  maxRoomsPerConnection: number;
+  /** Sends a frame to one socket (encodes in the socket's encoding, handles backpressure). */
+  send(conn: Connection, frame: ServerFrame): void;
+  /** Subscribes the socket to the room's topic for its encoding. */
+  subscribe(conn: Connection, topic: string): void;
+  unsubscribe(conn: Connection, topic: string): void;
+}
+
+export function errorFrame(requestId: number, code: ErrorCode, message: string): ServerFrame {
+  return { requestId, error: { code, message } };
+}
+
+function invalidRoom(room: lomi.chat.v1.IRoom | null | undefined): string | undefined {
+  if (!room) return 'room is required';
+  if (room.kind !== RoomKind.ROOM_KIND_LIVE && room.kind !== RoomKind.ROOM_KIND_PRIVATE) return 'room.kind must be LIVE or PRIVATE';
+  if (!room.id || !ROOM_ID_PATTERN.test(room.id)) return 'room.id must be 1-64 characters of A-Z a-z 0-9 _ -';
+  return undefined;
+}
+
+export function createCommandHandler(deps: CommandDeps) {
+  const { channels, workers, metrics } = deps;
+
+  async function forward(conn: Connection, frame: lomi.chat.v1.ClientFrame): Promise<ServerFrame> {
+    return workers.command({ userId: conn.userId, gatewayId: deps.gatewayId, connectionId: conn.id, frame });
+  }
+
+  async function join(conn: Connection, frame: lomi.chat.v1.ClientFrame, join: lomi.chat.v1.IJoinRoom): Promise<ServerFrame | undefined> {
+    const requestId = frame.requestId;
+    const key = roomKey(join.room!);
+    if (conn.joining.has(key)) return errorFrame(requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, 'a join of this room is already in progress');
+    if (!conn.rooms.has(key) && conn.rooms.size + conn.joining.size >= deps.maxRoomsPerConnection) {
+      return errorFrame(requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, `at most ${deps.maxRoomsPerConnection} rooms per connection`);
+    }
+    conn.joining.add(key);
+    const channel = await channels.acquire(join.room!, conn);
+    try {
+      const reply = await forward(conn, frame);
+      if (conn.closed) return undefined;
+      const joined = reply.joined;
+      if (!joined) return reply;
+      channels.initialise(channel, Number(joined.topSeq), joined.epoch ?? '');
+      const sinceSeq = join.sinceSeq != null ? Number(join.sinceSeq) : undefined;
+      const messages =
+        sinceSeq !== undefined && joined.recovered ? await channels.catchUp(channel, joined.messages ?? [], sinceSeq) : [];
+      if (conn.closed) return undefined;
+      // From here to the subscribe nothing awaits: the reply ends exactly where the topic begins.
+      deps.send(conn, {
+        requestId,
+        joined: { ...joined, topSeq: channel.delivered, messages, recovered: joined.recovered && sinceSeq !== undefined },
+      });
+      deps.subscribe(conn, channel.topics[conn.encoding]);
+      conn.rooms.set(key, channel);
+      return undefined;
+    } catch (err) {
+      deps.log.warn({ room: key, err: (err as Error).message }, 'join failed');
+      return errorFrame(requestId, ErrorCode.ERROR_CODE_UNAVAILABLE, 'could not load the room; retry');
+    } finally {
+      conn.joining.delete(key);
+      if (!conn.rooms.has(key)) channels.release(channel, conn);
+    }
+  }
+
+  function leave(conn: Connection, requestId: number, room: lomi.chat.v1.IRoom): ServerFrame {
+    const channel = conn.rooms.get(roomKey(room));
+    if (!channel) return errorFrame(requestId, ErrorCode.ERROR_CODE_NOT_JOINED, 'not joined to this room');
+    leaveChannel(conn, channel);
+    return { requestId, left: { room } };
+  }
+
+  function leaveChannel(conn: Connection, channel: RoomChannel): void {
+    conn.rooms.delete(channel.key);
+    if (!conn.closed) deps.unsubscribe(conn, channel.topics[conn.encoding]);
+    channels.release(channel, conn);
+  }
+
+  return {
+    /** Runs a command and sends its reply; never throws. */
+    async handle(conn: Connection, frame: lomi.chat.v1.ClientFrame): Promise<void> {
+      const command = frame.command ?? 'none';
+      metrics.framesIn.inc({ command });
+      const started = performance.now();
+      let reply: ServerFrame | undefined;
+      try {
+        if (command === 'ping') {
+          reply = { requestId: frame.requestId, pong: { serverTimeMs: Date.now() } };
+        } else if (command === 'none') {
+          reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, 'frame carries no command');
+        } else {
+          const room = frame[command]?.room;
+          const problem = invalidRoom(room);
+          if (problem) reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, problem);
+          else if (command === 'join') reply = await join(conn, frame, frame.join!);
+          else if (command === 'leave') reply = leave(conn, frame.requestId, room!);
+          else reply = await forward(conn, frame);
+        }
+      } catch (err) {
+        deps.log.error({ err: (err as Error).message, command }, 'command failed');
+        reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
+      }
+      metrics.commandSeconds.observe({ command, outcome: reply?.error ? 'error' : 'ok' }, (performance.now() - started) / 1000);
+      if (reply && !conn.closed) deps.send(conn, reply);
+    },
+
+    /** Drops every membership of a closed socket. */
+    disconnect(conn: Connection): void {
+      for (const channel of conn.rooms.values()) leaveChannel(conn, channel);
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { commonEnv, parseEnv, port, positiveInt, z } from '@lomi/common';
+
+const schema = z
+  .object({
+    ...commonEnv,
+    /** Address and port of the WebSocket and HTTP listener. Port 0 picks a free one (tests). */
+    HOST: z.string().default('0.0.0.0'),
+    PORT: port.default(8080),
+    /** HS256 shared secret for user JWTs (at least 32 characters). One of this or JWT_PUBLIC_KEY. */
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** RS256 public key (PEM, SPKI) for user JWTs. */
+    JWT_PUBLIC_KEY: z.string().includes('BEGIN PUBLIC KEY', { message: 'must be a PEM public key' }).optional(),
+    /** Required `aud` claim, when set. */
+    JWT_AUDIENCE: z.string().optional(),
+    /** Required `iss` claim, when set. */
+    JWT_ISSUER: z.string().optional(),
+    /** Bearer token of the app back end for the service API (not a user JWT). */
+    SERVICE_TOKEN: z.string().min(24, 'must be at least 24 characters'),
+    /** Largest client frame accepted, bytes. */
+    MAX_FRAME_BYTES: positiveInt.default(16 * 1024),
+    /** Seconds without any frame (pings included) before a socket is closed; uWS pings at half. */
+    IDLE_TIMEOUT_S: z.coerce.number().int().min(8).max(960).default(60),
+    /** Bytes queued to one socket before it is closed as a slow consumer. */
+    MAX_BACKPRESSURE_BYTES: positiveInt.default(1024 * 1024),
+    /** Rooms one connection may have joined at once. */
+    MAX_ROOMS_PER_CONNECTION: positiveInt.default(50),
+    /** How long a worker may take to answer a command before the client gets UNAVAILABLE. */
+    REQUEST_TIMEOUT_MS: positiveInt.default(5000),
+    /** How long an out-of-order room message waits for the missing seq before it is fetched. */
+    GAP_WAIT_MS: positiveInt.default(50),
+  })
+  .refine((c) => Boolean(c.JWT_SECRET) !== Boolean(c.JWT_PUBLIC_KEY), {
+    message: 'set exactly one of JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256)',
+    path: ['JWT_SECRET'],
+  });
+
+export type GatewayConfig = z.infer<typeof schema>;
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return parseEnv(schema, env);
+}

@@ -1,0 +1,18 @@
+import type { Encoding } from '@lomi/protocol';
+import type { WebSocket } from './uws';
+import type { RoomChannel } from './room-channels';
+
+/** Everything a gateway knows about one socket; lost with the gateway, by design. */
+export interface Connection {
+  id: string;
+  userId: string;
+  encoding: Encoding;
+  /** Unix seconds, 0 = never. */
+  tokenExpiresAt: number;
+  /** Joined rooms by room key. */
+  rooms: Map<string, RoomChannel>;
+  /** Rooms with a join in flight, so a duplicate join cannot double-subscribe. */
+  joining: Set<string>;
+  ws?: WebSocket<Connection>;
+  closed: boolean;
+}

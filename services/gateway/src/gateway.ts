@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import type { NatsConnection } from 'nats';
+import { connectNats, createLogger, createSubjects, type Logger } from '@lomi/common';
+import {
+  CloseCode,
+  decodeClientFrame,
+  Encoding,
+  encodeServerFrame,
+  ENCODINGS,
+  ErrorCode,
+  FrameDecodeError,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  type ServerFrame,
+} from '@lomi/protocol';
+import { AuthError, createAuthenticator, extractToken } from './auth';
+import { createCommandHandler, errorFrame } from './commands';
+import type { GatewayConfig } from './config';
+import type { Connection } from './connection';
+import { registerHttpApi } from './http-api';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics';
+import { RoomChannels } from './room-channels';
+import { uws, type us_listen_socket, type WebSocket } from './uws';
+import { createWorkerClient } from './worker-client';
+
+export const WS_PATH = '/api/v1/ws/chat';
+
+export interface Gateway {
+  id: string;
+  port: number;
+  metrics: GatewayMetrics;
+  /** Closes every socket with "reconnect and recover", then stops listening and drains NATS. */
+  stop(): Promise<void>;
+}
+
+/** Picks the encoding from the client's offered subprotocols; the default is binary protobuf. */
+function chooseEncoding(offered: string[]): Encoding | undefined {
+  const named = offered.filter((p) => !p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
+  if (named.length === 0) return Encoding.PROTO;
+  return ENCODINGS.find((e) => named.includes(e));
+}
+
+export async function startGateway(config: GatewayConfig, log: Logger = createLogger('gateway', config.LOG_LEVEL)): Promise<Gateway> {
+  const gatewayId = `gw-${randomUUID().slice(0, 8)}`;
+  log = log.child({ gatewayId });
+  const metrics = createGatewayMetrics();
+  const nc: NatsConnection = await connectNats(config.NATS_URL, gatewayId, log);
+  const subjects = createSubjects(config.LOMI_NAMESPACE);
+  const workers = createWorkerClient(nc, subjects, config.REQUEST_TIMEOUT_MS);
+  const authenticate = createAuthenticator(config);
+  const app = uws.App();
+  const channels = new RoomChannels({ app, nc, subjects, workers, metrics, log, gapWaitMs: config.GAP_WAIT_MS });
+  const connections = new Set<Connection>();
+  let stopping = false;
+
+  function close(conn: Connection, code: number, reason: string): void {
+    if (conn.closed || !conn.ws) return;
+    conn.ws.end(code, reason);
+  }
+
+  function send(conn: Connection, frame: ServerFrame): void {
+    if (conn.closed || !conn.ws) return;
+    const status = conn.ws.send(encodeServerFrame(frame, conn.encoding), conn.encoding === Encoding.PROTO);
+    // 2 = dropped over the backpressure limit: the client would silently miss a reply.
+    if (status === 2) {
+      metrics.slowConsumers.inc();
+      close(conn, CloseCode.SLOW_CONSUMER, 'slow consumer; reconnect and recover');
+    }
+  }
+
+  const commands = createCommandHandler({
+    gatewayId,
+    channels,
+    workers,
+    metrics,
+    log,
+    maxRoomsPerConnection: config.MAX_ROOMS_PER_CONNECTION,
+    send,
+    subscribe: (conn, topic) => conn.ws?.subscribe(topic),
+    unsubscribe: (conn, topic) => conn.ws?.unsubscribe(topic),
+  });
+
+  app.ws<Connection>(WS_PATH, {
+    compression: uws.DISABLED,
+    maxPayloadLength: config.MAX_FRAME_BYTES,
+    idleTimeout: config.IDLE_TIMEOUT_S,
+    sendPingsAutomatically: true,
+    maxBackpressure: config.MAX_BACKPRESSURE_BYTES,
+    closeOnBackpressureLimit: 1,
+
+    upgrade: (res, req, context) => {
+      const key = req.getHeader('sec-websocket-key');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const offered = req
+        .getHeader('sec-websocket-protocol')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      const token = extractToken({ authorization: req.getHeader('authorization'), queryToken: req.getQuery('token'), subprotocols: offered });
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      const refuse = (status: string, message: string, outcome: string) => {
+        metrics.upgrades.inc({ outcome });
+        if (!aborted) res.cork(() => res.writeStatus(status).writeHeader('content-type', 'text/plain').end(message));
+      };
+      if (stopping) return refuse('503 Service Unavailable', 'gateway shutting down', 'shutting_down');
+      const encoding = chooseEncoding(offered);
+      if (!encoding) return refuse('400 Bad Request', `unsupported subprotocol; use ${ENCODINGS.join(' or ')}`, 'bad_protocol');
+      if (!token) return refuse('401 Unauthorized', 'missing token', 'unauthorized');
+      authenticate(token).then(
+        (user) => {
+          if (aborted) return;
+          const conn: Connection = {
+            id: randomUUID(),
+            userId: user.userId,
+            encoding,
+            tokenExpiresAt: user.expiresAt,
+            rooms: new Map(),
+            joining: new Set(),
+            closed: false,
+          };
+          // Echo the encoding only if the client named one; echoing an unoffered protocol fails the handshake.
+          const protocol = offered.includes(encoding) ? encoding : '';
+          res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
+        },
+        (err: unknown) => refuse('401 Unauthorized', err instanceof AuthError ? `invalid token: ${err.message}` : 'invalid token', 'unauthorized'),
+      );
+    },
+
+    open: (ws: WebSocket<Connection>) => {
+      const conn = ws.getUserData();
+      conn.ws = ws;
+      connections.add(conn);
+      metrics.upgrades.inc({ outcome: 'ok' });
+      metrics.connections.set(connections.size);
+    },
+
+    message: (ws, data, isBinary) => {
+      const conn = ws.getUserData();
+      const bytes = Buffer.from(data);
+      let frame;
+      try {
+        if (conn.encoding === Encoding.JSON && (isBinary || !isUtf8(bytes))) {
+          throw new FrameDecodeError('JSON encoding expects UTF-8 text frames');
+        }
+        // Decode before returning: uWS neuters `data` once this handler returns.
+        frame = decodeClientFrame(conn.encoding === Encoding.JSON ? bytes.toString('utf8') : new Uint8Array(bytes), conn.encoding);
+      } catch (err) {
+        metrics.badFrames.inc();
+        send(conn, errorFrame(0, ErrorCode.ERROR_CODE_BAD_REQUEST, (err as Error).message));
+        return;
+      }
+      if (conn.tokenExpiresAt && conn.tokenExpiresAt * 1000 <= Date.now()) {
+        close(conn, CloseCode.AUTH_FAILED, 'token expired');
+        return;
+      }
+      void commands.handle(conn, frame);
+    },
+
+    close: (ws) => {
+      const conn = ws.getUserData();
+      conn.closed = true;
+      connections.delete(conn);
+      metrics.connections.set(connections.size);
+      commands.disconnect(conn);
+    },
+  });
+
+  registerHttpApi(app, {
+    serviceToken: config.SERVICE_TOKEN,
+    workers,
+    registry: metrics.registry,
+    log,
+    isReady: () => !stopping && !nc.isClosed(),
+  });
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(config.HOST, config.PORT, (socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${config.HOST}:${config.PORT}`))));
+  });
+  const port = uws.us_socket_local_port(listenSocket);
+  log.info({ port, path: WS_PATH }, 'gateway listening');
+
+  return {
+    id: gatewayId,
+    port,
+    metrics,
+    async stop() {
+      stopping = true;
+      uws.us_listen_socket_close(listenSocket);
+      for (const conn of [...connections]) close(conn, CloseCode.SHUTDOWN, 'gateway shutting down; reconnect and recover');
+      await nc.drain();
+      log.info('gateway stopped');
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// HTTP beside the WebSocket: health and metrics for Kubernetes and Prometheus, and the service
+// API for the app back end (authenticated with the service token, forwarded to the workers).
+import type { Logger } from '@lomi/common';
+import { ErrorCode, internal, ROOM_ID_PATTERN, type lomi } from '@lomi/protocol';
+import type { Registry } from 'prom-client';
+import { isServiceToken } from './auth';
+import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
+import { WorkerUnavailableError, type WorkerClient } from './worker-client';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+const STATUS_OF_CODE: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.ERROR_CODE_BAD_REQUEST]: '400 Bad Request',
+  [ErrorCode.ERROR_CODE_FORBIDDEN]: '403 Forbidden',
+  [ErrorCode.ERROR_CODE_NOT_FOUND]: '404 Not Found',
+  [ErrorCode.ERROR_CODE_ROOM_CLOSED]: '409 Conflict',
+  [ErrorCode.ERROR_CODE_RATE_LIMITED]: '429 Too Many Requests',
+  [ErrorCode.ERROR_CODE_UNAVAILABLE]: '503 Service Unavailable',
+};
+
+export interface HttpApiDeps {
+  serviceToken: string;
+  workers: WorkerClient;
+  registry: Registry;
+  log: Logger;
+  isReady(): boolean;
+}
+
+/** A response that may be answered later; writes after the client went away are dropped. */
+class Reply {
+  private aborted = false;
+  constructor(private readonly res: HttpResponse) {
+    res.onAborted(() => {
+      this.aborted = true;
+    });
+  }
+  send(status: string, body: string, contentType = 'application/json'): void {
+    if (this.aborted) return;
+    this.res.cork(() => {
+      this.res.writeStatus(status).writeHeader('content-type', contentType).end(body);
+    });
+  }
+  json(status: string, value: unknown): void {
+    this.send(status, JSON.stringify(value));
+  }
+  error(status: string, code: string, message: string): void {
+    this.json(status, { error: { code, message } });
+  }
+  /** Collects the request body, refusing anything larger than MAX_BODY_BYTES. */
+  body(): Promise<Buffer | undefined> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      this.res.onData((chunk, isLast) => {
+        size += chunk.byteLength;
+        if (size <= MAX_BODY_BYTES) chunks.push(Buffer.from(chunk.slice(0)));
+        if (isLast) resolve(size <= MAX_BODY_BYTES ? Buffer.concat(chunks) : undefined);
+      });
+    });
+  }
+}
+
+function snakeToCamel(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeToCamel);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), snakeToCamel(v)]));
+}
+
+type ServiceOp = (body: Record<string, unknown>, params: string[]) => lomi.internal.v1.IServiceRequest;
+
+export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
+  app.get('/healthz', (res) => new Reply(res).send('200 OK', 'ok\n', 'text/plain'));
+  app.get('/readyz', (res) => {
+    const ready = deps.isReady();
+    new Reply(res).send(ready ? '200 OK' : '503 Service Unavailable', ready ? 'ready\n' : 'not ready\n', 'text/plain');
+  });
+  app.get('/metrics', (res) => {
+    const reply = new Reply(res);
+    deps.registry.metrics().then(
+      (body: string) => reply.send('200 OK', body, deps.registry.contentType),
+      (err: Error) => reply.send('500 Internal Server Error', err.message, 'text/plain'),
+    );
+  });
+
+  const service = (pattern: string, op: ServiceOp, successStatus: (r: lomi.internal.v1.ServiceReply) => string) => {
+    app.post(pattern, (res: HttpResponse, req: HttpRequest) => {
+      const reply = new Reply(res);
+      const authorization = req.getHeader('authorization');
+      const params = [0, 1, 2].map((i) => req.getParameter(i) ?? '');
+      void (async () => {
+        if (!isServiceToken(authorization, deps.serviceToken)) {
+          return reply.error('401 Unauthorized', 'UNAUTHORIZED', 'a valid service token is required (Authorization: Bearer <token>)');
+        }
+        const raw = await reply.body();
+        if (raw === undefined) return reply.error('413 Payload Too Large', 'TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`);
+        let body: Record<string, unknown> = {};
+        if (raw.length > 0) {
+          try {
+            const parsed: unknown = JSON.parse(raw.toString('utf8'));
+            if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+            body = snakeToCamel(parsed) as Record<string, unknown>;
+          } catch {
+            return reply.error('400 Bad Request', 'BAD_REQUEST', 'body must be a JSON object');
+          }
+        }
+        try {
+          const result = await deps.workers.service(op(body, params));
+          if (result.error) {
+            const code = result.error.code ?? ErrorCode.ERROR_CODE_INTERNAL;
+            const status = STATUS_OF_CODE[code] ?? '500 Internal Server Error';
+            return reply.error(status, ErrorCode[code].replace('ERROR_CODE_', ''), result.error.message ?? '');
+          }
+          const value = result.conversation ?? result.liveStream;
+          const ctor = result.conversation ? internal.Conversation : internal.LiveStream;
+          reply.json(successStatus(result), ctor.toObject(value as never, { longs: Number, defaults: true }));
+        } catch (err) {
+          if (err instanceof WorkerUnavailableError) return reply.error('503 Service Unavailable', 'UNAVAILABLE', 'the message service did not answer; retry');
+          deps.log.error({ err: (err as Error).message }, 'service API call failed');
+          reply.error('500 Internal Server Error', 'INTERNAL', 'internal error');
+        }
+      })();
+    });
+  };
+
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  service(
+    '/api/v1/conversations',
+    (b) => ({ createConversation: { userA: text(b.userA), userB: text(b.userB) } }),
+    (r) => (r.conversation?.created ? '201 Created' : '200 OK'),
+  );
+  service('/api/v1/live', (b) => ({ createLiveStream: { broadcasterId: text(b.broadcasterId), id: text(b.id) } }), () => '201 Created');
+  service('/api/v1/live/:id/end', (_b, [id]) => ({ endLiveStream: { id: ROOM_ID_PATTERN.test(id ?? '') ? id : '' } }), () => '200 OK');
+
+  app.any('/*', (res) => new Reply(res).error('404 Not Found', 'NOT_FOUND', 'no such endpoint'));
+}

@@ -1,0 +1,2 @@
+export { startGateway, WS_PATH, type Gateway } from './gateway';
+export { loadGatewayConfig, type GatewayConfig } from './config';

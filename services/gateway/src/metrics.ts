@@ -1,0 +1,54 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createRegistry } from '@lomi/common';
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+export function createGatewayMetrics(registry: Registry = createRegistry('gateway')) {
+  return {
+    registry,
+    connections: new Gauge({ name: 'lomi_gateway_connections', help: 'Open WebSocket connections', registers: [registry] }),
+    upgrades: new Counter({
+      name: 'lomi_gateway_upgrades_total',
+      help: 'WebSocket upgrade attempts by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    roomChannels: new Gauge({ name: 'lomi_gateway_rooms', help: 'Rooms with local members (NATS subscriptions held)', registers: [registry] }),
+    framesIn: new Counter({
+      name: 'lomi_gateway_frames_in_total',
+      help: 'Client frames by command',
+      labelNames: ['command'] as const,
+      registers: [registry],
+    }),
+    badFrames: new Counter({ name: 'lomi_gateway_bad_frames_total', help: 'Client frames that could not be decoded', registers: [registry] }),
+    commandSeconds: new Histogram({
+      name: 'lomi_gateway_command_seconds',
+      help: 'Time from a client command to its reply',
+      labelNames: ['command', 'outcome'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'lomi_gateway_deliveries_total',
+      help: 'Room messages delivered to sockets (message × subscriber)',
+      labelNames: ['encoding'] as const,
+      registers: [registry],
+    }),
+    duplicateMessages: new Counter({
+      name: 'lomi_gateway_duplicate_room_messages_total',
+      help: 'Room messages received again (already delivered) and dropped',
+      registers: [registry],
+    }),
+    gapFills: new Counter({ name: 'lomi_gateway_gap_fills_total', help: 'Seq gaps fetched from the message workers', registers: [registry] }),
+    unrecoverableGaps: new Counter({
+      name: 'lomi_gateway_unrecoverable_gaps_total',
+      help: 'Seq ranges no longer stored anywhere, skipped',
+      registers: [registry],
+    }),
+    slowConsumers: new Counter({
+      name: 'lomi_gateway_slow_consumer_closes_total',
+      help: 'Sockets closed because they could not keep up',
+      registers: [registry],
+    }),
+  };
+}

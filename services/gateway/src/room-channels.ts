@@ -1,0 +1,270 @@
+// One RoomChannel per room with local members. It subscribes to the room's NATS subject, puts
+// room messages back into seq order (two workers may publish one room's messages out of order,
+// and NATS core may drop one), fetches any gap from the message workers, and fans each message
+// out to local sockets with uWS topic publish — encoded once per encoding, not once per socket.
+import type { NatsConnection, Subscription } from 'nats';
+import type { Logger, Subjects } from '@lomi/common';
+import { Encoding, ENCODINGS, encodeServerFrame, internal, roomKey, type ChatMessage, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
+import type { TemplatedApp } from './uws';
+import type { WorkerClient } from './worker-client';
+import type { GatewayMetrics } from './metrics';
+
+/** Recently fanned-out messages kept per room, to bring a joiner from its reply up to the live edge. */
+const RECENT_CAPACITY = 2048;
+/** Most messages one gap fill may ask for; larger gaps are filled in several rounds. */
+const MAX_FILL = 1000;
+const FILL_RETRY_MAX_MS = 2000;
+
+type Outgoing = { message: ChatMessage } | { frame: ServerFrame };
+
+export class RoomChannel {
+  readonly key: string;
+  readonly topics: Record<Encoding, string>;
+  /** Connections joined or joining; the NATS subscription lives while this is non-empty. */
+  readonly members = new Set<object>();
+  /** Highest seq fanned out; meaningful once initialised by the first join reply. */
+  delivered = 0;
+  initialised = false;
+  epoch = '';
+  readonly pending = new Map<number, ChatMessage>();
+  /** Consecutive messages ending at `delivered`. */
+  readonly recent: ChatMessage[] = [];
+  outgoing: Outgoing[] = [];
+  flushScheduled = false;
+  gapTimer: NodeJS.Timeout | undefined;
+  filling = false;
+  fillFailures = 0;
+  subscription: Subscription | undefined;
+  closed = false;
+
+  constructor(readonly room: Room) {
+    this.key = roomKey(room);
+    this.topics = { [Encoding.PROTO]: `${this.key}|p`, [Encoding.JSON]: `${this.key}|j` } as Record<Encoding, string>;
+  }
+
+  /** Messages (after, delivered] from the recent buffer, or undefined if it no longer holds `after + 1`. */
+  recentAfter(after: number): ChatMessage[] | undefined {
+    if (after >= this.delivered) return [];
+    const first = this.recent[0];
+    if (!first || Number(first.seq) > after + 1) return undefined;
+    return this.recent.slice(after + 1 - Number(first.seq));
+  }
+}
+
+export interface RoomChannelsDeps {
+  app: TemplatedApp;
+  nc: NatsConnection;
+  subjects: Subjects;
+  workers: WorkerClient;
+  metrics: GatewayMetrics;
+  log: Logger;
+  gapWaitMs: number;
+}
+
+export class RoomChannels {
+  private readonly channels = new Map<string, RoomChannel>();
+
+  constructor(private readonly deps: RoomChannelsDeps) {}
+
+  get size(): number {
+    return this.channels.size;
+  }
+
+  /**
+   * Returns the room's channel with `member` registered, subscribing to the room subject first if
+   * this is the room's first local member. The subscription is flushed to the server before this
+   * resolves, so every message stored after the caller's next worker request will be seen.
+   */
+  async acquire(room: Room, member: object): Promise<RoomChannel> {
+    const key = roomKey(room);
+    let channel = this.channels.get(key);
+    if (!channel) {
+      const created = new RoomChannel(room);
+      channel = created;
+      this.channels.set(key, created);
+      created.subscription = this.deps.nc.subscribe(this.deps.subjects.room(room), {
+        callback: (err, msg) => {
+          if (err) return this.deps.log.warn({ room: key, err: err.message }, 'room subscription error');
+          this.onRoomEvent(created, msg.data);
+        },
+      });
+      this.deps.metrics.roomChannels.set(this.channels.size);
+    }
+    channel.members.add(member);
+    await this.deps.nc.flush();
+    return channel;
+  }
+
+  release(channel: RoomChannel, member: object): void {
+    channel.members.delete(member);
+    if (channel.members.size > 0 || channel.closed) return;
+    channel.closed = true;
+    channel.subscription?.unsubscribe();
+    clearTimeout(channel.gapTimer);
+    this.channels.delete(channel.key);
+    this.deps.metrics.roomChannels.set(this.channels.size);
+  }
+
+  /** The first successful join reply tells a new channel where the room's history stands. */
+  initialise(channel: RoomChannel, topSeq: number, epoch: string): void {
+    if (channel.initialised) return;
+    channel.initialised = true;
+    channel.delivered = topSeq;
+    channel.epoch = epoch;
+    this.drain(channel);
+  }
+
+  /**
+   * Completes a joiner's recovered messages up to the channel's live edge, so that subscribing
+   * the socket to the topic right after (in the same tick) leaves no gap and no duplicate.
+   */
+  async catchUp(channel: RoomChannel, recovered: ChatMessage[], sinceSeq: number): Promise<ChatMessage[]> {
+    const result = recovered.filter((m) => Number(m.seq) > sinceSeq && Number(m.seq) <= channel.delivered);
+    let last = result.length ? Number(result[result.length - 1]!.seq) : sinceSeq;
+    while (last < channel.delivered) {
+      const fromRecent = channel.recentAfter(last);
+      if (fromRecent) {
+        result.push(...fromRecent);
+        break;
+      }
+      const reply = await this.deps.workers.range({
+        room: channel.room,
+        afterSeq: last,
+        untilSeq: Math.min(channel.delivered, last + MAX_FILL),
+        limit: MAX_FILL,
+      });
+      const before = last;
+      for (const m of reply.messages) {
+        if (Number(m.seq) !== last + 1) break;
+        result.push(m);
+        last += 1;
+      }
+      if (last === before) throw new Error(`history of ${channel.key} after seq ${last} is not available`);
+    }
+    return result;
+  }
+
+  private onRoomEvent(channel: RoomChannel, data: Uint8Array): void {
+    let event: lomi.internal.v1.RoomEvent;
+    try {
+      event = internal.RoomEvent.decode(data);
+    } catch (err) {
+      this.deps.log.error({ room: channel.key, err: (err as Error).message }, 'undecodable room event');
+      return;
+    }
+    if (event.message) {
+      this.accept(channel, event.message);
+    } else if (event.closed) {
+      this.enqueue(channel, { frame: { roomClosed: event.closed } });
+    }
+  }
+
+  private accept(channel: RoomChannel, message: ChatMessage): void {
+    const seq = Number(message.seq);
+    if (channel.initialised && seq <= channel.delivered) {
+      this.deps.metrics.duplicateMessages.inc();
+      return;
+    }
+    channel.pending.set(seq, message);
+    if (channel.initialised) this.drain(channel);
+  }
+
+  private drain(channel: RoomChannel): void {
+    for (const seq of channel.pending.keys()) {
+      if (seq <= channel.delivered) channel.pending.delete(seq);
+    }
+    let next = channel.pending.get(channel.delivered + 1);
+    while (next) {
+      channel.pending.delete(channel.delivered + 1);
+      channel.delivered += 1;
+      channel.recent.push(next);
+      this.enqueue(channel, { message: next });
+      next = channel.pending.get(channel.delivered + 1);
+    }
+    if (channel.recent.length > RECENT_CAPACITY) channel.recent.splice(0, channel.recent.length - RECENT_CAPACITY);
+    if (channel.pending.size > 0) this.scheduleFill(channel);
+  }
+
+  private scheduleFill(channel: RoomChannel, delayMs = this.deps.gapWaitMs): void {
+    if (channel.gapTimer || channel.filling || channel.closed) return;
+    channel.gapTimer = setTimeout(() => {
+      channel.gapTimer = undefined;
+      void this.fillGap(channel);
+    }, delayMs);
+  }
+
+  /** A seq is missing while later ones wait: fetch the missing range from the message workers. */
+  private async fillGap(channel: RoomChannel): Promise<void> {
+    if (channel.pending.size === 0 || channel.closed) return;
+    channel.filling = true;
+    const until = Math.min(Math.min(...channel.pending.keys()) - 1, channel.delivered + MAX_FILL);
+    try {
+      this.deps.metrics.gapFills.inc();
+      const reply = await this.deps.workers.range({ room: channel.room, afterSeq: channel.delivered, untilSeq: until, limit: MAX_FILL });
+      channel.fillFailures = 0;
+      for (const m of reply.messages) {
+        if (Number(m.seq) > channel.delivered) channel.pending.set(Number(m.seq), m);
+      }
+      if (!channel.pending.has(channel.delivered + 1) && !reply.error) {
+        // The range is stored nowhere any more: skip it rather than stall the room forever.
+        // Clients see the jump and recover (their recovery reports recovered=false).
+        this.deps.log.error({ room: channel.key, after: channel.delivered, until }, 'unrecoverable gap in room; skipping');
+        this.deps.metrics.unrecoverableGaps.inc();
+        channel.delivered = until;
+        channel.recent.length = 0;
+      }
+    } catch (err) {
+      channel.fillFailures += 1;
+      this.deps.log.warn({ room: channel.key, err: (err as Error).message }, 'gap fill failed; retrying');
+    } finally {
+      channel.filling = false;
+    }
+    this.drain(channel);
+    if (channel.pending.size > 0 && channel.fillFailures > 0) {
+      clearTimeout(channel.gapTimer);
+      channel.gapTimer = undefined;
+      this.scheduleFill(channel, Math.min(this.deps.gapWaitMs * 2 ** channel.fillFailures, FILL_RETRY_MAX_MS));
+    }
+  }
+
+  private enqueue(channel: RoomChannel, item: Outgoing): void {
+    channel.outgoing.push(item);
+    if (channel.flushScheduled) return;
+    channel.flushScheduled = true;
+    // Publishing from setImmediate batches a burst into one frame per socket and keeps uWS
+    // publish out of any corked message handler (where it degrades to one syscall per message).
+    setImmediate(() => this.flush(channel));
+  }
+
+  private flush(channel: RoomChannel): void {
+    channel.flushScheduled = false;
+    const items = channel.outgoing;
+    channel.outgoing = [];
+    let run: ChatMessage[] = [];
+    const frames: ServerFrame[] = [];
+    const endRun = () => {
+      if (run.length === 1) frames.push({ message: run[0] });
+      else if (run.length > 1) frames.push({ batch: { messages: run } });
+      run = [];
+    };
+    for (const item of items) {
+      if ('message' in item) run.push(item.message);
+      else {
+        endRun();
+        frames.push(item.frame);
+      }
+    }
+    endRun();
+    const { app, metrics } = this.deps;
+    for (const encoding of ENCODINGS) {
+      const topic = channel.topics[encoding];
+      const subscribers = app.numSubscribers(topic);
+      if (subscribers === 0) continue;
+      for (const frame of frames) {
+        app.publish(topic, encodeServerFrame(frame, encoding), encoding === Encoding.PROTO);
+        const count = frame.batch ? frame.batch.messages!.length : 1;
+        metrics.deliveries.inc({ encoding }, count * subscribers);
+      }
+    }
+  }
+}

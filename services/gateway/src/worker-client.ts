@@ -1,0 +1,46 @@
+// The gateway's only way to reach workers: NATS request/reply to their queue groups. Every
+// failure to get an answer becomes an UNAVAILABLE error the client can retry on.
+import type { NatsConnection } from 'nats';
+import type { Subjects } from '@lomi/common';
+import { ErrorCode, internal, type lomi } from '@lomi/protocol';
+
+export interface WorkerClient {
+  command(req: lomi.internal.v1.ICommandRequest): Promise<lomi.chat.v1.IServerFrame>;
+  range(req: lomi.internal.v1.IRangeRequest): Promise<lomi.internal.v1.RangeReply>;
+  service(req: lomi.internal.v1.IServiceRequest): Promise<lomi.internal.v1.ServiceReply>;
+}
+
+export class WorkerUnavailableError extends Error {}
+
+export function createWorkerClient(nc: NatsConnection, subjects: Subjects, timeoutMs: number): WorkerClient {
+  async function request(subject: string, data: Uint8Array): Promise<Uint8Array> {
+    try {
+      const msg = await nc.request(subject, data, { timeout: timeoutMs });
+      return msg.data;
+    } catch (err) {
+      throw new WorkerUnavailableError(`no answer on ${subject}: ${(err as Error).message}`);
+    }
+  }
+  return {
+    async command(req) {
+      try {
+        const reply = internal.CommandReply.decode(
+          await request(subjects.messageCommands, internal.CommandRequest.encode(req).finish()),
+        );
+        return { ...reply.frame, requestId: req.frame?.requestId ?? 0 };
+      } catch (err) {
+        if (!(err instanceof WorkerUnavailableError)) throw err;
+        return {
+          requestId: req.frame?.requestId ?? 0,
+          error: { code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: 'the message service did not answer; retry' },
+        };
+      }
+    },
+    async range(req) {
+      return internal.RangeReply.decode(await request(subjects.range, internal.RangeRequest.encode(req).finish()));
+    },
+    async service(req) {
+      return internal.ServiceReply.decode(await request(subjects.service, internal.ServiceRequest.encode(req).finish()));
+    },
+  };
+}

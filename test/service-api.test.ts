@@ -1,0 +1,66 @@
+// The app back end's API: authenticated with the service token, never with a user JWT; ending
+// a stream closes it for sending and tells everyone in the room.
+import { ErrorCode } from '@lomi/client';
+import { startSystem, type TestSystem } from '@lomi/testkit';
+
+let system: TestSystem;
+
+beforeAll(async () => {
+  system = await startSystem({ gateways: 1, messageWorkers: 1 });
+});
+afterAll(() => system.stop());
+
+async function post(path: string, authorization: string | undefined, body: unknown) {
+  const res = await fetch(`${system.httpUrl()}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+test('the service API refuses a missing token, a user JWT and a wrong token', async () => {
+  const body = { broadcaster_id: 'bx' };
+  expect((await post('/api/v1/live', undefined, body)).status).toBe(401);
+  expect((await post('/api/v1/live', `Bearer ${await system.token('bx')}`, body)).status).toBe(401);
+  expect((await post('/api/v1/live', 'Bearer wrong-token-wrong-token-wrong', body)).status).toBe(401);
+});
+
+test('bad bodies get 400 with a reason', async () => {
+  const auth = `Bearer ${system.serviceToken}`;
+  const same = await post('/api/v1/conversations', auth, { user_a: 'same', user_b: 'same' });
+  expect(same.status).toBe(400);
+  expect(same.body.error.message).toMatch(/different/i);
+  expect((await post('/api/v1/live', auth, { broadcaster_id: '' })).status).toBe(400);
+  const res = await fetch(`${system.httpUrl()}/api/v1/live`, { method: 'POST', headers: { authorization: auth }, body: '{nope' });
+  expect(res.status).toBe(400);
+  expect((await post('/api/v1/live/does-not-exist/end', auth, {})).status).toBe(404);
+});
+
+test('ending a stream pushes room_closed and refuses new messages and joins', async () => {
+  const created = await system.api('POST', '/api/v1/live', { broadcaster_id: 'caster', id: `stream-${Date.now()}` });
+  expect(created.status).toBe(201);
+  expect(created.body).toMatchObject({ broadcasterId: 'caster', status: 'live' });
+  const room = { kind: 1, id: created.body.id as string };
+  const viewer = await system.connect('fan');
+  await viewer.join(room);
+  const closed = new Promise((resolve) => viewer.on('roomClosed', resolve));
+
+  const ended = await system.api('POST', `/api/v1/live/${room.id}/end`);
+  expect(ended.status).toBe(200);
+  expect(ended.body.status).toBe('ended');
+  expect(await closed).toMatchObject({ room: { id: room.id } });
+
+  await expect(viewer.send(room, 'too late')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_ROOM_CLOSED });
+  const other = await system.connect('latecomer');
+  await expect(other.join(room)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_ROOM_CLOSED });
+  await expect(other.join({ kind: 1, id: 'never-created' })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NOT_FOUND });
+});
+
+test('health, readiness and metrics endpoints answer', async () => {
+  expect((await fetch(`${system.httpUrl()}/healthz`)).status).toBe(200);
+  expect((await fetch(`${system.httpUrl()}/readyz`)).status).toBe(200);
+  const metrics = await (await fetch(`${system.httpUrl()}/metrics`)).text();
+  expect(metrics).toMatch(/lomi_gateway_connections/);
+  expect(metrics).toMatch(/lomi_gateway_upgrades_total/);
+});
