@@ -19,33 +19,34 @@ async function refusal(p: Promise<unknown>): Promise<LomiError> {
 }
 
 test("A's message reaches B on another gateway", async () => {
-  const room = await system.createPrivateRoom('pa', 'pb');
-  const a = await system.connect('pa', { gateway: 0 });
-  const b = await system.connect('pb', { gateway: 1 });
+  const room = await system.createPrivateRoom(system.user('pa'), system.user('pb'));
+  const a = await system.connect(system.user('pa'), { gateway: 0 });
+  const b = await system.connect(system.user('pb'), { gateway: 1 });
   const logB = new MessageLog(b);
   await a.join(room);
   await b.join(room);
   const ack = await a.send(room, 'hi B');
   const [got] = await logB.waitFor(room, 1);
   expect(got!.content).toBe('hi B');
-  expect(got!.senderId).toBe('pa');
+  expect(got!.senderId).toBe(system.user('pa'));
   expect(Number(got!.seq)).toBe(Number(ack.seq));
 });
 
 test('creating the same conversation twice returns the same room', async () => {
-  const first = await system.api('POST', '/api/v1/conversations', { user_a: 'x1', user_b: 'x2' });
-  const again = await system.api('POST', '/api/v1/conversations', { user_a: 'x2', user_b: 'x1' });
+  const [x1, x2] = [system.user('x1'), system.user('x2')];
+  const first = await system.api('POST', '/api/v1/conversations', { user_a: x1, user_b: x2 });
+  const again = await system.api('POST', '/api/v1/conversations', { user_a: x2, user_b: x1 });
   expect(first.status).toBe(201);
   expect(again.status).toBe(200);
   expect(again.body.id).toBe(first.body.id);
 });
 
 test('a non-member is refused on join, send and history, and nothing is stored', async () => {
-  const room = await system.createPrivateRoom('qa', 'qb');
-  const a = await system.connect('qa');
+  const room = await system.createPrivateRoom(system.user('qa'), system.user('qb'));
+  const a = await system.connect(system.user('qa'));
   await a.join(room);
   await a.send(room, 'only for qb');
-  const c = await system.connect('qc', { gateway: 1 });
+  const c = await system.connect(system.user('qc'), { gateway: 1 });
   const logC = new MessageLog(c);
 
   const onJoin = await refusal(c.join(room, { sinceSeq: 0 }));

@@ -5,3 +5,4 @@ export * from './keys';
 export * from './nats';
 export * from './redis';
 export * from './metrics';
+export * from './run';

@@ -14,11 +14,13 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
   });
   let wasReady = false;
+  let lastError: Error | undefined;
   redis.on('ready', () => {
     if (wasReady) log.info('Redis reconnected');
     wasReady = true;
   });
   redis.on('error', (err) => {
+    lastError = err;
     if (wasReady) log.warn({ err: err.message }, 'Redis connection problem');
   });
   try {
@@ -26,7 +28,7 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
     await redis.ping();
   } catch (err) {
     redis.disconnect();
-    throw new UnreachableError(`cannot reach Redis at ${url}: ${(err as Error).message}`);
+    throw new UnreachableError(`cannot reach Redis at ${url}: ${(lastError ?? (err as Error)).message}`);
   }
   return redis;
 }

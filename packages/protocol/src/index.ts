@@ -1,5 +1,6 @@
 // The wire protocol in TypeScript: the classes generated from proto/ plus the two encodings.
 // Nothing here restates a message shape; it only chooses how a generated message is framed.
+import './numbers';
 import { lomi } from '../generated/lomi';
 
 export const chat = lomi.chat.v1;

@@ -32,6 +32,8 @@ export interface TestSystem {
   workers: MessageWorker[];
   jwtSecret: string;
   serviceToken: string;
+  /** A user id unique to this system, so runs against a shared Postgres never collide. */
+  user(name: string): string;
   /** A signed user JWT. */
   token(userId: string, claims?: { expiresIn?: string | number; secret?: string; audience?: string }): Promise<string>;
   /** A connected SDK client for `userId` on gateway `gateway` (default 0). */
@@ -53,7 +55,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const env: Record<string, string> = {
     ...DEFAULT_URLS,
     LOMI_NAMESPACE: namespace,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     JWT_SECRET: jwtSecret,
     SERVICE_TOKEN: serviceToken,
     HOST: '127.0.0.1',
@@ -71,6 +73,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     workers,
     jwtSecret,
     serviceToken,
+    user: (name) => `${name}-${namespace}`,
     async token(userId, claims = {}) {
       let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt();
       jwt = jwt.setExpirationTime(claims.expiresIn ?? '1h');

@@ -1,7 +1,8 @@
 // Every service in one process, for development and the README's "run the system" command:
-// the gateway (WebSocket + HTTP on PORT) and a message worker, against NATS, Redis and Postgres
-// at their default local addresses. Production runs each service as its own deployment.
-import { createLogger, serveMetrics } from '@lomi/common';
+// the gateway (WebSocket + HTTP on PORT) and a message worker (metrics on METRICS_PORT),
+// against NATS, Redis and Postgres at their default local addresses. Production runs each
+// service as its own deployment.
+import { createLogger, runService, serveMetrics } from '@lomi/common';
 import { loadGatewayConfig, startGateway } from '@lomi/gateway';
 import { loadMessageWorkerConfig, startMessageWorker } from '@lomi/message-worker';
 
@@ -11,7 +12,7 @@ const DEV_DEFAULTS = {
   SERVICE_TOKEN: 'lomi-dev-only-service-token-change-me',
 };
 
-async function main(): Promise<void> {
+runService('lomi-chat', async () => {
   const env = { ...process.env };
   const log = createLogger('all-in-one', env.LOG_LEVEL ?? 'info');
   for (const [name, value] of Object.entries(DEV_DEFAULTS)) {
@@ -20,27 +21,16 @@ async function main(): Promise<void> {
       log.warn(`${name} is not set: using the development default "${value}" (never do this in production)`);
     }
   }
-  const worker = await startMessageWorker(loadMessageWorkerConfig(env), log.child({ service: 'message-worker' }));
-  const gateway = await startGateway(loadGatewayConfig(env), log.child({ service: 'gateway' }));
-  const metrics = await serveMetrics(worker.registry, Number(env.WORKER_METRICS_PORT ?? 9464));
+  const workerConfig = loadMessageWorkerConfig(env);
+  const worker = await startMessageWorker(workerConfig, createLogger('message-worker', workerConfig.LOG_LEVEL));
+  const gateway = await startGateway(loadGatewayConfig(env));
+  const metrics = await serveMetrics(worker.registry, workerConfig.METRICS_PORT);
   log.info({ ws: `ws://localhost:${gateway.port}/api/v1/ws/chat`, workerMetrics: metrics.port }, 'Lomi Chat is running');
-
-  const shutdown = () => {
-    log.info('shutting down');
-    gateway
-      .stop()
-      .then(() => worker.stop())
-      .then(() => metrics.close())
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
+  return {
+    async stop() {
+      await gateway.stop();
+      await worker.stop();
+      await metrics.close();
+    },
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
-}
-
-main().catch((err: Error) => {
-  console.error(`Lomi Chat failed to start: ${err.message}`);
-  process.exit(1);
 });

@@ -20,7 +20,7 @@ import type { Connection } from './connection';
 import { registerHttpApi } from './http-api';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { RoomChannels } from './room-channels';
-import { uws, type us_listen_socket, type WebSocket } from './uws';
+import { createApp, uws, type us_listen_socket, type WebSocket } from './uws';
 import { createWorkerClient } from './worker-client';
 
 export const WS_PATH = '/api/v1/ws/chat';
@@ -48,7 +48,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const subjects = createSubjects(config.LOMI_NAMESPACE);
   const workers = createWorkerClient(nc, subjects, config.REQUEST_TIMEOUT_MS);
   const authenticate = createAuthenticator(config);
-  const app = uws.App();
+  const app = createApp();
   const channels = new RoomChannels({ app, nc, subjects, workers, metrics, log, gapWaitMs: config.GAP_WAIT_MS });
   const connections = new Set<Connection>();
   let stopping = false;
@@ -191,6 +191,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       uws.us_listen_socket_close(listenSocket);
       for (const conn of [...connections]) close(conn, CloseCode.SHUTDOWN, 'gateway shutting down; reconnect and recover');
       await nc.drain();
+      // Closes what is left, idle keep-alive HTTP connections included, so the process can exit.
+      app.close();
       log.info('gateway stopped');
     },
   };

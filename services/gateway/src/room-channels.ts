@@ -197,20 +197,23 @@ export class RoomChannels {
   private async fillGap(channel: RoomChannel): Promise<void> {
     if (channel.pending.size === 0 || channel.closed) return;
     channel.filling = true;
-    const until = Math.min(Math.min(...channel.pending.keys()) - 1, channel.delivered + MAX_FILL);
+    const afterSeq = channel.delivered;
+    const untilSeq = Math.min(Math.min(...channel.pending.keys()) - 1, afterSeq + MAX_FILL);
     try {
       this.deps.metrics.gapFills.inc();
-      const reply = await this.deps.workers.range({ room: channel.room, afterSeq: channel.delivered, untilSeq: until, limit: MAX_FILL });
+      const reply = await this.deps.workers.range({ room: channel.room, afterSeq, untilSeq, limit: MAX_FILL });
       channel.fillFailures = 0;
       for (const m of reply.messages) {
         if (Number(m.seq) > channel.delivered) channel.pending.set(Number(m.seq), m);
       }
-      if (!channel.pending.has(channel.delivered + 1) && !reply.error) {
+      const stuck = channel.delivered === afterSeq && channel.pending.size > 0 && !channel.pending.has(afterSeq + 1);
+      if (stuck && !reply.error) {
         // The range is stored nowhere any more: skip it rather than stall the room forever.
         // Clients see the jump and recover (their recovery reports recovered=false).
-        this.deps.log.error({ room: channel.key, after: channel.delivered, until }, 'unrecoverable gap in room; skipping');
+        const resumeAt = Math.min(...channel.pending.keys());
+        this.deps.log.error({ room: channel.key, after: afterSeq, resumeAt }, 'unrecoverable gap in room; skipping');
         this.deps.metrics.unrecoverableGaps.inc();
-        channel.delivered = until;
+        channel.delivered = resumeAt - 1;
         channel.recent.length = 0;
       }
     } catch (err) {

@@ -17,4 +17,8 @@ function loadNative(): typeof UWS {
 }
 
 export const uws = loadNative();
-export type { TemplatedApp, WebSocket, HttpResponse, HttpRequest, us_listen_socket } from 'uWebSockets.js';
+
+/** The native app also has close() (ends every socket), which the bundled typings omit. */
+export type TemplatedApp = UWS.TemplatedApp & { close(): void };
+export const createApp = (): TemplatedApp => uws.App() as TemplatedApp;
+export type { WebSocket, HttpResponse, HttpRequest, us_listen_socket } from 'uWebSockets.js';

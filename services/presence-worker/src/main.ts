@@ -1,19 +1,10 @@
-// The presence worker is a service of its own so it scales and fails independently of message
-// handling. Until its features land (see the issues) it only joins the bus, so deployments,
-// health checks and dashboards for it can be set up now.
-import { commonEnv, connectNats, createLogger, parseEnv, z } from '@lomi/common';
+// A service of its own so it scales and fails independently of message handling. Until its
+// features land (see the issues) it only joins the bus, so its deployment and health checks can
+// be set up now.
+import { commonEnv, connectNats, createLogger, parseEnv, runService, z } from '@lomi/common';
 
-async function main(): Promise<void> {
+runService('presence-worker', async () => {
   const config = parseEnv(z.object(commonEnv));
-  const log = createLogger('presence-worker', config.LOG_LEVEL);
-  const nc = await connectNats(config.NATS_URL, 'presence-worker', log);
-  log.info('presence worker connected; no commands are routed to it yet');
-  const shutdown = () => void nc.drain().then(() => process.exit(0));
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
-}
-
-main().catch((err: Error) => {
-  console.error(`presence worker failed to start: ${err.message}`);
-  process.exit(1);
+  const nc = await connectNats(config.NATS_URL, 'presence-worker', createLogger('presence-worker', config.LOG_LEVEL));
+  return { stop: () => nc.drain() };
 });

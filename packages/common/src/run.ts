@@ -1,0 +1,33 @@
+/** A running service: stopping it finishes work in hand and closes its connections. */
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/**
+ * The life cycle every service's main.ts shares: start, stop cleanly on SIGTERM/SIGINT (what
+ * Kubernetes sends before it kills a pod), and exit non-zero with a one-line reason when the
+ * start fails (bad config, unreachable server).
+ */
+export function runService(name: string, start: () => Promise<Stoppable>): void {
+  Promise.resolve()
+    .then(start)
+    .then(
+    (service) => {
+      const shutdown = () => {
+        service.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            console.error(`${name} did not stop cleanly: ${err instanceof Error ? err.message : String(err)}`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+    },
+    (err: unknown) => {
+      console.error(`${name} failed to start: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

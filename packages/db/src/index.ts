@@ -1,0 +1,3 @@
+export * from './schema';
+export { createDb, connectDb } from './db';
+export { migrateToLatest } from './migrations';

@@ -1,0 +1,21 @@
+// `pnpm migrate`: applies pending migrations to DATABASE_URL and exits.
+import { commonEnv, createLogger, databaseEnv, parseEnv, z } from '@lomi/common';
+import { connectDb } from './db';
+import { migrateToLatest } from './migrations';
+
+async function main(): Promise<void> {
+  const env = parseEnv(z.object({ ...databaseEnv, LOG_LEVEL: commonEnv.LOG_LEVEL }));
+  const log = createLogger('migrate', env.LOG_LEVEL);
+  const db = await connectDb(env.DATABASE_URL, log);
+  try {
+    const applied = await migrateToLatest(db);
+    log.info({ applied }, applied.length ? 'migrations applied' : 'database already up to date');
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

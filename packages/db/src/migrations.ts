@@ -1,0 +1,83 @@
+// Migrations as code, in the order they apply: the keys sort lexically, so they carry a
+// zero-padded number. Never edit a migration that has shipped; add the next one.
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+const migrations: Record<string, Migration> = {
+  '0001_rooms_and_messages': {
+    // Migrations see the database as it was then, not as schema.ts describes it now.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('messages')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('room_kind', 'text', (c) => c.notNull().check(sql`room_kind in ('live', 'private')`))
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('sender_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('text', 'gift', 'system')`))
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('client_msg_id', 'text')
+        .addColumn('gift_id', 'text')
+        .addColumn('gift_count', 'integer')
+        .addColumn('gift_value', 'bigint')
+        .addColumn('is_live', 'boolean', (c) => c.notNull())
+        .addColumn('is_system', 'boolean', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        // Also the index for "history of room R after seq S".
+        .addUniqueConstraint('messages_room_seq_key', ['room_kind', 'room_id', 'seq'])
+        .addUniqueConstraint('messages_room_sender_client_msg_key', ['room_kind', 'room_id', 'sender_id', 'client_msg_id'])
+        .execute();
+
+      await db.schema
+        .createTable('live_streams')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('broadcaster_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('live', 'ended')`))
+        .addColumn('started_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('ended_at', 'timestamptz')
+        .addColumn('peak_viewers', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('total_viewers', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('total_messages', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('gift_count', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('gift_value', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+
+      await db.schema
+        .createTable('live_stream_viewers')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('stream_id', 'text', (c) => c.notNull().references('live_streams.id').onDelete('cascade'))
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('joined_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('left_at', 'timestamptz')
+        .execute();
+      await db.schema.createIndex('live_stream_viewers_stream_id_idx').on('live_stream_viewers').column('stream_id').execute();
+
+      await db.schema
+        .createTable('conversations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_a', 'text', (c) => c.notNull())
+        .addColumn('user_b', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        // Byte order, whatever the database's collation, so the service can order a pair itself.
+        .addCheckConstraint('conversations_ordered_pair', sql`user_a < user_b collate "C"`)
+        // Leads with user_a, so it also serves "conversations of user X" on that side.
+        .addUniqueConstraint('conversations_pair_key', ['user_a', 'user_b'])
+        .execute();
+      await db.schema.createIndex('conversations_user_b_idx').on('conversations').column('user_b').execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/**
+ * Applies every pending migration. Safe when several processes start at once: the Migrator
+ * holds a Postgres advisory lock while it migrates. Returns the names it applied.
+ */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`migration ${failed ?? '(before any migration ran)'} failed: ${(error as Error).message}`, { cause: error });
+  }
+  return results.map((r) => r.migrationName);
+}

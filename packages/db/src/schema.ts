@@ -1,0 +1,65 @@
+// Table shapes for kysely. int8 columns are typed as numbers because createDb's pool parses them
+// into numbers (see db.ts); seqs, counters and coin totals stay far below 2^53.
+import type { ColumnType, Generated } from 'kysely';
+
+/** Defaults to now() on insert; always a Date when read. */
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+
+export type RoomKindName = 'live' | 'private';
+export type MessageKindName = 'text' | 'gift' | 'system';
+export type LiveStreamStatus = 'live' | 'ended';
+
+export interface MessagesTable {
+  id: string;
+  room_kind: RoomKindName;
+  room_id: string;
+  seq: number;
+  sender_id: string;
+  kind: MessageKindName;
+  content: string;
+  client_msg_id: string | null;
+  gift_id: string | null;
+  gift_count: number | null;
+  gift_value: number | null;
+  is_live: boolean;
+  is_system: boolean;
+  created_at: ColumnType<Date, Date, never>;
+}
+
+export interface LiveStreamsTable {
+  id: string;
+  broadcaster_id: string;
+  status: LiveStreamStatus;
+  started_at: CreatedAt;
+  ended_at: Date | null;
+  peak_viewers: Generated<number>;
+  total_viewers: Generated<number>;
+  total_messages: Generated<number>;
+  /** Gift units received (a gift of 10 roses counts 10). */
+  gift_count: Generated<number>;
+  /** Coins received, the sum of the gifts' values. */
+  gift_value: Generated<number>;
+}
+
+export interface LiveStreamViewersTable {
+  id: Generated<number>;
+  stream_id: string;
+  user_id: string;
+  joined_at: CreatedAt;
+  left_at: Date | null;
+}
+
+export interface ConversationsTable {
+  id: string;
+  /** The smaller of the two user ids, so a pair has exactly one row. */
+  user_a: string;
+  user_b: string;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  messages: MessagesTable;
+  live_streams: LiveStreamsTable;
+  live_stream_viewers: LiveStreamViewersTable;
+  conversations: ConversationsTable;
+}

@@ -1,0 +1,107 @@
+// Storing a message in its room: one Lua script assigns the seq and writes the history stream,
+// the outbox and the sender's dedup entry atomically. Every key is the room's (one Cluster slot).
+import { chat, roomKindName, type lomi } from '@lomi/protocol';
+import type { Result } from 'ioredis';
+import type { WorkerContext } from './context';
+import { randomId } from './ids';
+import { maxStoredSeq, messageKindName } from './message-store';
+import { MESSAGE_FIELD } from './stream-entries';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    lomiAppend(
+      seqKey: string,
+      epochKey: string,
+      historyKey: string,
+      outboxKey: string,
+      dedupKey: string,
+      clientMsgId: string,
+      message: Uint8Array,
+      historyMaxLen: number,
+      newEpoch: string,
+      seqFloor: string,
+      dedupTtlSeconds: number,
+      field: string,
+    ): Result<(string | number)[], Context>;
+  }
+}
+
+// KEYS: seq, epoch, history, outbox, dedup
+// ARGV: client_msg_id, message, history max length, epoch if none, seq floor ('' = unknown),
+//       dedup TTL, stream field
+// Returns {'dup', seq} | {'noseq'} | {'ok', seq, epoch}.
+const APPEND = `
+local seen = redis.call('HGET', KEYS[5], ARGV[1])
+if seen then return {'dup', seen} end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if ARGV[5] == '' then return {'noseq'} end
+  -- Redis lost the counter. Continue after the highest seq stored anywhere: Postgres (the
+  -- floor passed in) or a stream that survived, so no seq is ever handed out twice.
+  local floor = tonumber(ARGV[5])
+  for _, stream in ipairs({KEYS[3], KEYS[4]}) do
+    local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+    if last then floor = math.max(floor, tonumber(string.match(last[1], '^%d+'))) end
+  end
+  redis.call('SET', KEYS[1], string.format('%d', floor))
+end
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('SET', KEYS[2], epoch)
+end
+local seq = redis.call('INCR', KEYS[1])
+local id = seq .. '-0'
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], id, ARGV[7], ARGV[2])
+redis.call('XADD', KEYS[4], id, ARGV[7], ARGV[2])
+redis.call('HSET', KEYS[5], ARGV[1], seq)
+redis.call('EXPIRE', KEYS[5], ARGV[6])
+return {'ok', seq, epoch}
+`;
+
+/** How long a client_msg_id is remembered after the sender's last send in the room. */
+const DEDUP_TTL_SECONDS = 86_400;
+
+export type AppendResult = { duplicate: false; seq: number; epoch: string } | { duplicate: true; seq: number };
+
+export type Append = ReturnType<typeof createAppend>;
+
+export function createAppend(ctx: WorkerContext) {
+  const { redis, db, keys, metrics, config } = ctx;
+  redis.defineCommand('lomiAppend', { numberOfKeys: 5, lua: APPEND });
+
+  /** Stores `message` (its seq is ignored) unless this sender already stored `clientMsgId` here. */
+  return async function append(message: lomi.chat.v1.ChatMessage): Promise<AppendResult> {
+    const room = message.room ?? {};
+    const encoded = chat.ChatMessage.encode({ ...message, seq: 0 }).finish();
+    const run = (seqFloor: string) =>
+      redis.lomiAppend(
+        keys.seq(room),
+        keys.epoch(room),
+        keys.history(room),
+        keys.outbox(room),
+        keys.dedup(room, message.senderId),
+        message.clientMsgId,
+        encoded,
+        config.HISTORY_MAX_LEN,
+        randomId(8),
+        seqFloor,
+        DEDUP_TTL_SECONDS,
+        MESSAGE_FIELD,
+      );
+
+    const timer = metrics.appendSeconds.startTimer();
+    let reply = await run('');
+    if (reply[0] === 'noseq') reply = await run(String(await maxStoredSeq(db, room)));
+    timer();
+
+    const [status, seq, epoch] = reply;
+    if (status === 'dup') {
+      metrics.duplicates.inc();
+      return { duplicate: true, seq: Number(seq) };
+    }
+    // Outside the script: the work list is a global key, in another Cluster slot than the room.
+    await redis.sadd(keys.outboxRooms, keys.outbox(room));
+    metrics.messagesStored.inc({ room_kind: roomKindName(room.kind), kind: messageKindName(message.kind) });
+    return { duplicate: false, seq: Number(seq), epoch: String(epoch) };
+  };
+}

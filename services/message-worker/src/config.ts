@@ -1,0 +1,42 @@
+import { commonEnv, databaseEnv, parseEnv, port, positiveInt, z } from '@lomi/common';
+
+const coins = 'must be a whole number of coins above 0';
+const giftCatalog = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.issues.push({ code: 'custom', message: 'must be JSON', input: text });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(z.string().min(1).max(64), z.number().int(coins).positive(coins), 'must be a JSON object of gift id → coins'),
+  );
+
+export const messageWorkerEnv = z.object({
+  ...commonEnv,
+  ...databaseEnv,
+  /** Longest text message, in characters (Unicode code points) after trimming. */
+  MAX_MESSAGE_LENGTH: positiveInt.default(500),
+  /** Messages kept per room in the Redis history stream (approximate cap); older ones come from Postgres. */
+  HISTORY_MAX_LEN: positiveInt.default(10_000),
+  /** Most messages returned by one join recovery or one gateway range request. */
+  RECOVERY_MAX: positiveInt.default(1000),
+  /** Outbox entries the persister writes to Postgres in one INSERT (14 parameters a row; Postgres takes 65535). */
+  PERSIST_BATCH: positiveInt.max(4000).default(500),
+  /** Gifts that can be sent: JSON object of gift id → value of one unit in coins. */
+  GIFT_CATALOG: giftCatalog.default({ rose: 1, heart: 5, rocket: 500 }),
+  /** Port of the worker's own /metrics and /healthz listener. */
+  METRICS_PORT: port.default(9464),
+  /** Apply pending database migrations at start (safe with several workers starting at once). */
+  RUN_MIGRATIONS: z.stringbool().default(true),
+});
+
+export type MessageWorkerConfig = z.infer<typeof messageWorkerEnv>;
+
+/** Reads and validates the worker's configuration; throws ConfigError listing every bad variable. */
+export function loadMessageWorkerConfig(env: NodeJS.ProcessEnv = process.env): MessageWorkerConfig {
+  return parseEnv(messageWorkerEnv, env);
+}

@@ -1,0 +1,2 @@
+export { startMessageWorker, type MessageWorker } from './worker';
+export { loadMessageWorkerConfig, messageWorkerEnv, type MessageWorkerConfig } from './config';

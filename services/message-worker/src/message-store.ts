@@ -1,0 +1,119 @@
+// Messages in Postgres: the durable record behind the Redis streams.
+import type { Database, MessageKindName, MessagesTable } from '@lomi/db';
+import { chat, MessageKind, roomKindName, RoomKind, type lomi, type Room } from '@lomi/protocol';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+
+type StoredMessage = lomi.chat.v1.ChatMessage;
+
+const kindNames: Record<MessageKind, MessageKindName | undefined> = {
+  [MessageKind.MESSAGE_KIND_UNSPECIFIED]: undefined,
+  [MessageKind.MESSAGE_KIND_TEXT]: 'text',
+  [MessageKind.MESSAGE_KIND_GIFT]: 'gift',
+  [MessageKind.MESSAGE_KIND_SYSTEM]: 'system',
+};
+export function messageKindName(kind: MessageKind): MessageKindName | undefined {
+  return kindNames[kind];
+}
+
+const kindsByName: Record<MessageKindName, MessageKind> = {
+  text: MessageKind.MESSAGE_KIND_TEXT,
+  gift: MessageKind.MESSAGE_KIND_GIFT,
+  system: MessageKind.MESSAGE_KIND_SYSTEM,
+};
+
+function roomKindColumn(room: Room) {
+  const name = roomKindName(room.kind);
+  if (!name) throw new TypeError(`room without a kind: ${JSON.stringify(room)}`);
+  return name;
+}
+
+function toRow(m: StoredMessage): Insertable<MessagesTable> {
+  const room = m.room ?? {};
+  const kind = messageKindName(m.kind);
+  if (!kind) throw new TypeError(`message ${m.id} has no kind`);
+  return {
+    id: m.id,
+    room_kind: roomKindColumn(room),
+    room_id: room.id ?? '',
+    seq: m.seq,
+    sender_id: m.senderId,
+    kind,
+    content: m.content,
+    client_msg_id: m.clientMsgId || null,
+    gift_id: m.gift?.giftId ?? null,
+    gift_count: m.gift?.count ?? null,
+    gift_value: m.gift?.value ?? null,
+    is_live: room.kind === RoomKind.ROOM_KIND_LIVE,
+    is_system: m.kind === MessageKind.MESSAGE_KIND_SYSTEM,
+    created_at: new Date(m.createdAtMs),
+  };
+}
+
+function fromRow(row: Selectable<MessagesTable>): StoredMessage {
+  return chat.ChatMessage.create({
+    room: { kind: row.is_live ? RoomKind.ROOM_KIND_LIVE : RoomKind.ROOM_KIND_PRIVATE, id: row.room_id },
+    seq: row.seq,
+    id: row.id,
+    senderId: row.sender_id,
+    kind: kindsByName[row.kind],
+    content: row.content,
+    createdAtMs: row.created_at.getTime(),
+    clientMsgId: row.client_msg_id ?? '',
+    gift: row.gift_id === null ? null : { giftId: row.gift_id, count: row.gift_count ?? 0, value: row.gift_value ?? 0 },
+  });
+}
+
+/** The room's highest stored seq, 0 for a room without messages. */
+export async function maxStoredSeq(db: Kysely<Database>, room: Room): Promise<number> {
+  const row = await db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.max('seq').as('top'))
+    .where('room_kind', '=', roomKindColumn(room))
+    .where('room_id', '=', room.id ?? '')
+    .executeTakeFirst();
+  return row?.top ?? 0;
+}
+
+/** Stored messages with seq in (afterSeq, untilSeq], in seq order. */
+export async function storedMessagesBetween(db: Kysely<Database>, room: Room, afterSeq: number, untilSeq: number): Promise<StoredMessage[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .selectAll()
+    .where('room_kind', '=', roomKindColumn(room))
+    .where('room_id', '=', room.id ?? '')
+    .where('seq', '>', afterSeq)
+    .where('seq', '<=', untilSeq)
+    .orderBy('seq')
+    .execute();
+  return rows.map(fromRow);
+}
+
+/**
+ * Inserts one room's messages, skipping any already stored (another persister may have got there
+ * first), and adds the newly stored ones to the live stream's totals in the same transaction so
+ * each message is counted exactly once. Returns how many rows were new.
+ */
+export async function storeMessages(db: Kysely<Database>, room: Room, messages: StoredMessage[]): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('messages')
+      .values(messages.map(toRow))
+      .onConflict((oc) => oc.doNothing())
+      .returning(['gift_count', 'gift_value'])
+      .execute();
+    if (inserted.length > 0 && room.kind === RoomKind.ROOM_KIND_LIVE) {
+      const giftCount = inserted.reduce((sum, r) => sum + (r.gift_count ?? 0), 0);
+      const giftValue = inserted.reduce((sum, r) => sum + (r.gift_value ?? 0), 0);
+      await trx
+        .updateTable('live_streams')
+        .set({
+          total_messages: sql`total_messages + ${inserted.length}`,
+          gift_count: sql`gift_count + ${giftCount}`,
+          gift_value: sql`gift_value + ${giftValue}`,
+        })
+        .where('id', '=', room.id ?? '')
+        .execute();
+    }
+    return inserted.length;
+  });
+}

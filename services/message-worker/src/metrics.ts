@@ -1,0 +1,47 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    messagesStored: new Counter({
+      name: 'lomi_messages_stored_total',
+      help: 'Messages appended to a room (Redis), by room kind and message kind',
+      labelNames: ['room_kind', 'kind'] as const,
+      registers,
+    }),
+    duplicates: new Counter({
+      name: 'lomi_message_duplicates_total',
+      help: 'Sends answered with an earlier seq because the client_msg_id was already stored',
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'lomi_requests_rejected_total',
+      help: 'Requests answered with an error, by operation and error code',
+      labelNames: ['op', 'code'] as const,
+      registers,
+    }),
+    appendSeconds: new Histogram({
+      name: 'lomi_message_append_seconds',
+      help: 'Time to append one message to Redis (the Lua script, including seq recovery)',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    persisted: new Counter({
+      name: 'lomi_messages_persisted_total',
+      help: 'Outbox entries written to Postgres (duplicates of rows already there included)',
+      registers,
+    }),
+    persistFailures: new Counter({
+      name: 'lomi_persist_failures_total',
+      help: 'Persister passes that failed and were retried after a back-off',
+      registers,
+    }),
+    outboxBacklog: new Gauge({
+      name: 'lomi_outbox_backlog_messages',
+      help: 'Messages stored in Redis but not yet in Postgres, as of the persister’s last pass (0 = drained)',
+      registers,
+    }),
+  };
+}

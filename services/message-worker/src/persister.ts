@@ -1,0 +1,100 @@
+// Moves messages from the rooms' Redis outboxes into Postgres. Runs in every worker; two workers
+// persisting the same room at once is harmless because inserts skip rows already stored. An
+// entry is deleted from the outbox only after its row committed, so nothing is ever dropped.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { WorkerContext } from './context';
+import { storeMessages } from './message-store';
+import { decodeEntry, type StreamEntry } from './stream-entries';
+
+const IDLE_POLL_MS = 50;
+const BACKOFF_MIN_MS = 100;
+const BACKOFF_MAX_MS = 5000;
+// Finds outboxes missing from the work list: a worker that died between the append script and
+// its SADD leaves one behind.
+const SWEEP_INTERVAL_MS = 30_000;
+
+export interface Persister {
+  /** Finishes the outbox in hand and stops; whatever is left is persisted by another worker. */
+  stop(): Promise<void>;
+}
+
+export function startPersister(ctx: WorkerContext): Persister {
+  const { redis, db, keys, log, metrics, config } = ctx;
+  const stopping = new AbortController();
+
+  /** Persists one batch of one outbox; returns whether the batch was full and what is left. */
+  async function persistOutbox(outboxKey: string): Promise<{ full: boolean; left: number }> {
+    const entries: StreamEntry[] = await redis.xrangeBuffer(outboxKey, '-', '+', 'COUNT', config.PERSIST_BATCH);
+    const messages = entries.map(decodeEntry);
+    const room = messages[0]?.room;
+    if (room) {
+      await storeMessages(db, room, messages);
+      metrics.persisted.inc(messages.length);
+      await redis.xdel(outboxKey, ...entries.map(([id]) => id));
+    }
+    const left = await redis.xlen(outboxKey);
+    if (left === 0) {
+      await redis.srem(keys.outboxRooms, outboxKey);
+      // An append may have landed between XLEN and SREM, its SADD lost to our SREM: re-add.
+      if ((await redis.xlen(outboxKey)) > 0) await redis.sadd(keys.outboxRooms, outboxKey);
+    }
+    return { full: entries.length === config.PERSIST_BATCH, left };
+  }
+
+  /** One round over every listed outbox; one failing room does not hold up the others. */
+  async function persistAll(): Promise<{ full: boolean; failure?: unknown }> {
+    let full = false;
+    let backlog = 0;
+    let failure: unknown;
+    for (const outboxKey of await redis.smembers(keys.outboxRooms)) {
+      if (stopping.signal.aborted) break;
+      try {
+        const result = await persistOutbox(outboxKey);
+        full ||= result.full;
+        backlog += result.left;
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure === undefined) metrics.outboxBacklog.set(backlog);
+    return { full, failure };
+  }
+
+  async function sweep(): Promise<void> {
+    const scan = redis.scanStream({ match: keys.outboxPattern, type: 'stream', count: 1000 });
+    for await (const found of scan as AsyncIterable<string[]>) {
+      if (found.length > 0) await redis.sadd(keys.outboxRooms, ...found);
+    }
+  }
+
+  const running = (async () => {
+    let backoff = BACKOFF_MIN_MS;
+    let nextSweep = 0;
+    while (!stopping.signal.aborted) {
+      let wait: number;
+      try {
+        if (Date.now() >= nextSweep) {
+          await sweep();
+          nextSweep = Date.now() + SWEEP_INTERVAL_MS;
+        }
+        const { full, failure } = await persistAll();
+        if (failure !== undefined) throw failure;
+        backoff = BACKOFF_MIN_MS;
+        wait = full ? 0 : IDLE_POLL_MS;
+      } catch (err) {
+        metrics.persistFailures.inc();
+        log.warn({ err, retryInMs: backoff }, 'persisting messages failed; retrying the same entries');
+        wait = backoff;
+        backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      }
+      await delay(wait, undefined, { signal: stopping.signal }).catch(() => undefined);
+    }
+  })();
+
+  return {
+    async stop() {
+      stopping.abort();
+      await running;
+    },
+  };
+}

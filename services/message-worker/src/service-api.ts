@@ -1,0 +1,116 @@
+// Room lifecycle operations from the app's back end (through the gateway's HTTP endpoint).
+import type { LiveStreamsTable } from '@lomi/db';
+import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type Room } from '@lomi/protocol';
+import { sql, type Selectable } from 'kysely';
+import type { WorkerContext } from './context';
+import { badRequest, decodeRequest, rejection, RequestError } from './errors';
+import { randomId } from './ids';
+import type { Rooms } from './rooms';
+
+const USER_ID_MAX = 128;
+
+function userId(value: string, field: string): string {
+  if (!value || value.length > USER_ID_MAX) throw badRequest(`${field} must be 1–${USER_ID_MAX} characters`);
+  return value;
+}
+
+function streamId(value: string): string {
+  if (!ROOM_ID_PATTERN.test(value)) throw badRequest('stream id must be 1–64 characters of A-Z a-z 0-9 _ -');
+  return value;
+}
+
+const liveRoom = (id: string): Room => ({ kind: RoomKind.ROOM_KIND_LIVE, id });
+
+function toLiveStream(row: Selectable<LiveStreamsTable>): lomi.internal.v1.ILiveStream {
+  return {
+    id: row.id,
+    broadcasterId: row.broadcaster_id,
+    status: row.status,
+    startedAtMs: row.started_at.getTime(),
+    endedAtMs: row.ended_at?.getTime() ?? 0,
+  };
+}
+
+export function createServiceHandler(ctx: WorkerContext, rooms: Rooms) {
+  const { db } = ctx;
+
+  async function createConversation(op: lomi.internal.v1.CreateConversation): Promise<lomi.internal.v1.IConversation> {
+    const a = userId(op.userA, 'user_a');
+    const b = userId(op.userB, 'user_b');
+    if (a === b) throw badRequest('a conversation needs two different users');
+    // Byte order, the order of the table's CHECK (user_a < user_b collate "C").
+    const [userA, userB] = Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0 ? [a, b] : [b, a];
+    const inserted = await db
+      .insertInto('conversations')
+      .values({ id: randomId(), user_a: userA, user_b: userB })
+      .onConflict((oc) => oc.columns(['user_a', 'user_b']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    const id =
+      inserted?.id ??
+      (await db.selectFrom('conversations').select('id').where('user_a', '=', userA).where('user_b', '=', userB).executeTakeFirstOrThrow()).id;
+    await rooms.remember({ kind: RoomKind.ROOM_KIND_PRIVATE, id }, { kind: 'private', members: [userA, userB] });
+    return { id, memberIds: [userA, userB], created: inserted !== undefined };
+  }
+
+  async function createLiveStream(op: lomi.internal.v1.CreateLiveStream): Promise<lomi.internal.v1.ILiveStream> {
+    const broadcasterId = userId(op.broadcasterId, 'broadcaster_id');
+    const id = op.id ? streamId(op.id) : randomId();
+    const inserted = await db
+      .insertInto('live_streams')
+      .values({ id, broadcaster_id: broadcasterId, status: 'live' })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    const row = inserted ?? (await db.selectFrom('live_streams').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+    // A retried create is answered with the stream it made; any other reuse of the id is refused.
+    if (row.status !== 'live' || row.broadcaster_id !== broadcasterId) throw badRequest('stream id already used');
+    await rooms.remember(liveRoom(id), { kind: 'live', status: 'live', broadcasterId });
+    return toLiveStream(row);
+  }
+
+  async function endLiveStream(op: lomi.internal.v1.EndLiveStream): Promise<lomi.internal.v1.ILiveStream> {
+    const id = streamId(op.id);
+    const ended =
+      (await db
+        .updateTable('live_streams')
+        .set({ status: 'ended', ended_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .where('status', '=', 'live')
+        .returningAll()
+        .executeTakeFirst()) ?? (await db.selectFrom('live_streams').selectAll().where('id', '=', id).executeTakeFirst());
+    if (!ended) throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such live stream');
+    const room = liveRoom(id);
+    await rooms.remember(room, { kind: 'live', status: 'ended', broadcasterId: ended.broadcaster_id });
+    // Also on a repeated call: it costs nothing and reaches gateways that missed the first one.
+    ctx.nc.publish(ctx.subjects.room(room), internal.RoomEvent.encode({ closed: { room, reason: 'stream ended' } }).finish());
+    return toLiveStream(ended);
+  }
+
+  async function answer(request: lomi.internal.v1.ServiceRequest): Promise<lomi.internal.v1.IServiceReply> {
+    switch (request.op) {
+      case 'createConversation':
+        return { conversation: await createConversation(request.createConversation as lomi.internal.v1.CreateConversation) };
+      case 'createLiveStream':
+        return { liveStream: await createLiveStream(request.createLiveStream as lomi.internal.v1.CreateLiveStream) };
+      case 'endLiveStream':
+        return { liveStream: await endLiveStream(request.endLiveStream as lomi.internal.v1.EndLiveStream) };
+      default:
+        throw badRequest('no operation given');
+    }
+  }
+
+  /** Decodes a ServiceRequest and returns the encoded ServiceReply; never throws. */
+  return async function handleService(data: Uint8Array): Promise<Uint8Array> {
+    let reply: lomi.internal.v1.IServiceReply;
+    let op = 'service';
+    try {
+      const request = decodeRequest(internal.ServiceRequest, data);
+      op = request.op ?? op;
+      reply = await answer(request);
+    } catch (err) {
+      reply = { error: rejection(ctx, op, err) };
+    }
+    return internal.ServiceReply.encode(reply).finish();
+  };
+}
