@@ -14,8 +14,18 @@ export function createSubjects(namespace: string) {
   return {
     /** RoomEvents of one room; gateways holding a socket in the room subscribe. */
     room: (room: Room) => `${namespace}.room.${kindToken(room)}.${room.id}`,
-    /** Client commands for the message worker (send, join, history). */
-    messageCommands: `${namespace}.cmd.message`,
+    /** Client commands, by the worker that handles them (see the gateway's command routes). */
+    commands: {
+      message: `${namespace}.cmd.message`,
+      presence: `${namespace}.cmd.presence`,
+      moderation: `${namespace}.cmd.moderation`,
+    },
+    /** Read-only HTTP calls (ApiRequest) forwarded by gateways, by the worker that answers them. */
+    api: {
+      message: `${namespace}.api.message`,
+      presence: `${namespace}.api.presence`,
+      moderation: `${namespace}.api.moderation`,
+    },
     /** Gap fills: a gateway asks for a seq range it missed. */
     range: `${namespace}.range`,
     /** Service API operations (create conversation, create/end live stream). */
@@ -25,4 +35,9 @@ export function createSubjects(namespace: string) {
 
 export const QueueGroup = {
   MESSAGE_WORKERS: 'message-workers',
+  PRESENCE_WORKERS: 'presence-workers',
+  MODERATION_WORKERS: 'moderation-workers',
 } as const;
+
+/** The workers a gateway forwards to. */
+export type WorkerKind = keyof ReturnType<typeof createSubjects>['commands'];

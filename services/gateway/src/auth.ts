@@ -20,8 +20,13 @@ export interface UpgradeCredentials {
   subprotocols: string[];
 }
 
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerToken(authorization: string): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+}
+
 export function extractToken(c: UpgradeCredentials): string | undefined {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(c.authorization)?.[1];
+  const bearer = bearerToken(c.authorization);
   if (bearer) return bearer;
   if (c.queryToken) return c.queryToken;
   const entry = c.subprotocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
@@ -55,7 +60,7 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
 
 /** Constant-time check of the service API token. */
 export function isServiceToken(authorization: string, expected: string): boolean {
-  const given = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+  const given = bearerToken(authorization);
   if (!given) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(expected);

@@ -1,6 +1,6 @@
 // Handles one decoded client frame: join/leave are gateway-side membership plus a worker call,
 // send/history go straight to the message workers, ping is answered here.
-import type { Logger } from '@lomi/common';
+import type { Logger, WorkerKind } from '@lomi/common';
 import { ErrorCode, ROOM_ID_PATTERN, RoomKind, roomKey, type lomi, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
 import type { GatewayMetrics } from './metrics';
@@ -21,6 +21,23 @@ export interface CommandDeps {
   unsubscribe(conn: Connection, topic: string): void;
 }
 
+type Command = NonNullable<lomi.chat.v1.ClientFrame['command']>;
+
+/** Which worker answers each forwarded command; join, leave and ping involve the gateway itself. */
+const ROUTES: Record<Exclude<Command, 'join' | 'leave' | 'ping'>, WorkerKind> = {
+  send: 'message',
+  history: 'message',
+  markRead: 'message',
+  markDelivered: 'message',
+  listConversations: 'message',
+  typing: 'presence',
+  pin: 'moderation',
+  unpin: 'moderation',
+};
+
+/** Commands that are not about one room. */
+const ROOMLESS = new Set<Command>(['ping', 'listConversations']);
+
 export function errorFrame(requestId: number, code: ErrorCode, message: string): ServerFrame {
   return { requestId, error: { code, message } };
 }
@@ -35,8 +52,8 @@ function invalidRoom(room: lomi.chat.v1.IRoom | null | undefined): string | unde
 export function createCommandHandler(deps: CommandDeps) {
   const { channels, workers, metrics } = deps;
 
-  async function forward(conn: Connection, frame: lomi.chat.v1.ClientFrame): Promise<ServerFrame> {
-    return workers.command({ userId: conn.userId, gatewayId: deps.gatewayId, connectionId: conn.id, frame });
+  async function forward(conn: Connection, frame: lomi.chat.v1.ClientFrame, worker: WorkerKind = 'message'): Promise<ServerFrame> {
+    return workers.command(worker, { userId: conn.userId, gatewayId: deps.gatewayId, connectionId: conn.id, frame });
   }
 
   async function join(conn: Connection, frame: lomi.chat.v1.ClientFrame, join: lomi.chat.v1.IJoinRoom): Promise<ServerFrame | undefined> {
@@ -96,17 +113,17 @@ export function createCommandHandler(deps: CommandDeps) {
       const started = performance.now();
       let reply: ServerFrame | undefined;
       try {
-        if (command === 'ping') {
-          reply = { requestId: frame.requestId, pong: { serverTimeMs: Date.now() } };
-        } else if (command === 'none') {
+        if (command === 'none') {
           reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, 'frame carries no command');
+        } else if (command === 'ping') {
+          reply = { requestId: frame.requestId, pong: { serverTimeMs: Date.now() } };
         } else {
-          const room = frame[command]?.room;
-          const problem = invalidRoom(room);
+          const room = ROOMLESS.has(command) ? undefined : (frame[command] as { room?: lomi.chat.v1.IRoom | null }).room;
+          const problem = ROOMLESS.has(command) ? undefined : invalidRoom(room);
           if (problem) reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, problem);
           else if (command === 'join') reply = await join(conn, frame, frame.join!);
           else if (command === 'leave') reply = leave(conn, frame.requestId, room!);
-          else reply = await forward(conn, frame);
+          else reply = await forward(conn, frame, ROUTES[command]);
         }
       } catch (err) {
         deps.log.error({ err: (err as Error).message, command }, 'command failed');

@@ -170,6 +170,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
 
   registerHttpApi(app, {
     serviceToken: config.SERVICE_TOKEN,
+    authenticate,
     workers,
     registry: metrics.registry,
     log,

@@ -1,9 +1,10 @@
 // HTTP beside the WebSocket: health and metrics for Kubernetes and Prometheus, and the service
 // API for the app back end (authenticated with the service token, forwarded to the workers).
-import type { Logger } from '@lomi/common';
+import type { Logger, WorkerKind } from '@lomi/common';
 import { ErrorCode, internal, ROOM_ID_PATTERN, type lomi } from '@lomi/protocol';
 import type { Registry } from 'prom-client';
-import { isServiceToken } from './auth';
+import { STATUS_CODES } from 'node:http';
+import { bearerToken, isServiceToken, type Authenticator } from './auth';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
 import { WorkerUnavailableError, type WorkerClient } from './worker-client';
 
@@ -18,8 +19,19 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.ERROR_CODE_UNAVAILABLE]: '503 Service Unavailable',
 };
 
+/**
+ * Read-only routes answered by a worker. Callers authenticate with a user JWT or the service
+ * token; the worker decides what that caller may read. Path parameters and the query string
+ * reach the worker as `params`.
+ */
+const READ_ROUTES: { pattern: string; route: string; worker: WorkerKind }[] = [
+  { pattern: '/api/v1/live/:id/messages', route: 'live.messages', worker: 'message' },
+  { pattern: '/api/v1/conversations/:id/messages', route: 'conversation.messages', worker: 'message' },
+];
+
 export interface HttpApiDeps {
   serviceToken: string;
+  authenticate: Authenticator;
   workers: WorkerClient;
   registry: Registry;
   log: Logger;
@@ -121,6 +133,36 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
       })();
     });
   };
+
+  for (const { pattern, route, worker } of READ_ROUTES) {
+    const names = [...pattern.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+    app.get(pattern, (res, req) => {
+      const reply = new Reply(res);
+      const authorization = req.getHeader('authorization');
+      const params: Record<string, string> = Object.fromEntries(new URLSearchParams(req.getQuery() ?? ''));
+      names.forEach((name, i) => (params[name] = req.getParameter(i) ?? ''));
+      void (async () => {
+        let caller: { service: boolean; userId: string };
+        if (isServiceToken(authorization, deps.serviceToken)) caller = { service: true, userId: '' };
+        else {
+          const token = bearerToken(authorization);
+          const user = token ? await deps.authenticate(token).catch(() => undefined) : undefined;
+          if (!user) return reply.error('401 Unauthorized', 'UNAUTHORIZED', 'a valid user token or service token is required');
+          caller = { service: false, userId: user.userId };
+        }
+        try {
+          const answer = await deps.workers.api(worker, { route, params, ...caller });
+          reply.send(`${answer.status} ${STATUS_CODES[answer.status] ?? ''}`, answer.json);
+        } catch (err) {
+          if (err instanceof WorkerUnavailableError) return reply.error('503 Service Unavailable', 'UNAVAILABLE', `the ${worker} service did not answer; retry`);
+          throw err;
+        }
+      })().catch((err: Error) => {
+        deps.log.error({ err: err.message, route }, 'read route failed');
+        reply.error('500 Internal Server Error', 'INTERNAL', 'internal error');
+      });
+    });
+  }
 
   const text = (v: unknown) => (typeof v === 'string' ? v : '');
   service(

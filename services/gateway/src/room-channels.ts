@@ -152,11 +152,9 @@ export class RoomChannels {
       this.deps.log.error({ room: channel.key, err: (err as Error).message }, 'undecodable room event');
       return;
     }
-    if (event.message) {
-      this.accept(channel, event.message);
-    } else if (event.closed) {
-      this.enqueue(channel, { frame: { roomClosed: event.closed } });
-    }
+    const kind = event.event;
+    if (kind === 'message') this.accept(channel, event.message!);
+    else if (kind) this.enqueue(channel, { frame: { [kind]: event[kind] } });
   }
 
   private accept(channel: RoomChannel, message: ChatMessage): void {

@@ -1,13 +1,14 @@
 // The gateway's only way to reach workers: NATS request/reply to their queue groups. Every
 // failure to get an answer becomes an UNAVAILABLE error the client can retry on.
 import type { NatsConnection } from 'nats';
-import type { Subjects } from '@lomi/common';
+import type { Subjects, WorkerKind } from '@lomi/common';
 import { ErrorCode, internal, type lomi } from '@lomi/protocol';
 
 export interface WorkerClient {
-  command(req: lomi.internal.v1.ICommandRequest): Promise<lomi.chat.v1.IServerFrame>;
+  command(worker: WorkerKind, req: lomi.internal.v1.ICommandRequest): Promise<lomi.chat.v1.IServerFrame>;
   range(req: lomi.internal.v1.IRangeRequest): Promise<lomi.internal.v1.RangeReply>;
   service(req: lomi.internal.v1.IServiceRequest): Promise<lomi.internal.v1.ServiceReply>;
+  api(worker: WorkerKind, req: lomi.internal.v1.IApiRequest): Promise<lomi.internal.v1.ApiReply>;
 }
 
 export class WorkerUnavailableError extends Error {}
@@ -22,17 +23,17 @@ export function createWorkerClient(nc: NatsConnection, subjects: Subjects, timeo
     }
   }
   return {
-    async command(req) {
+    async command(worker, req) {
       try {
         const reply = internal.CommandReply.decode(
-          await request(subjects.messageCommands, internal.CommandRequest.encode(req).finish()),
+          await request(subjects.commands[worker], internal.CommandRequest.encode(req).finish()),
         );
         return { ...reply.frame, requestId: req.frame?.requestId ?? 0 };
       } catch (err) {
         if (!(err instanceof WorkerUnavailableError)) throw err;
         return {
           requestId: req.frame?.requestId ?? 0,
-          error: { code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: 'the message service did not answer; retry' },
+          error: { code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: `the ${worker} service did not answer; retry` },
         };
       }
     },
@@ -41,6 +42,9 @@ export function createWorkerClient(nc: NatsConnection, subjects: Subjects, timeo
     },
     async service(req) {
       return internal.ServiceReply.decode(await request(subjects.service, internal.ServiceRequest.encode(req).finish()));
+    },
+    async api(worker, req) {
+      return internal.ApiReply.decode(await request(subjects.api[worker], internal.ApiRequest.encode(req).finish()));
     },
   };
 }

@@ -4,18 +4,17 @@ import type { Append } from './append';
 import type { WorkerContext } from './context';
 import { badRequest, decodeRequest, rejection, RequestError } from './errors';
 import type { History } from './history';
+import type { Pager } from './pages';
 import { randomId } from './ids';
 import { messageBudget, prefixWithin } from './payload';
 import { validRoom, type Rooms } from './rooms';
 
-const HISTORY_DEFAULT_LIMIT = 50;
-const HISTORY_MAX_LIMIT = 200;
 const CLIENT_MSG_ID_MAX = 64;
 const GIFT_MAX_COUNT = 9999;
 
 const codePoints = (s: string) => [...s].length;
 
-export function createCommandHandler(ctx: WorkerContext, rooms: Rooms, history: History, append: Append) {
+export function createCommandHandler(ctx: WorkerContext, rooms: Rooms, history: History, page: Pager, append: Append) {
   const { config, nc, subjects } = ctx;
 
   function publish(message: lomi.chat.v1.ChatMessage): void {
@@ -80,16 +79,8 @@ export function createCommandHandler(ctx: WorkerContext, rooms: Rooms, history: 
 
   async function getHistory(userId: string, cmd: lomi.chat.v1.GetHistory): Promise<lomi.chat.v1.IHistoryReply> {
     const room = validRoom(cmd.room);
-    const limit = cmd.limit || HISTORY_DEFAULT_LIMIT;
-    if (limit > HISTORY_MAX_LIMIT) throw badRequest(`limit must be 1–${HISTORY_MAX_LIMIT}`);
     await rooms.authorize(room, userId, 'history');
-    const { topSeq } = await history.top(room);
-    // Seqs have no gaps, so each page is a window of seqs: (from, until].
-    const newestFirst = cmd.beforeSeq > 0;
-    const until = newestFirst ? Math.min(cmd.beforeSeq - 1, topSeq) : Math.min(cmd.afterSeq + limit, topSeq);
-    const from = newestFirst ? Math.max(cmd.afterSeq, until - limit) : cmd.afterSeq;
-    const messages = await history.read(room, from, until);
-    return { room, messages, hasMore: newestFirst ? from > cmd.afterSeq : until < topSeq };
+    return page(room, cmd);
   }
 
   async function answer(request: lomi.internal.v1.CommandRequest): Promise<ServerFrame> {

@@ -83,7 +83,7 @@ export function createServiceHandler(ctx: WorkerContext, rooms: Rooms) {
     const room = liveRoom(id);
     await rooms.remember(room, { kind: 'live', status: 'ended', broadcasterId: ended.broadcaster_id });
     // Also on a repeated call: it costs nothing and reaches gateways that missed the first one.
-    ctx.nc.publish(ctx.subjects.room(room), internal.RoomEvent.encode({ closed: { room, reason: 'stream ended' } }).finish());
+    ctx.nc.publish(ctx.subjects.room(room), internal.RoomEvent.encode({ roomClosed: { room, reason: 'stream ended' } }).finish());
     return toLiveStream(ended);
   }
 

@@ -11,12 +11,14 @@ import {
 import { connectDb, migrateToLatest } from '@lomi/db';
 import type { Subscription } from 'nats';
 import type { Registry } from 'prom-client';
+import { createApiHandler } from './api';
 import { createAppend } from './append';
 import { createCommandHandler } from './commands';
 import type { MessageWorkerConfig } from './config';
 import type { WorkerContext } from './context';
 import { createHistory } from './history';
 import { createMetrics } from './metrics';
+import { createPager } from './pages';
 import { startPersister } from './persister';
 import { createRangeHandler } from './range';
 import { createRooms } from './rooms';
@@ -65,6 +67,7 @@ export async function startMessageWorker(
 
     const rooms = createRooms(ctx);
     const history = createHistory(ctx);
+    const page = createPager(history);
     const persister = startPersister(ctx);
 
     const inFlight = new Set<Promise<void>>();
@@ -84,7 +87,8 @@ export async function startMessageWorker(
         },
       });
     const subscriptions = [
-      serve(ctx.subjects.messageCommands, createCommandHandler(ctx, rooms, history, createAppend(ctx))),
+      serve(ctx.subjects.commands.message, createCommandHandler(ctx, rooms, history, page, createAppend(ctx))),
+      serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page)),
       serve(ctx.subjects.range, createRangeHandler(ctx, history)),
       serve(ctx.subjects.service, createServiceHandler(ctx, rooms)),
     ];
