@@ -24,6 +24,12 @@ export function createKeys(namespace: string) {
     dedup: (room: Room, senderId: string) => `${roomPrefix(namespace, room)}:dedup:${senderId}`,
     /** Cached room facts (live status, broadcaster, private members). */
     meta: (room: Room) => `${roomPrefix(namespace, room)}:meta`,
+    /**
+     * The user's open connections on any gateway: sorted set of connection id → expiry (Unix
+     * ms). Kept by the presence worker from gateway reports and heartbeats; a user is online
+     * while a member's score is in the future.
+     */
+    userConnections: (userId: string) => `${namespace}:user:{${userId}}:connections`,
     /** Rooms whose outbox may hold entries; the persister's work list. */
     outboxRooms: `${namespace}:persist:rooms`,
     /** Pattern matching every outbox, for the persister's safety sweep. */
