@@ -20,8 +20,12 @@ const schema = z
     MAX_FRAME_BYTES: positiveInt.default(16 * 1024),
     /** Seconds without any frame (pings included) before a socket is closed; uWS pings at half. */
     IDLE_TIMEOUT_S: z.coerce.number().int().min(8).max(960).default(60),
-    /** Bytes queued to one socket before it is closed as a slow consumer. */
-    MAX_BACKPRESSURE_BYTES: positiveInt.default(1024 * 1024),
+    /** Bytes queued to one socket before the next sweep closes it with 4001 "slow consumer". */
+    SLOW_CONSUMER_BYTES: positiveInt.default(512 * 1024),
+    /** Hard limit of bytes queued to one socket: past it uWS drops the socket at once. */
+    MAX_BACKPRESSURE_BYTES: positiveInt.default(2 * 1024 * 1024),
+    /** A busy room's messages wait up to this long to share one frame per socket (0 = never). */
+    BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(100).default(10),
     /** Rooms one connection may have joined at once. */
     MAX_ROOMS_PER_CONNECTION: positiveInt.default(50),
     /** How long a worker may take to answer a command before the client gets UNAVAILABLE. */

@@ -20,10 +20,12 @@ import type { Connection } from './connection';
 import { registerHttpApi } from './http-api';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { RoomChannels } from './room-channels';
+import { startSlowConsumerSweep } from './slow-consumers';
 import { createApp, uws, type us_listen_socket, type WebSocket } from './uws';
 import { createWorkerClient } from './worker-client';
 
 export const WS_PATH = '/api/v1/ws/chat';
+const SLOW_SWEEP_INTERVAL_MS = 250;
 
 export interface Gateway {
   id: string;
@@ -49,8 +51,18 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const workers = createWorkerClient(nc, subjects, config.REQUEST_TIMEOUT_MS);
   const authenticate = createAuthenticator(config);
   const app = createApp();
-  const channels = new RoomChannels({ app, nc, subjects, workers, metrics, log, gapWaitMs: config.GAP_WAIT_MS });
+  const channels = new RoomChannels({
+    app,
+    nc,
+    subjects,
+    workers,
+    metrics,
+    log,
+    gapWaitMs: config.GAP_WAIT_MS,
+    batchWindowMs: config.BATCH_WINDOW_MS,
+  });
   const connections = new Set<Connection>();
+  const stopSweep = startSlowConsumerSweep(connections, config.SLOW_CONSUMER_BYTES, SLOW_SWEEP_INTERVAL_MS, () => metrics.slowConsumers.inc());
   let stopping = false;
 
   function close(conn: Connection, code: number, reason: string): void {
@@ -189,6 +201,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     metrics,
     async stop() {
       stopping = true;
+      stopSweep();
       uws.us_listen_socket_close(listenSocket);
       for (const conn of [...connections]) close(conn, CloseCode.SHUTDOWN, 'gateway shutting down; reconnect and recover');
       await nc.drain();
