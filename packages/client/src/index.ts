@@ -58,6 +58,14 @@ export interface ClientEvents {
   /** A room message, in seq order per room; batches are unpacked. */
   message: (message: ChatMessage) => void;
   roomClosed: (event: lomi.chat.v1.IRoomClosed) => void;
+  /** A live room's viewer count changed. */
+  viewers: (event: lomi.chat.v1.IViewerCount) => void;
+  /** The other member of a private room started or stopped typing. */
+  typing: (event: lomi.chat.v1.ITypingEvent) => void;
+  /** A member of a private room moved their read or delivery receipt. */
+  receipt: (event: lomi.chat.v1.IReceiptEvent) => void;
+  /** A live room's pin changed; without `pin`, it was removed or expired. */
+  pin: (event: lomi.chat.v1.IPinUpdate) => void;
   /** A server error frame that answers no request (e.g. an undecodable frame). */
   error: (error: LomiError) => void;
   close: (code: number, reason: string) => void;
@@ -87,6 +95,10 @@ export class LomiClient {
   private readonly listeners: { [K in keyof ClientEvents]: Set<Listener<K>> } = {
     message: new Set(),
     roomClosed: new Set(),
+    viewers: new Set(),
+    typing: new Set(),
+    receipt: new Set(),
+    pin: new Set(),
     error: new Set(),
     close: new Set(),
   };
@@ -155,12 +167,7 @@ export class LomiClient {
   /** Joins a room. With sinceSeq, the reply carries every message after it (see `recovered`). */
   async join(room: Room, options: { sinceSeq?: number; epoch?: string } = {}): Promise<lomi.chat.v1.IJoinReply> {
     const reply = await this.request({ join: { room, sinceSeq: options.sinceSeq, epoch: options.epoch ?? '' } });
-    const joined = reply.joined!;
-    const key = roomKey(room);
-    const recovered = joined.messages ?? [];
-    const last = recovered.length ? Number(recovered[recovered.length - 1]!.seq) : Number(joined.topSeq);
-    this.lastSeq.set(key, Math.max(last, options.sinceSeq ?? 0));
-    return joined;
+    return reply.joined!;
   }
 
   async leave(room: Room): Promise<void> {
@@ -179,6 +186,36 @@ export class LomiClient {
 
   async history(room: Room, page: { afterSeq?: number; beforeSeq?: number; limit?: number } = {}): Promise<lomi.chat.v1.IHistoryReply> {
     return (await this.request({ history: { room, ...page } })).history!;
+  }
+
+  /** Private rooms: I have read everything up to `seq` (receipts only move forward). */
+  async markRead(room: Room, seq: number): Promise<void> {
+    await this.request({ markRead: { room, seq } });
+  }
+
+  /** Private rooms: this device has received everything up to `seq`. */
+  async markDelivered(room: Room, seq: number): Promise<void> {
+    await this.request({ markDelivered: { room, seq } });
+  }
+
+  /** My private conversations, newest activity first; pass the reply's nextCursor for the next page. */
+  async listConversations(page: { cursor?: string; limit?: number } = {}): Promise<lomi.chat.v1.IConversationList> {
+    return (await this.request({ listConversations: page })).conversations!;
+  }
+
+  /** Live rooms, broadcaster only: pins a stored message (by seq) or a new text, for `durationS` seconds. */
+  async pin(room: Room, target: { seq: number } | { text: string }, durationS?: number): Promise<void> {
+    const what = 'seq' in target ? { messageSeq: target.seq } : { text: target.text };
+    await this.request({ pin: { room, ...what, durationS } });
+  }
+
+  async unpin(room: Room): Promise<void> {
+    await this.request({ unpin: { room } });
+  }
+
+  /** Private rooms: tells the other member I am typing (or stopped). */
+  async typing(room: Room, typing: boolean): Promise<void> {
+    await this.request({ typing: { room, typing } });
   }
 
   async ping(): Promise<number> {
@@ -229,6 +266,9 @@ export class LomiClient {
     if (pending) {
       this.pending.delete(frame.requestId);
       clearTimeout(pending.timer);
+      // Set here, not after the caller's await: pushes in the same TCP read are handled before
+      // any continuation runs, and the ones the reply already carried must be dropped.
+      if (frame.joined) this.lastSeq.set(roomKey(frame.joined.room ?? {}), Number(frame.joined.topSeq));
       if (frame.error) pending.reject(toLomiError(frame.error));
       else pending.resolve(frame);
       return;
@@ -236,6 +276,10 @@ export class LomiClient {
     if (frame.message) this.deliver(frame.message);
     else if (frame.batch) (frame.batch.messages ?? []).forEach((m) => this.deliver(m));
     else if (frame.roomClosed) for (const l of this.listeners.roomClosed) l(frame.roomClosed);
+    else if (frame.viewers) for (const l of this.listeners.viewers) l(frame.viewers);
+    else if (frame.typing) for (const l of this.listeners.typing) l(frame.typing);
+    else if (frame.receipt) for (const l of this.listeners.receipt) l(frame.receipt);
+    else if (frame.pin) for (const l of this.listeners.pin) l(frame.pin);
     else if (frame.error) for (const l of this.listeners.error) l(toLomiError(frame.error));
   }
 

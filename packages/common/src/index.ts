@@ -6,3 +6,5 @@ export * from './nats';
 export * from './redis';
 export * from './metrics';
 export * from './run';
+export * from './requests';
+export * from './connections';

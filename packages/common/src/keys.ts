@@ -30,6 +30,44 @@ export function createKeys(namespace: string) {
      * while a member's score is in the future.
      */
     userConnections: (userId: string) => `${namespace}:user:{${userId}}:connections`,
+    /**
+     * Live room presence: sorted set of "<user id>|<gateway id>" → expiry (Unix ms), one entry
+     * per user per gateway, refreshed by that gateway's heartbeats.
+     */
+    presence: (room: Room) => `${roomPrefix(namespace, room)}:presence`,
+    /** Sorted set of presence entries that left → when their gateway reported it, so an older report cannot bring them back. */
+    presenceLeft: (room: Room) => `${roomPrefix(namespace, room)}:presence-left`,
+    /** Hash user id → how many presence entries (gateways) the user has in the room; its size is the viewer count. */
+    viewers: (room: Room) => `${roomPrefix(namespace, room)}:viewers`,
+    /** Hash user id → when the user's current viewing session began (Unix ms). */
+    viewingSince: (room: Room) => `${roomPrefix(namespace, room)}:viewing-since`,
+    /** Hash of viewer statistics: peak, last pushed count and time, ended flag. */
+    viewerStats: (room: Room) => `${roomPrefix(namespace, room)}:viewer-stats`,
+    /** Set of every user who has viewed the stream, for its total of distinct viewers. */
+    viewersEver: (room: Room) => `${roomPrefix(namespace, room)}:viewers-ever`,
+    /** Hash of joins and leaves waiting to be announced in one aggregated system message. */
+    joinLeaveDigest: (room: Room) => `${roomPrefix(namespace, room)}:join-leave-digest`,
+    /** Sorted set of user id → when their "typing" expires (Unix ms). */
+    typing: (room: Room) => `${roomPrefix(namespace, room)}:typing`,
+    /** Hash user id → when their last "typing" was pushed (Unix ms), for the push throttle. */
+    typingPushedAt: (room: Room) => `${roomPrefix(namespace, room)}:typing-pushed`,
+    /** Hash room key → id of the connection the user is typing from, to stop it when that socket closes. */
+    userTyping: (userId: string) => `${namespace}:user:{${userId}}:typing`,
+    /** Sorted set of room key → last activity (Unix ms): rooms with presence or typing state; the presence sweeper's work list. */
+    presenceRooms: `${namespace}:presence:rooms`,
+    /** Held by the presence worker sweeping this tick, so several workers do not repeat the work. */
+    presenceSweepLock: `${namespace}:presence:sweep-lock`,
+    /** GCRA state of one sender in one live room: the theoretical arrival time (Redis TIME, µs). */
+    rateLimit: (room: Room, userId: string) => `${roomPrefix(namespace, room)}:rate:${userId}`,
+    /** Cache of the live room's pin (encoded Pin, or empty for "none"); Postgres live_stream_pins is the record. */
+    pin: (room: Room) => `${roomPrefix(namespace, room)}:pin`,
+    /**
+     * Offline-webhook jobs: sorted set of job id → when it is next due (Unix ms; a claimed job is
+     * pushed a lease ahead). Shares its hash tag with webhookJobs so one script moves both.
+     */
+    webhookDue: `${namespace}:{webhooks}:due`,
+    /** Offline-webhook jobs: hash job id → JSON job (body, attempts so far). */
+    webhookJobs: `${namespace}:{webhooks}:jobs`,
     /** Rooms whose outbox may hold entries; the persister's work list. */
     outboxRooms: `${namespace}:persist:rooms`,
     /** Pattern matching every outbox, for the persister's safety sweep. */

@@ -30,6 +30,15 @@ export function createSubjects(namespace: string) {
     range: `${namespace}.range`,
     /** Service API operations (create conversation, create/end live stream). */
     service: `${namespace}.svc.rooms`,
+    /** PresenceReports from gateways (joins, leaves, connections, heartbeats) to the presence workers. */
+    presenceReports: `${namespace}.presence.reports`,
+    /** SystemMessageRequests: the presence workers ask a message worker to store a SYSTEM message. */
+    systemMessages: `${namespace}.sysmsg`,
+    /** Facts other services react to, published once by the service that caused them. */
+    events: {
+      /** StreamEnded, by the message worker that ended a live stream. */
+      streamEnded: `${namespace}.events.stream_ended`,
+    },
   } as const;
 }
 

@@ -65,6 +65,78 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('conversations_user_b_idx').on('conversations').column('user_b').execute();
     },
   },
+  '0002_viewing_sessions': {
+    // A viewing session is identified by (stream, user, joined_at): presence workers write its
+    // start and its end as two idempotent upserts on this key, so they may arrive in either
+    // order (two workers) or twice (a retried batch) and still leave one correct row.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('live_stream_viewers_session_key')
+        .on('live_stream_viewers')
+        .columns(['stream_id', 'user_id', 'joined_at'])
+        .unique()
+        .execute();
+    },
+  },
+  '0003_pins_receipts_activity_gifters': {
+    async up(db: Kysely<unknown>) {
+      // One pin per live stream: the row is the pin; expired rows are deleted by the
+      // moderation workers' sweep, which pushes the unpin.
+      await db.schema
+        .createTable('live_stream_pins')
+        .addColumn('stream_id', 'text', (c) => c.primaryKey().references('live_streams.id').onDelete('cascade'))
+        // The pinned ChatMessage in its protobuf JSON form (a pinned new text has seq 0).
+        .addColumn('message', 'jsonb', (c) => c.notNull())
+        .addColumn('pinned_by', 'text', (c) => c.notNull())
+        .addColumn('pinned_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('live_stream_pins_expires_at_idx').on('live_stream_pins').column('expires_at').execute();
+
+      // Receipts per member per conversation; both seqs only ever move forward (GREATEST upserts).
+      await db.schema
+        .createTable('conversation_reads')
+        .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('read_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('delivered_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('conversation_reads_pkey', ['conversation_id', 'user_id'])
+        .execute();
+
+      // The conversation list: newest activity first, per member. The persister moves both
+      // columns forward in the transaction that stores the messages.
+      await db.schema.alterTable('conversations').addColumn('last_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('conversations')
+        .addColumn('last_activity_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await sql`update conversations set last_activity_at = created_at`.execute(db);
+      for (const side of ['user_a', 'user_b']) {
+        await db.schema
+          .createIndex(`conversations_${side}_activity_idx`)
+          .on('conversations')
+          .columns([side, 'last_activity_at desc', 'id desc'])
+          .execute();
+      }
+
+      // Per-stream gift totals by sender, for the top gifters; kept by the persister in the
+      // transaction that stores the gifts, so each gift counts exactly once.
+      await db.schema
+        .createTable('live_stream_gifters')
+        .addColumn('stream_id', 'text', (c) => c.notNull().references('live_streams.id').onDelete('cascade'))
+        .addColumn('sender_id', 'text', (c) => c.notNull())
+        .addColumn('gift_count', 'bigint', (c) => c.notNull())
+        .addColumn('gift_value', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('live_stream_gifters_pkey', ['stream_id', 'sender_id'])
+        .execute();
+      await db.schema
+        .createIndex('live_stream_gifters_top_idx')
+        .on('live_stream_gifters')
+        .columns(['stream_id', 'gift_value desc'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

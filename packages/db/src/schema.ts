@@ -55,6 +55,36 @@ export interface ConversationsTable {
   user_a: string;
   user_b: string;
   created_at: CreatedAt;
+  /** Highest seq in Postgres. */
+  last_seq: Generated<number>;
+  /** When its newest stored message was sent (created_at until the first one). */
+  last_activity_at: Generated<Date>;
+}
+
+export interface LiveStreamPinsTable {
+  stream_id: string;
+  /** The pinned ChatMessage, protobuf JSON mapping. */
+  message: unknown;
+  pinned_by: string;
+  pinned_at: Date;
+  expires_at: Date;
+}
+
+export interface ConversationReadsTable {
+  conversation_id: string;
+  user_id: string;
+  read_seq: Generated<number>;
+  delivered_seq: Generated<number>;
+  updated_at: Generated<Date>;
+}
+
+export interface LiveStreamGiftersTable {
+  stream_id: string;
+  sender_id: string;
+  /** Gift units this sender gave the stream. */
+  gift_count: number;
+  /** Coins this sender gave the stream. */
+  gift_value: number;
 }
 
 export interface Database {
@@ -62,4 +92,7 @@ export interface Database {
   live_streams: LiveStreamsTable;
   live_stream_viewers: LiveStreamViewersTable;
   conversations: ConversationsTable;
+  live_stream_pins: LiveStreamPinsTable;
+  conversation_reads: ConversationReadsTable;
+  live_stream_gifters: LiveStreamGiftersTable;
 }

@@ -1,0 +1,159 @@
+// What every worker does with a request from the bus: serve a queue group and track the requests
+// in hand (so stop() answers them), validate it, turn a failure into the Error the requester can
+// act on, and frame the answer: a CommandReply for a client command, an ApiReply (status and
+// JSON body) for a read-only HTTP call. Shared so that each
+// worker only writes its own operations.
+import type { NatsConnection, Subscription } from 'nats';
+import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
+import type { Logger } from './logger';
+
+/** A refusal the requester can act on; the message is shown to them. */
+export class RequestError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function badRequest(message: string): RequestError {
+  return new RequestError(ErrorCode.ERROR_CODE_BAD_REQUEST, message);
+}
+
+/** Decodes a request; bytes that are not one are the requester's mistake, not ours. */
+export function decodeRequest<T>(type: { decode(data: Uint8Array): T }, data: Uint8Array): T {
+  try {
+    return type.decode(data);
+  } catch (err) {
+    throw badRequest(`undecodable request: ${(err as Error).message}`);
+  }
+}
+
+/** The room of a request, checked and stripped of anything but kind and id. */
+export function validRoom(room: Room | null | undefined): Room {
+  if (!room) throw badRequest('room is required');
+  if (room.kind !== RoomKind.ROOM_KIND_LIVE && room.kind !== RoomKind.ROOM_KIND_PRIVATE) {
+    throw badRequest('room kind must be LIVE or PRIVATE');
+  }
+  if (!ROOM_ID_PATTERN.test(room.id ?? '')) throw badRequest('room id must be 1–64 characters of A-Z a-z 0-9 _ -');
+  return { kind: room.kind, id: room.id };
+}
+
+// JavaScript's own error classes mean a bug here; anything else was thrown by the Redis or
+// Postgres client, and retrying is the right response to it.
+function isBug(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
+}
+
+/** The Error to answer a failed request with: the refusal itself, INTERNAL for a bug, else UNAVAILABLE. */
+export function failureOf(err: unknown, log: Logger): ProtocolError & { code: ErrorCode } {
+  if (err instanceof RequestError) return { code: err.code, message: err.message };
+  if (isBug(err)) {
+    log.error({ err }, 'request failed');
+    return { code: ErrorCode.ERROR_CODE_INTERNAL, message: 'internal error' };
+  }
+  log.warn({ err }, 'request failed: back end unavailable');
+  return { code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: 'temporarily unavailable, retry' };
+}
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.ERROR_CODE_BAD_REQUEST]: 400,
+  [ErrorCode.ERROR_CODE_FORBIDDEN]: 403,
+  [ErrorCode.ERROR_CODE_NOT_FOUND]: 404,
+  [ErrorCode.ERROR_CODE_UNAVAILABLE]: 503,
+};
+
+export type ApiRoutes = Record<string, (request: lomi.internal.v1.ApiRequest) => Promise<unknown>>;
+
+/**
+ * Decodes an ApiRequest, runs its route and returns the encoded ApiReply (200 with the route's
+ * value as JSON, or the error's HTTP status with `{error: {code, message}}`); never throws.
+ * `reject` turns a failure into the Error to answer with (and may count it).
+ */
+export function createApiDispatcher(routes: ApiRoutes, reject: (op: string, err: unknown) => ProtocolError) {
+  return async function handleApi(data: Uint8Array): Promise<Uint8Array> {
+    let reply: lomi.internal.v1.IApiReply;
+    let op = 'api';
+    try {
+      const request = decodeRequest(internal.ApiRequest, data);
+      op = request.route;
+      const route = Object.hasOwn(routes, request.route) ? routes[request.route] : undefined;
+      if (!route) throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, `no route ${request.route}`);
+      reply = { status: 200, json: JSON.stringify(await route(request)) };
+    } catch (err) {
+      const error = reject(op, err);
+      const code = error.code ?? ErrorCode.ERROR_CODE_INTERNAL;
+      reply = {
+        status: HTTP_STATUS[code] ?? 500,
+        json: JSON.stringify({ error: { code: ErrorCode[code].replace('ERROR_CODE_', ''), message: error.message } }),
+      };
+    }
+    return internal.ApiReply.encode(reply).finish();
+  };
+}
+
+/**
+ * Decodes a CommandRequest forwarded by a gateway, answers it and returns the encoded
+ * CommandReply carrying the reply frame (or the error frame) with the request's request_id;
+ * never throws.
+ */
+export function createCommandDispatcher(
+  answer: (request: lomi.internal.v1.CommandRequest) => Promise<ServerFrame>,
+  reject: (op: string, err: unknown) => ProtocolError,
+) {
+  return async function handleCommand(data: Uint8Array): Promise<Uint8Array> {
+    let requestId = 0;
+    let op = 'command';
+    let frame: ServerFrame;
+    try {
+      const request = decodeRequest(internal.CommandRequest, data);
+      requestId = request.frame?.requestId ?? 0;
+      op = request.frame?.command ?? op;
+      frame = await answer(request);
+    } catch (err) {
+      frame = { error: reject(op, err) };
+    }
+    return internal.CommandReply.encode({ frame: { ...frame, requestId } }).finish();
+  };
+}
+
+/** Request/reply subscriptions of one worker to its queue group. */
+export interface Responder {
+  /** Answers every request on `subject` with what `handle` returns; `handle` must not throw. */
+  serve(subject: string, handle: (data: Uint8Array) => Promise<Uint8Array>): Subscription;
+  /** Handles every message on `subject` without replying (published reports and events). */
+  consume(subject: string, handle: (data: Uint8Array) => Promise<void>): Subscription;
+  /** Stops taking requests and waits for those in hand. */
+  drain(): Promise<void>;
+}
+
+export function createResponder(nc: NatsConnection, queue: string, log: Logger): Responder {
+  const inFlight = new Set<Promise<void>>();
+  const subscriptions: Subscription[] = [];
+  const subscribe = (subject: string, handle: (data: Uint8Array, respond: (reply: Uint8Array) => void) => Promise<void>) => {
+    const subscription = nc.subscribe(subject, {
+      queue,
+      callback: (err, msg) => {
+        if (err) {
+          log.warn({ err, subject }, 'subscription error');
+          return;
+        }
+        const done = handle(msg.data, (reply) => void msg.respond(reply))
+          .catch((e: unknown) => log.error({ err: e, subject }, 'handling a request failed'))
+          .finally(() => inFlight.delete(done));
+        inFlight.add(done);
+      },
+    });
+    subscriptions.push(subscription);
+    return subscription;
+  };
+  return {
+    serve: (subject, handle) => subscribe(subject, async (data, respond) => respond(await handle(data))),
+    consume: (subject, handle) => subscribe(subject, handle),
+    async drain() {
+      await Promise.all(subscriptions.map((s) => s.drain()));
+      await Promise.all(inFlight);
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { connectNats, connectRedis, createKeys, type Logger, type OwnedConnections } from '@lomi/common';
+import { connectDb, migrateToLatest } from '@lomi/db';
+import type { NatsConnection } from 'nats';
+import type { RoomStores } from './store';
+
+export interface WorkerEnv {
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  NATS_URL: string;
+  LOMI_NAMESPACE: string;
+  RUN_MIGRATIONS: boolean;
+}
+
+/**
+ * What every worker opens at start, in the order its start-up needs them: Postgres (migrated when
+ * RUN_MIGRATIONS is set), Redis, then NATS — each owned by `connections`, so NATS closes before
+ * the stores its handlers use, and a start that fails half way closes what it opened.
+ */
+export async function connectWorker(
+  name: string,
+  env: WorkerEnv,
+  connections: OwnedConnections,
+  log: Logger,
+): Promise<RoomStores & { nc: NatsConnection }> {
+  const db = connections.own(await connectDb(env.DATABASE_URL, log), (d) => d.destroy());
+  if (env.RUN_MIGRATIONS) {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+  }
+  const redis = connections.own(await connectRedis(env.REDIS_URL, log), (r) => r.quit());
+  const nc = connections.own(await connectNats(env.NATS_URL, name, log), (n) => n.drain());
+  return { db, redis, nc, keys: createKeys(env.LOMI_NAMESPACE) };
+}

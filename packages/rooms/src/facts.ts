@@ -1,0 +1,88 @@
+// Room facts (does it exist, is the stream live, who are the members), read from Postgres and
+// cached in the room's Redis meta key. Service operations overwrite the cache when they change
+// a room; readers only fill an empty key, so a reader holding pre-change facts cannot undo them.
+// Shared by every worker that authorises room commands, so they all answer alike.
+import { RequestError } from '@lomi/common';
+import type { LiveStreamStatus } from '@lomi/db';
+import { ErrorCode, RoomKind, type Room } from '@lomi/protocol';
+import type { RoomStores } from './store';
+
+export type RoomFacts =
+  | { kind: 'missing' }
+  | { kind: 'live'; status: LiveStreamStatus; broadcasterId: string }
+  | { kind: 'private'; members: string[] };
+
+/** What a user asks to do in a room; reading history stays allowed after a stream ended. */
+export type RoomAction = 'join' | 'send' | 'history' | 'moderate';
+
+const FACTS_TTL_SECONDS = 300;
+// Short, so a room created behind the service API's back becomes usable soon.
+const MISSING_TTL_SECONDS = 5;
+
+export type Rooms = ReturnType<typeof createRooms>;
+
+export function createRooms({ db, redis, keys }: RoomStores) {
+  async function load(room: Room): Promise<RoomFacts> {
+    const id = room.id ?? '';
+    if (room.kind === RoomKind.ROOM_KIND_LIVE) {
+      const row = await db.selectFrom('live_streams').select(['status', 'broadcaster_id']).where('id', '=', id).executeTakeFirst();
+      return row ? { kind: 'live', status: row.status, broadcasterId: row.broadcaster_id } : { kind: 'missing' };
+    }
+    const row = await db.selectFrom('conversations').select(['user_a', 'user_b']).where('id', '=', id).executeTakeFirst();
+    return row ? { kind: 'private', members: [row.user_a, row.user_b] } : { kind: 'missing' };
+  }
+
+  const ttl = (facts: RoomFacts) => (facts.kind === 'missing' ? MISSING_TTL_SECONDS : FACTS_TTL_SECONDS);
+
+  async function facts(room: Room): Promise<RoomFacts> {
+    const cached = await redis.get(keys.meta(room));
+    if (cached) return JSON.parse(cached) as RoomFacts;
+    const loaded = await load(room);
+    await redis.set(keys.meta(room), JSON.stringify(loaded), 'EX', ttl(loaded), 'NX');
+    return loaded;
+  }
+
+  /**
+   * Throws the RequestError that refuses `action`, or returns the room's facts when the user
+   * may do it. Moderating a live room (pins) is the broadcaster's.
+   */
+  async function authorize(room: Room, userId: string, action: RoomAction): Promise<RoomFacts> {
+    const known = await facts(room);
+    if (room.kind === RoomKind.ROOM_KIND_PRIVATE) {
+      // The same answer for "no such conversation" and "not yours", so ids cannot be probed.
+      if (known.kind !== 'private' || !known.members.includes(userId)) {
+        throw new RequestError(ErrorCode.ERROR_CODE_FORBIDDEN, 'not a member of this conversation');
+      }
+      return known;
+    }
+    if (known.kind !== 'live') throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such live stream');
+    if (known.status === 'ended' && action !== 'history') {
+      throw new RequestError(ErrorCode.ERROR_CODE_ROOM_CLOSED, 'the live stream has ended');
+    }
+    if (action === 'moderate' && known.broadcasterId !== userId) {
+      throw new RequestError(ErrorCode.ERROR_CODE_FORBIDDEN, 'only the broadcaster may do this');
+    }
+    return known;
+  }
+
+  return {
+    facts,
+    authorize,
+
+    /** Records facts a service operation just changed, replacing whatever was cached. */
+    async remember(room: Room, changed: RoomFacts): Promise<void> {
+      await redis.set(keys.meta(room), JSON.stringify(changed), 'EX', ttl(changed));
+    },
+
+    /**
+     * For read-only HTTP calls: the app back end (service token) may read any existing room, a
+     * user what they may join (or could, before the stream ended).
+     */
+    async authorizeRead(room: Room, caller: { service: boolean; userId: string }): Promise<RoomFacts> {
+      if (!caller.service) return authorize(room, caller.userId, 'history');
+      const known = await facts(room);
+      if (known.kind === 'missing') throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such room');
+      return known;
+    },
+  };
+}
