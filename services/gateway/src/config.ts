@@ -32,6 +32,14 @@ const schema = z
     REQUEST_TIMEOUT_MS: positiveInt.default(5000),
     /** How long an out-of-order room message waits for the missing seq before it is fetched. */
     GAP_WAIT_MS: positiveInt.default(50),
+    /** How often the gateway tells the presence workers who is still connected and in which live rooms. */
+    PRESENCE_HEARTBEAT_MS: positiveInt.default(10_000),
+    /** How long presence reported by this gateway lasts without a heartbeat: a gateway killed with -9 stops counting after it. */
+    PRESENCE_TTL_MS: positiveInt.default(30_000),
+  })
+  .refine((c) => c.PRESENCE_TTL_MS >= 2 * c.PRESENCE_HEARTBEAT_MS, {
+    message: 'must be at least twice PRESENCE_HEARTBEAT_MS, so one late heartbeat does not drop anyone',
+    path: ['PRESENCE_TTL_MS'],
   })
   .refine((c) => Boolean(c.JWT_SECRET) !== Boolean(c.JWT_PUBLIC_KEY), {
     message: 'set exactly one of JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256)',

@@ -1,0 +1,42 @@
+import { commonEnv, databaseEnv, parseEnv, port, positiveInt, z } from '@lomi/common';
+
+const nonNegativeInt = z.coerce.number().int().min(0);
+
+export const presenceWorkerEnv = z
+  .object({
+    ...commonEnv,
+    ...databaseEnv,
+    /** Port of the worker's own /metrics and /healthz listener (the message worker uses 9464). */
+    METRICS_PORT: port.default(9465),
+    /** Apply pending database migrations at start (safe with several workers starting at once). */
+    RUN_MIGRATIONS: z.stringbool().default(true),
+    /** How often rooms are swept: expired viewers and typists removed, pending pushes and digests sent. */
+    PRESENCE_SWEEP_MS: positiveInt.default(500),
+    /** Shortest time between two viewer-count pushes to one room. */
+    VIEWER_PUSH_INTERVAL_MS: positiveInt.default(1000),
+    /** Announce joins and leaves as system messages in live rooms at all. */
+    JOIN_LEAVE_MESSAGES: z.stringbool().default(true),
+    /** Above this many viewers, joins and leaves are announced in one digest message per interval. */
+    JOIN_AGGREGATE_ABOVE: nonNegativeInt.default(50),
+    /** Above this many viewers, joins and leaves are not announced at all (the viewer count still updates). */
+    JOIN_MESSAGES_MAX_ROOM: nonNegativeInt.default(1000),
+    /** How often a busy room gets its "alice and 37 others joined" digest. */
+    JOIN_AGGREGATE_INTERVAL_MS: positiveInt.default(5000),
+    /** A "typing" without a newer one ends by itself ("stopped" is pushed) after this long. */
+    TYPING_TIMEOUT_MS: positiveInt.default(5000),
+    /** Shortest time between two "typing" pushes of one user in one room. */
+    TYPING_PUSH_INTERVAL_MS: positiveInt.default(1000),
+    /** How long a system message may take to be stored by a message worker before it is given up. */
+    REQUEST_TIMEOUT_MS: positiveInt.default(5000),
+  })
+  .refine((c) => c.JOIN_MESSAGES_MAX_ROOM >= c.JOIN_AGGREGATE_ABOVE, {
+    message: 'must be at least JOIN_AGGREGATE_ABOVE',
+    path: ['JOIN_MESSAGES_MAX_ROOM'],
+  });
+
+export type PresenceWorkerConfig = z.infer<typeof presenceWorkerEnv>;
+
+/** Reads and validates the worker's configuration; throws ConfigError listing every bad variable. */
+export function loadPresenceWorkerConfig(env: NodeJS.ProcessEnv = process.env): PresenceWorkerConfig {
+  return parseEnv(presenceWorkerEnv, env);
+}

@@ -1,0 +1,90 @@
+// Joins and leaves of live viewers become SYSTEM messages (stored, with seq, replayable): one each
+// in a small room, one digest per interval above JOIN_AGGREGATE_ABOVE, none above
+// JOIN_MESSAGES_MAX_ROOM — while the viewer count keeps counting everyone.
+import { MessageKind, type ChatMessage, type LomiClient, type Room } from '@lomi/client';
+import { MessageLog, startSystem, waitFor, type TestSystem } from '@lomi/testkit';
+
+let aggregating: TestSystem;
+let capped: TestSystem;
+
+beforeAll(async () => {
+  const env = { PRESENCE_SWEEP_MS: '100', JOIN_LEAVE_MESSAGES: 'true', JOIN_MESSAGES_MAX_ROOM: '1000' };
+  [aggregating, capped] = await Promise.all([
+    startSystem({ gateways: 2, env: { ...env, JOIN_AGGREGATE_ABOVE: '3', JOIN_AGGREGATE_INTERVAL_MS: '2000' } }),
+    startSystem({ gateways: 2, env: { ...env, JOIN_AGGREGATE_ABOVE: '1', JOIN_MESSAGES_MAX_ROOM: '2', JOIN_AGGREGATE_INTERVAL_MS: '500' } }),
+  ]);
+});
+afterAll(() => Promise.all([aggregating, capped].map((s) => s?.stop())));
+
+const systemMessages = (log: MessageLog, room: Room): ChatMessage[] =>
+  log.in(room).filter((m) => m.kind === MessageKind.MESSAGE_KIND_SYSTEM);
+
+async function joinAll(s: TestSystem, room: Room, names: string[]): Promise<LomiClient[]> {
+  const clients = await Promise.all(names.map((n, i) => s.connect(s.user(n), { gateway: i % 2 })));
+  for (const c of clients) await c.join(room);
+  return clients;
+}
+
+/** The first viewer, with a log of everything said in the room from before its own join. */
+async function observe(s: TestSystem, room: Room, name: string): Promise<{ observer: LomiClient; log: MessageLog }> {
+  const observer = await s.connect(s.user(name));
+  const log = new MessageLog(observer);
+  await observer.join(room);
+  return { observer, log };
+}
+
+test('20 joins above the threshold make one aggregated message; leaves are gathered the same way', async () => {
+  const s = aggregating;
+  const room = await s.createLiveRoom(s.user('caster'));
+  const { observer, log } = await observe(s, room, 'obs');
+  await joinAll(s, room, ['p1', 'p2']);
+  await log.waitFor(room, 3);
+
+  const crowd = await joinAll(s, room, Array.from({ length: 20 }, (_, i) => `crowd${i}`));
+  await log.waitFor(room, 4);
+  const said = systemMessages(log, room);
+  expect(said.map((m) => m.content)).toEqual([
+    `${s.user('obs')} joined`,
+    `${s.user('p1')} joined`,
+    `${s.user('p2')} joined`,
+    `${s.user('crowd0')} and 19 others joined`,
+  ]);
+  expect(said.map((m) => Number(m.seq))).toEqual([1, 2, 3, 4]);
+  expect(said[3]!.senderId).toBe('');
+
+  // Stored like any message: history replays them.
+  const history = await observer.history(room);
+  expect(history.messages!.map((m) => m.content)).toEqual(said.map((m) => m.content));
+
+  // In a room of 23, five leaves make one digest too.
+  await Promise.all(crowd.slice(0, 5).map((c) => c.close()));
+  const [, , , , left] = await log.waitFor(room, 5);
+  expect(left!.content).toMatch(/^.+ and 4 others left$/);
+});
+
+test('above JOIN_MESSAGES_MAX_ROOM nothing is said, and the viewer count still counts', async () => {
+  const s = capped;
+  const room = await s.createLiveRoom(s.user('caster'));
+  const { observer, log } = await observe(s, room, 'v1');
+  await joinAll(s, room, ['v2', 'v3', 'v4']);
+  await s.pushes(observer).waitFor('viewers', (v) => Number(v.count) === 4);
+  // v1 alone: a message of its own; v2 made the room 2 (a digest, of one); v3 and v4 made it
+  // bigger than the maximum, so the digest names v2 alone and nothing else follows.
+  await log.waitFor(room, 2);
+  const history = await observer.history(room);
+  expect(history.messages!.map((m) => m.content)).toEqual([`${s.user('v1')} joined`, `${s.user('v2')} joined`]);
+});
+
+test('a small room announces a leave as it happens', async () => {
+  const s = aggregating;
+  const room = await s.createLiveRoom(s.user('caster'));
+  const { log } = await observe(s, room, 'host');
+  const [guest] = await joinAll(s, room, ['guest']);
+  await guest!.leave(room);
+  await waitFor(() => systemMessages(log, room).some((m) => m.content === `${s.user('guest')} left`), 'the leave message');
+  expect(systemMessages(log, room).map((m) => m.content)).toEqual([
+    `${s.user('host')} joined`,
+    `${s.user('guest')} joined`,
+    `${s.user('guest')} left`,
+  ]);
+});

@@ -1,0 +1,162 @@
+// Viewer counts of live rooms: distinct users across gateways, pushed to the room and readable
+// over HTTP, kept honest by TTLs when a gateway dies without a word, and recorded as viewing
+// sessions in Postgres.
+import { createKeys } from '@lomi/common';
+import { createDb } from '@lomi/db';
+import type { Room } from '@lomi/protocol';
+import { startSystem, waitFor, type TestSystem } from '@lomi/testkit';
+import Redis from 'ioredis';
+
+const TTL_MS = 2000;
+let system: TestSystem;
+
+beforeAll(async () => {
+  // Two presence workers: reports of one room land on both, and pushes must still coalesce.
+  system = await startSystem({
+    gateways: 2,
+    presenceWorkers: 2,
+    env: { PRESENCE_TTL_MS: String(TTL_MS), PRESENCE_HEARTBEAT_MS: '500', PRESENCE_SWEEP_MS: '200' },
+  });
+});
+afterAll(() => system.stop());
+
+async function viewers(room: Room): Promise<{ count: number; peak: number }> {
+  const res = await system.api('GET', `/api/v1/live/${room.id}/viewers`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+test('two users on different gateways: 2 viewers, pushed to both and readable over HTTP', async () => {
+  const room = await system.createLiveRoom(system.user('caster'));
+  const alice = await system.connect(system.user('alice'), { gateway: 0 });
+  const bob = await system.connect(system.user('bob'), { gateway: 1 });
+  await alice.join(room);
+  await bob.join(room);
+  for (const client of [alice, bob]) {
+    const pushed = await system.pushes(client).waitFor('viewers', (v) => Number(v.count) === 2);
+    expect(pushed.room).toMatchObject({ id: room.id });
+    expect(Number(pushed.peak)).toBe(2);
+  }
+  expect(await viewers(room)).toMatchObject({ count: 2, peak: 2, room: { id: room.id } });
+
+  const mark = system.pushes(alice).mark();
+  await bob.leave(room);
+  await system.pushes(alice).waitFor('viewers', (v) => Number(v.count) === 1, { after: mark });
+  expect(await viewers(room)).toMatchObject({ count: 1, peak: 2 });
+});
+
+test('a user with two connections on two gateways counts once', async () => {
+  const room = await system.createLiveRoom(system.user('caster'));
+  const carol = system.user('carol');
+  const first = await system.connect(carol, { gateway: 0 });
+  const second = await system.connect(carol, { gateway: 1 });
+  const dave = await system.connect(system.user('dave'), { gateway: 1 });
+  await first.join(room);
+  await second.join(room);
+  await dave.join(room);
+  await waitFor(async () => (await viewers(room)).count === 2, '2 viewers');
+  await system.pushes(dave).waitFor('viewers', (v) => Number(v.count) === 2);
+  expect(system.pushes(dave).of('viewers').every((v) => Number(v.count) <= 2)).toBe(true);
+
+  // Joining again on the same connection changes nothing; closing one of her connections neither.
+  await second.join(room);
+  await first.close();
+  const redis = new Redis(system.env.REDIS_URL!);
+  const connections = createKeys(system.namespace).userConnections(carol);
+  // The gateway reports the close after the leave, so once it is processed so is the leave.
+  await waitFor(async () => (await redis.zcard(connections)) === 1, "the close of carol's first connection");
+  redis.disconnect();
+  expect(await viewers(room)).toMatchObject({ count: 2 });
+  // Her last connection leaving makes her leave.
+  await dave.leave(room);
+  await waitFor(async () => (await viewers(room)).count === 1, 'carol alone');
+  await second.close();
+  await waitFor(async () => (await viewers(room)).count === 0, 'no viewers');
+});
+
+test('a gateway killed with SIGKILL stops counting within the TTL', async () => {
+  const room = await system.createLiveRoom(system.user('caster'));
+  const doomed = await system.spawnGateway();
+  const erin = await system.connect(system.user('erin'), { gateway: doomed });
+  const frank = await system.connect(system.user('frank'), { gateway: 0 });
+  await erin.join(room);
+  await frank.join(room);
+  await system.pushes(frank).waitFor('viewers', (v) => Number(v.count) === 2);
+
+  const mark = system.pushes(frank).mark();
+  await doomed.kill();
+  const killedAt = Date.now();
+  await system.pushes(frank).waitFor('viewers', (v) => Number(v.count) === 1, { after: mark, timeoutMs: TTL_MS + 3000 });
+  // The TTL, a sweep and at most one push interval.
+  expect(Date.now() - killedAt).toBeLessThan(TTL_MS + 1500);
+  expect(await viewers(room)).toMatchObject({ count: 1, peak: 2 });
+});
+
+test('viewing sessions are recorded in Postgres with their end, and the stream keeps peak and total', async () => {
+  const db = createDb(system.env.DATABASE_URL!);
+  try {
+    const room = await system.createLiveRoom(system.user('caster'));
+    const users = ['gina', 'hal', 'ivy'].map((n) => system.user(n));
+    const clients = await Promise.all(users.map((u, i) => system.connect(u, { gateway: i % 2 })));
+    await Promise.all(clients.map((c) => c.join(room)));
+    await waitFor(async () => (await viewers(room)).count === 3, '3 viewers');
+    await clients[0]!.leave(room);
+    await clients[1]!.close();
+    await waitFor(async () => (await viewers(room)).count === 1, '1 viewer');
+    await clients[0]!.join(room); // a second session of the same user
+
+    const sessions = () =>
+      db.selectFrom('live_stream_viewers').selectAll().where('stream_id', '=', room.id!).orderBy('joined_at').execute();
+    // Starts and ends are written in batches, in any order: wait for all of them.
+    await waitFor(async () => {
+      const rows = await sessions();
+      return rows.length === 4 && rows.filter((r) => r.left_at !== null).length === 2;
+    }, 'four sessions, two of them closed');
+    const rows = await sessions();
+    const closed = rows.filter((r) => r.left_at !== null);
+    expect(closed.map((r) => r.user_id).sort()).toEqual([users[0], users[1]].sort());
+    for (const r of closed) expect(r.left_at!.getTime()).toBeGreaterThanOrEqual(r.joined_at.getTime());
+    expect(rows.filter((r) => r.left_at === null).map((r) => r.user_id).sort()).toEqual([users[0], users[2]].sort());
+
+    await waitFor(async () => {
+      const stream = await db.selectFrom('live_streams').selectAll().where('id', '=', room.id!).executeTakeFirstOrThrow();
+      return stream.peak_viewers === 3 && stream.total_viewers === 3;
+    }, 'peak 3 and total 3 in live_streams');
+  } finally {
+    await db.destroy();
+  }
+});
+
+test('ending the stream closes every open viewing session', async () => {
+  const db = createDb(system.env.DATABASE_URL!);
+  try {
+    const room = await system.createLiveRoom(system.user('caster'));
+    const viewer = await system.connect(system.user('jack'));
+    await viewer.join(room);
+    await waitFor(async () => (await viewers(room)).count === 1, '1 viewer');
+    expect((await system.api('POST', `/api/v1/live/${room.id}/end`)).status).toBe(200);
+    await waitFor(async () => {
+      const open = await db.selectFrom('live_stream_viewers').select('id').where('stream_id', '=', room.id!).where('left_at', 'is', null).execute();
+      return open.length === 0;
+    }, 'sessions closed');
+    // The viewer's socket is still in the room, but an ended stream has no viewers.
+    expect(await viewers(room)).toMatchObject({ count: 0, peak: 1 });
+  } finally {
+    await db.destroy();
+  }
+});
+
+test("every socket is listed as the user's connection while open", async () => {
+  const redis = new Redis(system.env.REDIS_URL!);
+  try {
+    const key = createKeys(system.namespace).userConnections(system.user('kim'));
+    const kim = await system.connect(system.user('kim'), { gateway: 1 });
+    await waitFor(async () => (await redis.zcard(key)) === 1, 'one connection');
+    const [, expiry] = await redis.zrange(key, 0, -1, 'WITHSCORES');
+    expect(Number(expiry)).toBeGreaterThan(Date.now());
+    await kim.close();
+    await waitFor(async () => (await redis.zcard(key)) === 0, 'no connection');
+  } finally {
+    redis.disconnect();
+  }
+});
