@@ -1,10 +1,12 @@
 // Every service in one process, for development and the README's "run the system" command:
-// the gateway (WebSocket + HTTP on PORT) and a message worker (metrics on METRICS_PORT),
-// against NATS, Redis and Postgres at their default local addresses. Production runs each
+// the gateway (WebSocket + HTTP on PORT), a message worker, a presence worker and a moderation
+// worker (metrics on their default ports, 9464, 9465 and 9466; METRICS_PORT moves the message worker's), against NATS, Redis and Postgres at their default local addresses. Production runs each
 // service as its own deployment.
 import { createLogger, runService, serveMetrics } from '@lomi/common';
 import { loadGatewayConfig, startGateway } from '@lomi/gateway';
 import { loadMessageWorkerConfig, startMessageWorker } from '@lomi/message-worker';
+import { loadModerationWorkerConfig, startModerationWorker } from '@lomi/moderation-worker';
+import { loadPresenceWorkerConfig, startPresenceWorker } from '@lomi/presence-worker';
 
 /** Development-only credentials, used when none are configured so a fresh clone runs at once. */
 const DEV_DEFAULTS = {
@@ -23,14 +25,29 @@ runService('lomi-chat', async () => {
   }
   const workerConfig = loadMessageWorkerConfig(env);
   const worker = await startMessageWorker(workerConfig, createLogger('message-worker', workerConfig.LOG_LEVEL));
+  // METRICS_PORT is the message worker's here; the presence worker keeps its default.
+  const presenceConfig = loadPresenceWorkerConfig({ ...env, METRICS_PORT: undefined });
+  const presence = await startPresenceWorker(presenceConfig, createLogger('presence-worker', presenceConfig.LOG_LEVEL));
+  // Like the presence worker, it keeps its default metrics port.
+  const moderationConfig = loadModerationWorkerConfig({ ...env, METRICS_PORT: undefined });
+  const moderation = await startModerationWorker(moderationConfig, createLogger('moderation-worker', moderationConfig.LOG_LEVEL));
   const gateway = await startGateway(loadGatewayConfig(env));
   const metrics = await serveMetrics(worker.registry, workerConfig.METRICS_PORT);
-  log.info({ ws: `ws://localhost:${gateway.port}/api/v1/ws/chat`, workerMetrics: metrics.port }, 'Lomi Chat is running');
+  const presenceMetrics = await serveMetrics(presence.registry, presenceConfig.METRICS_PORT);
+  const moderationMetrics = await serveMetrics(moderation.registry, moderationConfig.METRICS_PORT);
+  log.info(
+    { ws: `ws://localhost:${gateway.port}/api/v1/ws/chat`, workerMetrics: metrics.port, presenceMetrics: presenceMetrics.port, moderationMetrics: moderationMetrics.port },
+    'Lomi Chat is running',
+  );
   return {
     async stop() {
       await gateway.stop();
       await worker.stop();
+      await presence.stop();
+      await moderation.stop();
       await metrics.close();
+      await presenceMetrics.close();
+      await moderationMetrics.close();
     },
   };
 });

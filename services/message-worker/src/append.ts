@@ -1,8 +1,10 @@
-// Storing a message in its room: one Lua script assigns the seq and writes the history stream,
-// the outbox and the sender's dedup entry atomically. Every key is the room's (one Cluster slot).
+// Storing a message in its room: one Lua script checks the sender's rate limit, assigns the seq
+// and writes the history stream, the outbox and the sender's dedup entry atomically. Every key
+// is the room's (one Cluster slot).
 import { chat, roomKindName, type lomi } from '@lomi/protocol';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
+import { RateLimitedError } from './errors';
 import { randomId } from './ids';
 import { maxStoredSeq, messageKindName } from './message-store';
 import { MESSAGE_FIELD } from './stream-entries';
@@ -15,6 +17,7 @@ declare module 'ioredis' {
       historyKey: string,
       outboxKey: string,
       dedupKey: string,
+      rateKey: string,
       clientMsgId: string,
       message: Uint8Array,
       historyMaxLen: number,
@@ -22,19 +25,37 @@ declare module 'ioredis' {
       seqFloor: string,
       dedupTtlSeconds: number,
       field: string,
+      rateIntervalUs: number,
+      rateBurst: number,
     ): Result<(string | number)[], Context>;
   }
 }
 
-// KEYS: seq, epoch, history, outbox, dedup
+// KEYS: seq, epoch, history, outbox, dedup, rate
 // ARGV: client_msg_id, message, history max length, epoch if none, seq floor ('' = unknown),
-//       dedup TTL, stream field
-// Returns {'dup', seq} | {'noseq'} | {'ok', seq, epoch}.
+//       dedup TTL, stream field, rate emission interval in µs (0 = no limit), rate burst
+// Returns {'dup', seq} | {'noseq'} | {'limited', retry after ms} | {'ok', seq, epoch}.
+//
+// The rate limit is GCRA on the sender's theoretical arrival time (TAT), in Redis TIME so every
+// worker shares one clock. It runs after the dedup check (a retried send that was stored is not
+// charged again) and before anything is written (a refused message leaves no trace).
 const APPEND = `
 local seen = redis.call('HGET', KEYS[5], ARGV[1])
 if seen then return {'dup', seen} end
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  if ARGV[5] == '' then return {'noseq'} end
+local seqLost = redis.call('EXISTS', KEYS[1]) == 0
+if seqLost and ARGV[5] == '' then return {'noseq'} end
+local interval = tonumber(ARGV[8])
+if interval > 0 then
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  local tat = math.max(tonumber(redis.call('GET', KEYS[6]) or '0'), now)
+  -- Allowed while the TAT is less than burst intervals ahead of now.
+  local allowAt = tat + interval - interval * tonumber(ARGV[9])
+  if now < allowAt then return {'limited', math.ceil((allowAt - now) / 1000)} end
+  tat = tat + interval
+  redis.call('SET', KEYS[6], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
+end
+if seqLost then
   -- Redis lost the counter. Continue after the highest seq stored anywhere: Postgres (the
   -- floor passed in) or a stream that survived, so no seq is ever handed out twice.
   local floor = tonumber(ARGV[5])
@@ -63,14 +84,23 @@ const DEDUP_TTL_SECONDS = 86_400;
 
 export type AppendResult = { duplicate: false; seq: number; epoch: string } | { duplicate: true; seq: number };
 
+/** A sender's allowance: `perSecond` sustained, `burst` at once. */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
 export type Append = ReturnType<typeof createAppend>;
 
 export function createAppend(ctx: WorkerContext) {
   const { redis, db, keys, metrics, config } = ctx;
-  redis.defineCommand('lomiAppend', { numberOfKeys: 5, lua: APPEND });
+  redis.defineCommand('lomiAppend', { numberOfKeys: 6, lua: APPEND });
 
-  /** Stores `message` (its seq is ignored) unless this sender already stored `clientMsgId` here. */
-  return async function append(message: lomi.chat.v1.ChatMessage): Promise<AppendResult> {
+  /**
+   * Stores `message` (its seq is ignored) unless this sender already stored `clientMsgId` here.
+   * With `limit`, throws RateLimitedError (and stores nothing) when the sender is over it.
+   */
+  return async function append(message: lomi.chat.v1.ChatMessage, limit?: RateLimit): Promise<AppendResult> {
     const room = message.room ?? {};
     const encoded = chat.ChatMessage.encode({ ...message, seq: 0 }).finish();
     const run = (seqFloor: string) =>
@@ -80,6 +110,7 @@ export function createAppend(ctx: WorkerContext) {
         keys.history(room),
         keys.outbox(room),
         keys.dedup(room, message.senderId),
+        keys.rateLimit(room, message.senderId),
         message.clientMsgId,
         encoded,
         config.HISTORY_MAX_LEN,
@@ -87,6 +118,8 @@ export function createAppend(ctx: WorkerContext) {
         seqFloor,
         DEDUP_TTL_SECONDS,
         MESSAGE_FIELD,
+        limit ? Math.round(1_000_000 / limit.perSecond) : 0,
+        limit?.burst ?? 0,
       );
 
     const timer = metrics.appendSeconds.startTimer();
@@ -95,6 +128,10 @@ export function createAppend(ctx: WorkerContext) {
     timer();
 
     const [status, seq, epoch] = reply;
+    if (status === 'limited') {
+      metrics.rateLimited.inc();
+      throw new RateLimitedError(Number(seq));
+    }
     if (status === 'dup') {
       metrics.duplicates.inc();
       return { duplicate: true, seq: Number(seq) };

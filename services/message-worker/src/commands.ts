@@ -1,21 +1,47 @@
-// Client commands forwarded by gateways: join, send, history. Every outcome is a reply frame.
-import { chat, ErrorCode, internal, MessageKind, type lomi, type ServerFrame } from '@lomi/protocol';
-import type { Append } from './append';
+// Client commands forwarded by gateways: join, send, history, receipts and the conversation
+// list. Every outcome is a reply frame.
+import { createCommandDispatcher } from '@lomi/common';
+import type { Pins } from '@lomi/rooms';
+import { chat, ErrorCode, internal, MessageKind, RoomKind, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
+import type { Append, RateLimit } from './append';
 import type { WorkerContext } from './context';
-import { badRequest, decodeRequest, rejection, RequestError } from './errors';
+import { badRequest, rejection, RequestError } from './errors';
 import type { History } from './history';
 import type { Pager } from './pages';
 import { randomId } from './ids';
 import { messageBudget, prefixWithin } from './payload';
-import { validRoom, type Rooms } from './rooms';
+import { otherMember, type ReceiptKind, type Receipts } from './receipts';
+import { validRoom, type RoomFacts, type Rooms } from './rooms';
+import type { OfflineNotifier } from './webhooks';
 
 const CLIENT_MSG_ID_MAX = 64;
 const GIFT_MAX_COUNT = 9999;
 
 const codePoints = (s: string) => [...s].length;
 
-export function createCommandHandler(ctx: WorkerContext, rooms: Rooms, history: History, page: Pager, append: Append) {
+export interface CommandParts {
+  rooms: Rooms;
+  history: History;
+  page: Pager;
+  append: Append;
+  pins: Pins;
+  receipts: Receipts;
+  listConversations: (userId: string, cmd: lomi.chat.v1.IListConversations) => Promise<lomi.chat.v1.IConversationList>;
+  offline: OfflineNotifier;
+}
+
+export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   const { config, nc, subjects } = ctx;
+  const { rooms, history, page, append, pins, receipts, offline } = parts;
+  const liveLimit: RateLimit = { perSecond: config.LIVE_RATE_PER_S, burst: config.LIVE_RATE_BURST };
+
+  /** The live room's pin and viewer count, or the private room's receipts as the joiner sees them. */
+  async function roomState(room: Room, userId: string, facts: RoomFacts): Promise<Partial<lomi.chat.v1.IJoinReply>> {
+    if (facts.kind === 'private') return { readState: await receipts.readState(room, userId, otherMember(facts.members, userId)) };
+    // The presence workers keep one field per distinct viewer in this hash (see keys.viewers).
+    const [pin, viewerCount] = await Promise.all([pins.current(room), ctx.redis.hlen(ctx.keys.viewers(room))]);
+    return { pin, viewerCount };
+  }
 
   function publish(message: lomi.chat.v1.ChatMessage): void {
     nc.publish(subjects.room(message.room ?? {}), internal.RoomEvent.encode({ message }).finish());
@@ -23,9 +49,9 @@ export function createCommandHandler(ctx: WorkerContext, rooms: Rooms, history: 
 
   async function join(userId: string, cmd: lomi.chat.v1.JoinRoom): Promise<lomi.chat.v1.IJoinReply> {
     const room = validRoom(cmd.room);
-    await rooms.authorize(room, userId, 'join');
-    const { topSeq, epoch } = await history.top(room);
-    const unrecovered = { room, topSeq, epoch, recovered: false };
+    const facts = await rooms.authorize(room, userId, 'join');
+    const [{ topSeq, epoch }, state] = await Promise.all([history.top(room), roomState(room, userId, facts)]);
+    const unrecovered = { room, topSeq, epoch, recovered: false, ...state };
     const since = cmd.sinceSeq;
     if (since == null || (cmd.epoch && cmd.epoch !== epoch) || since > topSeq) return unrecovered;
     if (topSeq - since > config.RECOVERY_MAX) return unrecovered;
@@ -62,12 +88,15 @@ export function createCommandHandler(ctx: WorkerContext, rooms: Rooms, history: 
     const clientMsgId = cmd.clientMsgId ?? '';
     if (!clientMsgId || codePoints(clientMsgId) > CLIENT_MSG_ID_MAX) throw badRequest(`client_msg_id must be 1–${CLIENT_MSG_ID_MAX} characters`);
     const content = body(cmd);
-    await rooms.authorize(room, userId, 'send');
+    const facts = await rooms.authorize(room, userId, 'send');
     const message = chat.ChatMessage.create({ room, id: randomId(), senderId: userId, createdAtMs: Date.now(), clientMsgId, ...content });
-    const stored = await append(message);
+    // Live rooms only: a 1-on-1 room has a single reader, and the broadcaster is exempt.
+    const limited = facts.kind === 'live' && facts.broadcasterId !== userId;
+    const stored = await append(message, limited ? liveLimit : undefined);
     if (!stored.duplicate) {
       message.seq = stored.seq;
       publish(message);
+      if (facts.kind === 'private') offline.notify(message, otherMember(facts.members, userId));
       return { room, seq: message.seq, id: message.id, createdAtMs: message.createdAtMs, duplicate: false };
     }
     const [original] = await history.read(room, stored.seq - 1, stored.seq);
@@ -83,6 +112,18 @@ export function createCommandHandler(ctx: WorkerContext, rooms: Rooms, history: 
     return page(room, cmd);
   }
 
+  /** MarkRead / MarkDelivered: members of a private room move their receipt forward. */
+  async function mark(userId: string, kind: ReceiptKind, cmd: lomi.chat.v1.IMarkRead): Promise<lomi.chat.v1.IOk> {
+    const room = validRoom(cmd.room);
+    if (room.kind !== RoomKind.ROOM_KIND_PRIVATE) throw badRequest('receipts are for private rooms');
+    await rooms.authorize(room, userId, 'history');
+    // Nothing after the top exists to be read; clamping keeps a receipt from running ahead of it.
+    const seq = Math.min(Number(cmd.seq ?? 0), (await history.top(room)).topSeq);
+    const receipt = seq > 0 ? await receipts.advance(room, userId, kind, seq) : undefined;
+    if (receipt) nc.publish(subjects.room(room), internal.RoomEvent.encode({ receipt }).finish());
+    return {};
+  }
+
   async function answer(request: lomi.internal.v1.CommandRequest): Promise<ServerFrame> {
     const { userId, frame } = request;
     if (!frame) throw badRequest('frame is required');
@@ -94,24 +135,16 @@ export function createCommandHandler(ctx: WorkerContext, rooms: Rooms, history: 
         return { ack: await send(userId, frame.send as lomi.chat.v1.SendMessage) };
       case 'history':
         return { history: await getHistory(userId, frame.history as lomi.chat.v1.GetHistory) };
+      case 'markRead':
+        return { ok: await mark(userId, 'read', frame.markRead!) };
+      case 'markDelivered':
+        return { ok: await mark(userId, 'delivered', frame.markDelivered!) };
+      case 'listConversations':
+        return { conversations: await parts.listConversations(userId, frame.listConversations!) };
       default:
         throw badRequest(`the message worker does not handle ${frame.command ?? 'an empty'} command`);
     }
   }
 
-  /** Decodes a CommandRequest and returns the encoded CommandReply; never throws. */
-  return async function handleCommand(data: Uint8Array): Promise<Uint8Array> {
-    let requestId = 0;
-    let op = 'command';
-    let frame: ServerFrame;
-    try {
-      const request = decodeRequest(internal.CommandRequest, data);
-      requestId = request.frame?.requestId ?? 0;
-      op = request.frame?.command ?? op;
-      frame = await answer(request);
-    } catch (err) {
-      frame = { error: rejection(ctx, op, err) };
-    }
-    return internal.CommandReply.encode({ frame: { ...frame, requestId } }).finish();
-  };
+  return createCommandDispatcher(answer, (op, err) => rejection(ctx, op, err));
 }

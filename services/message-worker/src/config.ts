@@ -15,24 +15,49 @@ const giftCatalog = z
     z.record(z.string().min(1).max(64), z.number().int(coins).positive(coins), 'must be a JSON object of gift id → coins'),
   );
 
-export const messageWorkerEnv = z.object({
-  ...commonEnv,
-  ...databaseEnv,
-  /** Longest text message, in characters (Unicode code points) after trimming. */
-  MAX_MESSAGE_LENGTH: positiveInt.default(500),
-  /** Messages kept per room in the Redis history stream (approximate cap); older ones come from Postgres. */
-  HISTORY_MAX_LEN: positiveInt.default(10_000),
-  /** Most messages returned by one join recovery or one gateway range request. */
-  RECOVERY_MAX: positiveInt.default(1000),
-  /** Outbox entries the persister writes to Postgres in one INSERT (14 parameters a row; Postgres takes 65535). */
-  PERSIST_BATCH: positiveInt.max(4000).default(500),
-  /** Gifts that can be sent: JSON object of gift id → value of one unit in coins. */
-  GIFT_CATALOG: giftCatalog.default({ rose: 1, heart: 5, rocket: 500 }),
-  /** Port of the worker's own /metrics and /healthz listener. */
-  METRICS_PORT: port.default(9464),
-  /** Apply pending database migrations at start (safe with several workers starting at once). */
-  RUN_MIGRATIONS: z.stringbool().default(true),
-});
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((v) => v || undefined)
+  .pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional());
+
+export const messageWorkerEnv = z
+  .object({
+    ...commonEnv,
+    ...databaseEnv,
+    /** Longest text message, in characters (Unicode code points) after trimming. */
+    MAX_MESSAGE_LENGTH: positiveInt.default(500),
+    /** Messages kept per room in the Redis history stream (approximate cap); older ones come from Postgres. */
+    HISTORY_MAX_LEN: positiveInt.default(10_000),
+    /** Most messages returned by one join recovery or one gateway range request. */
+    RECOVERY_MAX: positiveInt.default(1000),
+    /** Outbox entries the persister writes to Postgres in one INSERT (14 parameters a row; Postgres takes 65535). */
+    PERSIST_BATCH: positiveInt.max(4000).default(500),
+    /** Gifts that can be sent: JSON object of gift id → value of one unit in coins. */
+    GIFT_CATALOG: giftCatalog.default({ rose: 1, heart: 5, rocket: 500 }),
+    /** Port of the worker's own /metrics and /healthz listener. */
+    METRICS_PORT: port.default(9464),
+    /** Apply pending database migrations at start (safe with several workers starting at once). */
+    RUN_MIGRATIONS: z.stringbool().default(true),
+    /** Messages per second one viewer may send in one live room, sustained (the broadcaster is exempt). */
+    LIVE_RATE_PER_S: z.coerce.number().positive().default(5),
+    /** Messages one viewer may send in a live room at once before the sustained rate applies. */
+    LIVE_RATE_BURST: positiveInt.default(5),
+    /** Where to POST a summary of a private message whose recipient has no live connection; unset: no webhook. */
+    OFFLINE_WEBHOOK_URL: optionalUrl,
+    /** Shared secret of the webhook's X-Lomi-Signature (HMAC-SHA256 of the body); required with the URL. */
+    OFFLINE_WEBHOOK_SECRET: z.string().optional(),
+    /** Attempts per webhook call (the first included) before it is given up. */
+    OFFLINE_WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),
+    /** Wait before the first retry of a failed webhook call; doubles with each further attempt. */
+    OFFLINE_WEBHOOK_BACKOFF_MS: positiveInt.default(1000),
+    /** How long one webhook call may take before it counts as failed. */
+    OFFLINE_WEBHOOK_TIMEOUT_MS: positiveInt.default(5000),
+  })
+  .refine((c) => !c.OFFLINE_WEBHOOK_URL || Boolean(c.OFFLINE_WEBHOOK_SECRET), {
+    message: 'must be set when OFFLINE_WEBHOOK_URL is',
+    path: ['OFFLINE_WEBHOOK_SECRET'],
+  });
 
 export type MessageWorkerConfig = z.infer<typeof messageWorkerEnv>;
 

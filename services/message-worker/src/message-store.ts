@@ -88,10 +88,24 @@ export async function storedMessagesBetween(db: Kysely<Database>, room: Room, af
   return rows.map(fromRow);
 }
 
+/** Gift units and coins per sender among `rows`. */
+function giftsBySender(rows: { sender_id: string; gift_count: number | null; gift_value: number | null }[]) {
+  const bySender = new Map<string, { gift_count: number; gift_value: number }>();
+  for (const r of rows) {
+    if (r.gift_count === null) continue;
+    const totals = bySender.get(r.sender_id) ?? { gift_count: 0, gift_value: 0 };
+    totals.gift_count += r.gift_count;
+    totals.gift_value += r.gift_value ?? 0;
+    bySender.set(r.sender_id, totals);
+  }
+  return bySender;
+}
+
 /**
  * Inserts one room's messages, skipping any already stored (another persister may have got there
- * first), and adds the newly stored ones to the live stream's totals in the same transaction so
- * each message is counted exactly once. Returns how many rows were new.
+ * first), and in the same transaction adds the newly stored ones to the room's aggregates — a
+ * live stream's totals and top gifters, a conversation's last seq and activity — so each
+ * message is counted exactly once. Returns how many rows were new.
  */
 export async function storeMessages(db: Kysely<Database>, room: Room, messages: StoredMessage[]): Promise<number> {
   return db.transaction().execute(async (trx) => {
@@ -99,11 +113,14 @@ export async function storeMessages(db: Kysely<Database>, room: Room, messages: 
       .insertInto('messages')
       .values(messages.map(toRow))
       .onConflict((oc) => oc.doNothing())
-      .returning(['gift_count', 'gift_value'])
+      .returning(['sender_id', 'seq', 'created_at', 'gift_count', 'gift_value'])
       .execute();
-    if (inserted.length > 0 && room.kind === RoomKind.ROOM_KIND_LIVE) {
-      const giftCount = inserted.reduce((sum, r) => sum + (r.gift_count ?? 0), 0);
-      const giftValue = inserted.reduce((sum, r) => sum + (r.gift_value ?? 0), 0);
+    if (inserted.length === 0) return 0;
+    const id = room.id ?? '';
+    if (room.kind === RoomKind.ROOM_KIND_LIVE) {
+      const gifters = giftsBySender(inserted);
+      const giftCount = [...gifters.values()].reduce((sum, g) => sum + g.gift_count, 0);
+      const giftValue = [...gifters.values()].reduce((sum, g) => sum + g.gift_value, 0);
       await trx
         .updateTable('live_streams')
         .set({
@@ -111,9 +128,44 @@ export async function storeMessages(db: Kysely<Database>, room: Room, messages: 
           gift_count: sql`gift_count + ${giftCount}`,
           gift_value: sql`gift_value + ${giftValue}`,
         })
-        .where('id', '=', room.id ?? '')
+        .where('id', '=', id)
+        .execute();
+      if (gifters.size > 0) {
+        await trx
+          .insertInto('live_stream_gifters')
+          .values([...gifters].map(([sender_id, totals]) => ({ stream_id: id, sender_id, ...totals })))
+          .onConflict((oc) =>
+            oc.columns(['stream_id', 'sender_id']).doUpdateSet({
+              gift_count: sql`live_stream_gifters.gift_count + excluded.gift_count`,
+              gift_value: sql`live_stream_gifters.gift_value + excluded.gift_value`,
+            }),
+          )
+          .execute();
+      }
+    } else {
+      const last = inserted.reduce((a, b) => (b.seq > a.seq ? b : a));
+      await trx
+        .updateTable('conversations')
+        .set({
+          last_seq: sql`greatest(last_seq, ${last.seq})`,
+          last_activity_at: sql`greatest(last_activity_at, ${last.created_at})`,
+        })
+        .where('id', '=', id)
         .execute();
     }
     return inserted.length;
   });
+}
+
+/** How many stored messages of `senderId` have seq in (afterSeq, ∞), leaving out the seqs in `skip`. */
+export async function countStoredFrom(db: Kysely<Database>, room: Room, senderId: string, afterSeq: number, skip: number[]): Promise<number> {
+  let query = db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('room_kind', '=', roomKindColumn(room))
+    .where('room_id', '=', room.id ?? '')
+    .where('seq', '>', afterSeq)
+    .where('sender_id', '=', senderId);
+  if (skip.length > 0) query = query.where('seq', 'not in', skip);
+  return Number((await query.executeTakeFirst())?.n ?? 0);
 }

@@ -16,6 +16,17 @@ export function createMetrics(registry: Registry) {
       help: 'Sends answered with an earlier seq because the client_msg_id was already stored',
       registers,
     }),
+    rateLimited: new Counter({
+      name: 'lomi_messages_rate_limited_total',
+      help: 'Live-room sends refused because the sender was over the rate limit',
+      registers,
+    }),
+    webhookCalls: new Counter({
+      name: 'lomi_offline_webhook_calls_total',
+      help: 'Offline-webhook calls, by outcome (delivered, retry, given_up)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
     rejected: new Counter({
       name: 'lomi_requests_rejected_total',
       help: 'Requests answered with an error, by operation and error code',

@@ -82,8 +82,10 @@ export function createServiceHandler(ctx: WorkerContext, rooms: Rooms) {
     if (!ended) throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such live stream');
     const room = liveRoom(id);
     await rooms.remember(room, { kind: 'live', status: 'ended', broadcasterId: ended.broadcaster_id });
-    // Also on a repeated call: it costs nothing and reaches gateways that missed the first one.
+    // Also on a repeated call: it costs nothing and reaches gateways (and workers closing the
+    // stream's presence) that missed the first one; both reactions are idempotent.
     ctx.nc.publish(ctx.subjects.room(room), internal.RoomEvent.encode({ roomClosed: { room, reason: 'stream ended' } }).finish());
+    ctx.nc.publish(ctx.subjects.events.streamEnded, internal.StreamEnded.encode({ room }).finish());
     return toLiveStream(ended);
   }
 

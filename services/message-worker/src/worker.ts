@@ -1,28 +1,30 @@
 import {
-  connectNats,
-  connectRedis,
-  createKeys,
   createLogger,
   createRegistry,
+  createResponder,
   createSubjects,
+  OwnedConnections,
   QueueGroup,
   type Logger,
 } from '@lomi/common';
-import { connectDb, migrateToLatest } from '@lomi/db';
-import type { Subscription } from 'nats';
+import { connectWorker, createPins } from '@lomi/rooms';
 import type { Registry } from 'prom-client';
 import { createApiHandler } from './api';
 import { createAppend } from './append';
 import { createCommandHandler } from './commands';
 import type { MessageWorkerConfig } from './config';
+import { createConversationList } from './conversations';
 import type { WorkerContext } from './context';
 import { createHistory } from './history';
 import { createMetrics } from './metrics';
 import { createPager } from './pages';
 import { startPersister } from './persister';
 import { createRangeHandler } from './range';
+import { createReceipts } from './receipts';
 import { createRooms } from './rooms';
 import { createServiceHandler } from './service-api';
+import { createSystemMessageHandler } from './system-messages';
+import { startOfflineWebhooks } from './webhooks';
 
 export interface MessageWorker {
   /** This worker's metrics (its own registry); serving them is up to the caller. */
@@ -36,23 +38,9 @@ export async function startMessageWorker(
   config: MessageWorkerConfig,
   log: Logger = createLogger('message-worker', config.LOG_LEVEL),
 ): Promise<MessageWorker> {
-  // Closed newest first: NATS before the stores its handlers use.
-  const closers: (() => Promise<unknown>)[] = [];
-  async function close(): Promise<void> {
-    for (const closer of closers.splice(0)) await closer().catch((err: unknown) => log.warn({ err }, 'closing a connection failed'));
-  }
-
+  const connections = new OwnedConnections(log);
   try {
-    const db = await connectDb(config.DATABASE_URL, log);
-    closers.unshift(() => db.destroy());
-    if (config.RUN_MIGRATIONS) {
-      const applied = await migrateToLatest(db);
-      if (applied.length > 0) log.info({ applied }, 'database migrated');
-    }
-    const redis = await connectRedis(config.REDIS_URL, log);
-    closers.unshift(() => redis.quit());
-    const nc = await connectNats(config.NATS_URL, 'message-worker', log);
-    closers.unshift(() => nc.drain());
+    const { db, redis, nc, keys } = await connectWorker('message-worker', config, connections, log);
     const registry = createRegistry('message-worker');
     const ctx: WorkerContext = {
       config,
@@ -60,7 +48,7 @@ export async function startMessageWorker(
       nc,
       redis,
       db,
-      keys: createKeys(config.LOMI_NAMESPACE),
+      keys,
       subjects: createSubjects(config.LOMI_NAMESPACE),
       metrics: createMetrics(registry),
     };
@@ -69,43 +57,40 @@ export async function startMessageWorker(
     const history = createHistory(ctx);
     const page = createPager(history);
     const persister = startPersister(ctx);
+    const offline = startOfflineWebhooks(ctx);
+    const receipts = createReceipts(ctx);
+    const commandParts = {
+      rooms,
+      history,
+      page,
+      append: createAppend(ctx),
+      pins: createPins(ctx),
+      receipts,
+      listConversations: createConversationList(ctx, history, receipts),
+      offline,
+    };
 
-    const inFlight = new Set<Promise<void>>();
-    const serve = (subject: string, handle: (data: Uint8Array) => Promise<Uint8Array>): Subscription =>
-      nc.subscribe(subject, {
-        queue: QueueGroup.MESSAGE_WORKERS,
-        callback: (err, msg) => {
-          if (err) {
-            log.warn({ err, subject }, 'subscription error');
-            return;
-          }
-          const done = handle(msg.data)
-            .then((reply) => void msg.respond(reply))
-            .catch((e: unknown) => log.error({ err: e, subject }, 'could not send a reply'))
-            .finally(() => inFlight.delete(done));
-          inFlight.add(done);
-        },
-      });
-    const subscriptions = [
-      serve(ctx.subjects.commands.message, createCommandHandler(ctx, rooms, history, page, createAppend(ctx))),
-      serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page)),
-      serve(ctx.subjects.range, createRangeHandler(ctx, history)),
-      serve(ctx.subjects.service, createServiceHandler(ctx, rooms)),
-    ];
+    const responder = createResponder(nc, QueueGroup.MESSAGE_WORKERS, log);
+    const { serve } = responder;
+    serve(ctx.subjects.commands.message, createCommandHandler(ctx, commandParts));
+    serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page));
+    serve(ctx.subjects.range, createRangeHandler(ctx, history));
+    serve(ctx.subjects.service, createServiceHandler(ctx, rooms));
+    serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, rooms, commandParts.append));
     log.info({ namespace: config.LOMI_NAMESPACE }, 'message worker started');
 
     return {
       registry,
       async stop() {
-        await Promise.all(subscriptions.map((s) => s.drain()));
-        await Promise.all(inFlight);
+        await responder.drain();
         await persister.stop();
-        await close();
+        await offline.stop();
+        await connections.close();
         log.info('message worker stopped');
       },
     };
   } catch (err) {
-    await close();
+    await connections.close();
     throw err;
   }
 }

@@ -1,10 +1,16 @@
-// A service of its own so it scales and fails independently of message handling. Until its
-// features land (see the issues) it only joins the bus, so its deployment and health checks can
-// be set up now.
-import { commonEnv, connectNats, createLogger, parseEnv, runService, z } from '@lomi/common';
+// A service of its own so it scales and fails independently of message handling.
+import { runService, serveMetrics } from '@lomi/common';
+import { loadModerationWorkerConfig } from './config';
+import { startModerationWorker } from './moderation-worker';
 
 runService('moderation-worker', async () => {
-  const config = parseEnv(z.object(commonEnv));
-  const nc = await connectNats(config.NATS_URL, 'moderation-worker', createLogger('moderation-worker', config.LOG_LEVEL));
-  return { stop: () => nc.drain() };
+  const config = loadModerationWorkerConfig();
+  const worker = await startModerationWorker(config);
+  const metrics = await serveMetrics(worker.registry, config.METRICS_PORT);
+  return {
+    async stop() {
+      await worker.stop();
+      await metrics.close();
+    },
+  };
 });

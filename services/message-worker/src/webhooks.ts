@@ -1,0 +1,155 @@
+// The offline webhook: when a private message arrives for a member with no live connection, the
+// app back end is told (HTTP POST, signed) so it can send an APNs/FCM push.
+//
+// Never on the send path: the send only queues a job in Redis after its message is stored, and
+// every worker's dispatcher drains the queue. The queue is durable (a sorted set of job id → due
+// time beside a hash of jobs), so a worker that dies mid-call loses nothing: a claimed job is
+// only leased, and comes due again for another worker when the lease runs out. Delivery is
+// therefore at least once; X-Lomi-Delivery lets the receiver drop a repeat.
+import { createHmac } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { MessageKind, type lomi } from '@lomi/protocol';
+import type { Result } from 'ioredis';
+import type { WorkerContext } from './context';
+import { randomId } from './ids';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    lomiClaimWebhooks(dueKey: string, jobsKey: string, now: number, leaseUntil: number, max: number): Result<string[], Context>;
+  }
+}
+
+// KEYS: due, jobs. ARGV: now, lease end, most jobs. Leases and returns the due jobs; a due id
+// whose job is gone (finished by a worker whose lease had run out) is dropped.
+const CLAIM = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local jobs = {}
+for _, id in ipairs(ids) do
+  local job = redis.call('HGET', KEYS[2], id)
+  if job then
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    table.insert(jobs, job)
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return jobs
+`;
+
+const POLL_MS = 200;
+const CLAIM_BATCH = 50;
+const BACKOFF_MAX_MS = 300_000;
+const PREVIEW_MAX = 100;
+
+interface Job {
+  id: string;
+  /** The exact bytes that are signed and sent. */
+  body: string;
+  /** Calls made so far. */
+  attempts: number;
+}
+
+function preview(message: lomi.chat.v1.ChatMessage): string {
+  if (message.kind === MessageKind.MESSAGE_KIND_GIFT) return `sent ${message.gift?.count ?? 0} × ${message.gift?.giftId ?? 'gift'}`;
+  const chars = [...message.content];
+  return chars.length > PREVIEW_MAX ? `${chars.slice(0, PREVIEW_MAX - 1).join('')}…` : message.content;
+}
+
+export type OfflineNotifier = ReturnType<typeof startOfflineWebhooks>;
+
+/** Queues webhook calls for offline recipients and (in every worker) makes them. */
+export function startOfflineWebhooks(ctx: WorkerContext) {
+  const { redis, keys, config, log, metrics } = ctx;
+  const url = config.OFFLINE_WEBHOOK_URL;
+  const secret = config.OFFLINE_WEBHOOK_SECRET ?? '';
+  const stopping = new AbortController();
+  const queuing = new Set<Promise<void>>();
+  redis.defineCommand('lomiClaimWebhooks', { numberOfKeys: 2, lua: CLAIM });
+
+  async function enqueue(message: lomi.chat.v1.ChatMessage, recipientId: string): Promise<void> {
+    // Online = any connection whose expiry is still ahead (kept by the presence workers).
+    if ((await redis.zcount(keys.userConnections(recipientId), Date.now(), '+inf')) > 0) return;
+    const body = JSON.stringify({
+      type: 'message.offline',
+      conversation_id: message.room?.id ?? '',
+      message_id: message.id,
+      seq: message.seq,
+      sender_id: message.senderId,
+      recipient_id: recipientId,
+      preview: preview(message),
+      created_at: new Date(message.createdAtMs).toISOString(),
+    });
+    const job: Job = { id: randomId(), body, attempts: 0 };
+    await redis.multi().hset(keys.webhookJobs, job.id, JSON.stringify(job)).zadd(keys.webhookDue, Date.now(), job.id).exec();
+  }
+
+  async function call(job: Job): Promise<void> {
+    const attempts = job.attempts + 1;
+    let failure: string | undefined;
+    try {
+      const res = await fetch(url!, {
+        method: 'POST',
+        body: job.body,
+        headers: {
+          'content-type': 'application/json',
+          'x-lomi-signature': `sha256=${createHmac('sha256', secret).update(job.body).digest('hex')}`,
+          'x-lomi-timestamp': String(Date.now()),
+          'x-lomi-delivery': job.id,
+        },
+        signal: AbortSignal.timeout(config.OFFLINE_WEBHOOK_TIMEOUT_MS),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (!res.ok) failure = `HTTP ${res.status}`;
+    } catch (err) {
+      failure = (err as Error).message;
+    }
+    if (failure === undefined || attempts >= config.OFFLINE_WEBHOOK_MAX_ATTEMPTS) {
+      if (failure !== undefined) log.warn({ job: job.id, attempts, failure }, 'offline webhook given up');
+      metrics.webhookCalls.inc({ outcome: failure === undefined ? 'delivered' : 'given_up' });
+      await redis.multi().zrem(keys.webhookDue, job.id).hdel(keys.webhookJobs, job.id).exec();
+      return;
+    }
+    metrics.webhookCalls.inc({ outcome: 'retry' });
+    const backoff = Math.min(config.OFFLINE_WEBHOOK_BACKOFF_MS * 2 ** (attempts - 1), BACKOFF_MAX_MS);
+    await redis
+      .multi()
+      .hset(keys.webhookJobs, job.id, JSON.stringify({ ...job, attempts }))
+      .zadd(keys.webhookDue, Date.now() + backoff, job.id)
+      .exec();
+  }
+
+  const running = (async () => {
+    if (!url) return;
+    // A claimed job comes due again if this worker has not finished it by then.
+    const leaseMs = config.OFFLINE_WEBHOOK_TIMEOUT_MS + 5000;
+    while (!stopping.signal.aborted) {
+      let jobs: string[] = [];
+      try {
+        const now = Date.now();
+        jobs = await redis.lomiClaimWebhooks(keys.webhookDue, keys.webhookJobs, now, now + leaseMs, CLAIM_BATCH);
+        await Promise.all(jobs.map((job) => call(JSON.parse(job) as Job)));
+      } catch (err) {
+        log.warn({ err }, 'offline webhooks: Redis failed; leased jobs come due again');
+      }
+      if (jobs.length < CLAIM_BATCH) await delay(POLL_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
+    }
+  })();
+
+  return {
+    /** Queues a webhook call if `recipientId` has no live connection; returns at once, never throws. */
+    notify(message: lomi.chat.v1.ChatMessage, recipientId: string): void {
+      if (!url) return;
+      const done = enqueue(message, recipientId)
+        .catch((err: unknown) => log.warn({ err, message: message.id }, 'could not queue an offline webhook'))
+        .finally(() => queuing.delete(done));
+      queuing.add(done);
+    },
+
+    /** Finishes the calls in hand and stops; queued jobs stay for the other workers. */
+    async stop(): Promise<void> {
+      stopping.abort();
+      await Promise.all(queuing);
+      await running;
+    },
+  };
+}
