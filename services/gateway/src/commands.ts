@@ -4,6 +4,7 @@ import type { Logger, WorkerKind } from '@lomi/common';
 import { ErrorCode, ROOM_ID_PATTERN, RoomKind, roomKey, type lomi, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
 import type { GatewayMetrics } from './metrics';
+import type { PresenceReporter } from './presence-reporter';
 import type { RoomChannel, RoomChannels } from './room-channels';
 import type { WorkerClient } from './worker-client';
 
@@ -11,6 +12,7 @@ export interface CommandDeps {
   gatewayId: string;
   channels: RoomChannels;
   workers: WorkerClient;
+  presence: PresenceReporter;
   metrics: GatewayMetrics;
   log: Logger;
   maxRoomsPerConnection: number;
@@ -78,9 +80,11 @@ export function createCommandHandler(deps: CommandDeps) {
       // From here to the subscribe nothing awaits: the reply ends exactly where the topic begins.
       deps.send(conn, {
         requestId,
-        joined: { ...joined, topSeq: channel.delivered, messages, recovered: joined.recovered && sinceSeq !== undefined },
+        joined: { ...joined, topSeq: channel.published, messages, recovered: joined.recovered && sinceSeq !== undefined },
       });
       deps.subscribe(conn, channel.topics[conn.encoding]);
+      // A repeated join of a joined room is not a second presence.
+      if (!conn.rooms.has(key)) deps.presence.joined(conn, channel.room);
       conn.rooms.set(key, channel);
       return undefined;
     } catch (err) {
@@ -101,6 +105,7 @@ export function createCommandHandler(deps: CommandDeps) {
 
   function leaveChannel(conn: Connection, channel: RoomChannel): void {
     conn.rooms.delete(channel.key);
+    deps.presence.left(conn, channel.room);
     if (!conn.closed) deps.unsubscribe(conn, channel.topics[conn.encoding]);
     channels.release(channel, conn);
   }

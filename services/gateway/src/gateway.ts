@@ -19,6 +19,7 @@ import type { GatewayConfig } from './config';
 import type { Connection } from './connection';
 import { registerHttpApi } from './http-api';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
+import { startPresenceReporter } from './presence-reporter';
 import { RoomChannels } from './room-channels';
 import { startSlowConsumerSweep } from './slow-consumers';
 import { createApp, uws, type us_listen_socket, type WebSocket } from './uws';
@@ -62,6 +63,14 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     batchWindowMs: config.BATCH_WINDOW_MS,
   });
   const connections = new Set<Connection>();
+  const presence = startPresenceReporter({
+    nc,
+    subjects,
+    gatewayId,
+    heartbeatMs: config.PRESENCE_HEARTBEAT_MS,
+    ttlMs: config.PRESENCE_TTL_MS,
+    log,
+  });
   const stopSweep = startSlowConsumerSweep(connections, config.SLOW_CONSUMER_BYTES, SLOW_SWEEP_INTERVAL_MS, () => metrics.slowConsumers.inc());
   let stopping = false;
 
@@ -84,6 +93,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     gatewayId,
     channels,
     workers,
+    presence,
     metrics,
     log,
     maxRoomsPerConnection: config.MAX_ROOMS_PER_CONNECTION,
@@ -145,6 +155,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       const conn = ws.getUserData();
       conn.ws = ws;
       connections.add(conn);
+      presence.connected(conn);
       metrics.upgrades.inc({ outcome: 'ok' });
       metrics.connections.set(connections.size);
     },
@@ -177,6 +188,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       connections.delete(conn);
       metrics.connections.set(connections.size);
       commands.disconnect(conn);
+      presence.disconnected(conn);
     },
   });
 
@@ -204,6 +216,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       stopSweep();
       uws.us_listen_socket_close(listenSocket);
       for (const conn of [...connections]) close(conn, CloseCode.SHUTDOWN, 'gateway shutting down; reconnect and recover');
+      presence.stop();
       await nc.drain();
       // Closes what is left, idle keep-alive HTTP connections included, so the process can exit.
       app.close();

@@ -27,6 +27,9 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, string>> = {
 const READ_ROUTES: { pattern: string; route: string; worker: WorkerKind }[] = [
   { pattern: '/api/v1/live/:id/messages', route: 'live.messages', worker: 'message' },
   { pattern: '/api/v1/conversations/:id/messages', route: 'conversation.messages', worker: 'message' },
+  { pattern: '/api/v1/live/:id/viewers', route: 'live.viewers', worker: 'presence' },
+  { pattern: '/api/v1/live/:id/gifts', route: 'live.gifts', worker: 'message' },
+  { pattern: '/api/v1/live/:id/pinned', route: 'live.pinned', worker: 'moderation' },
 ];
 
 export interface HttpApiDeps {

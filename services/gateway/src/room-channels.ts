@@ -27,7 +27,13 @@ export class RoomChannel {
   initialised = false;
   epoch = '';
   readonly pending = new Map<number, ChatMessage>();
-  /** Consecutive messages ending at `delivered`. */
+  /**
+   * Highest seq handed to the topic. Messages up to `delivered` may still wait in `outgoing` for
+   * the batch window, so a socket subscribing now gets everything after `published` — not after
+   * `delivered` — from the topic.
+   */
+  published = 0;
+  /** Consecutive published messages ending at `published`. */
   readonly recent: ChatMessage[] = [];
   outgoing: Outgoing[] = [];
   flushScheduled = false;
@@ -44,9 +50,9 @@ export class RoomChannel {
     this.topics = { [Encoding.PROTO]: `${this.key}|p`, [Encoding.JSON]: `${this.key}|j` } as Record<Encoding, string>;
   }
 
-  /** Messages (after, delivered] from the recent buffer, or undefined if it no longer holds `after + 1`. */
+  /** Messages (after, published] from the recent buffer, or undefined if it no longer holds `after + 1`. */
   recentAfter(after: number): ChatMessage[] | undefined {
-    if (after >= this.delivered) return [];
+    if (after >= this.published) return [];
     const first = this.recent[0];
     if (!first || Number(first.seq) > after + 1) return undefined;
     return this.recent.slice(after + 1 - Number(first.seq));
@@ -114,6 +120,7 @@ export class RoomChannels {
     if (channel.initialised) return;
     channel.initialised = true;
     channel.delivered = topSeq;
+    channel.published = topSeq;
     channel.epoch = epoch;
     this.drain(channel);
   }
@@ -123,9 +130,9 @@ export class RoomChannels {
    * the socket to the topic right after (in the same tick) leaves no gap and no duplicate.
    */
   async catchUp(channel: RoomChannel, recovered: ChatMessage[], sinceSeq: number): Promise<ChatMessage[]> {
-    const result = recovered.filter((m) => Number(m.seq) > sinceSeq && Number(m.seq) <= channel.delivered);
+    const result = recovered.filter((m) => Number(m.seq) > sinceSeq && Number(m.seq) <= channel.published);
     let last = result.length ? Number(result[result.length - 1]!.seq) : sinceSeq;
-    while (last < channel.delivered) {
+    while (last < channel.published) {
       const fromRecent = channel.recentAfter(last);
       if (fromRecent) {
         result.push(...fromRecent);
@@ -134,7 +141,7 @@ export class RoomChannels {
       const reply = await this.deps.workers.range({
         room: channel.room,
         afterSeq: last,
-        untilSeq: Math.min(channel.delivered, last + MAX_FILL),
+        untilSeq: Math.min(channel.published, last + MAX_FILL),
         limit: MAX_FILL,
       });
       const before = last;
@@ -179,11 +186,9 @@ export class RoomChannels {
     while (next) {
       channel.pending.delete(channel.delivered + 1);
       channel.delivered += 1;
-      channel.recent.push(next);
       this.enqueue(channel, { message: next });
       next = channel.pending.get(channel.delivered + 1);
     }
-    if (channel.recent.length > RECENT_CAPACITY) channel.recent.splice(0, channel.recent.length - RECENT_CAPACITY);
     if (channel.pending.size > 0) this.scheduleFill(channel);
   }
 
@@ -216,7 +221,6 @@ export class RoomChannels {
         this.deps.log.error({ room: channel.key, after: afterSeq, resumeAt }, 'unrecoverable gap in room; skipping');
         this.deps.metrics.unrecoverableGaps.inc();
         channel.delivered = resumeAt - 1;
-        channel.recent.length = 0;
       }
     } catch (err) {
       channel.fillFailures += 1;
@@ -246,6 +250,15 @@ export class RoomChannels {
     else setImmediate(() => this.flush(channel));
   }
 
+  private remember(channel: RoomChannel, message: ChatMessage): void {
+    const seq = Number(message.seq);
+    // After a skipped (unrecoverable) range the buffer restarts, so it stays consecutive.
+    if (seq !== channel.published + 1) channel.recent.length = 0;
+    channel.published = seq;
+    channel.recent.push(message);
+    if (channel.recent.length > RECENT_CAPACITY) channel.recent.splice(0, channel.recent.length - RECENT_CAPACITY);
+  }
+
   private flush(channel: RoomChannel): void {
     channel.flushScheduled = false;
     channel.lastFlushAt = performance.now();
@@ -259,8 +272,10 @@ export class RoomChannels {
       run = [];
     };
     for (const item of items) {
-      if ('message' in item) run.push(item.message);
-      else {
+      if ('message' in item) {
+        run.push(item.message);
+        this.remember(channel, item.message);
+      } else {
         endRun();
         frames.push(item.frame);
       }
