@@ -1,0 +1,194 @@
+// How each server under test is spoken to. All three share the transport (WsConn) and the
+// message text; they differ in the upgrade, the join round trip, framing and the sender's ack:
+//   ours      protobuf ClientFrame/ServerFrame, JWT on upgrade, join → joined, send → ack{seq}
+//   uws       raw text; "join" → "joined"; a chatter's message is echoed back to it as its ack
+//   socketio  Engine.IO v4 / Socket.IO v5 packets over WebSocket; emits with ack ids
+import { decodeServerFrame, Encoding, encodeClientFrame, RoomKind } from '@lomi/protocol';
+import { messageText, nowUs, sentAtUs } from '../payload';
+import type { Peer, Recorder } from './recorder';
+
+export interface Protocol {
+  path: string;
+  headers(peer: Peer): Record<string, string>;
+  /** The socket is upgraded: start joining (viewer) or whatever makes a chatter able to send. */
+  opened(peer: Peer): void;
+  message(peer: Peer, buf: Buffer, start: number, end: number, now: number): void;
+  send(peer: Peer, scenario: number, n: number): void;
+}
+
+const ascii = (s: string) => s.charCodeAt(0);
+
+// --- ours ----------------------------------------------------------------------------------
+
+// A protobuf reader just deep enough to find ChatMessage.content in `message` and `batch`
+// pushes, without decoding the rest; protobufjs would allocate a message object (and a Long
+// for the seq) per delivery. Replies are rare and go through @lomi/protocol instead.
+let varintValue = 0;
+function readVarint(buf: Buffer, pos: number): number {
+  let byte = buf[pos++]!;
+  varintValue = byte & 0x7f;
+  let scale = 128;
+  while (byte & 0x80) {
+    byte = buf[pos++]!;
+    varintValue += (byte & 0x7f) * scale;
+    scale *= 128;
+  }
+  return pos;
+}
+
+function skipField(buf: Buffer, pos: number, wireType: number): number {
+  if (wireType === 0) return readVarint(buf, pos);
+  if (wireType === 1) return pos + 8;
+  if (wireType === 5) return pos + 4;
+  if (wireType === 2) return readVarint(buf, pos) + varintValue;
+  throw new Error(`unsupported protobuf wire type ${wireType}`);
+}
+
+const SERVER_FRAME_REQUEST_ID = 1;
+const SERVER_FRAME_MESSAGE = 20;
+const SERVER_FRAME_BATCH = 21;
+const BATCH_MESSAGES = 1;
+const CHAT_MESSAGE_CONTENT = 6;
+
+/** Calls `each(start, end)` for every length-delimited field `field` in buf[pos, end). */
+function forEachField(buf: Buffer, pos: number, end: number, field: number, each: (start: number, end: number) => void): void {
+  while (pos < end) {
+    pos = readVarint(buf, pos);
+    const tag = varintValue;
+    if (tag >>> 3 === field && (tag & 7) === 2) {
+      pos = readVarint(buf, pos);
+      const fieldEnd = pos + varintValue;
+      each(pos, fieldEnd);
+      pos = fieldEnd;
+    } else pos = skipField(buf, pos, tag & 7);
+  }
+}
+
+export function oursProtocol(recorder: Recorder, roomId: string, tokens: Map<string, string>): Protocol {
+  const room = { kind: RoomKind.ROOM_KIND_LIVE, id: roomId };
+  const join = encodeClientFrame({ requestId: 1, join: { room } }, Encoding.PROTO);
+
+  function reply(peer: Peer, buf: Buffer, start: number, end: number, now: number): void {
+    const frame = decodeServerFrame(buf.subarray(start, end), Encoding.PROTO);
+    if (frame.joined) peer.ready?.();
+    else if (frame.ack) {
+      recorder.acknowledged(peer.inflight.get(frame.requestId), now);
+      peer.inflight.delete(frame.requestId);
+    } else if (frame.error) {
+      if (peer.fail) peer.fail(`join refused: ${frame.error.message}`);
+      else if (peer.inflight.delete(frame.requestId)) recorder.refused(`${frame.error.code}: ${frame.error.message}`);
+    }
+  }
+
+  return {
+    path: '/api/v1/ws/chat',
+    headers: (peer) => ({ authorization: `Bearer ${tokens.get(peer.user)}`, 'sec-websocket-protocol': Encoding.PROTO }),
+    opened(peer) {
+      if (peer.viewer) peer.conn!.send(join);
+      else peer.ready?.();
+    },
+    message(peer, buf, start, end, now) {
+      let pos = start;
+      let push = false;
+      const deliveriesBefore = recorder.deliveries;
+      while (pos < end) {
+        pos = readVarint(buf, pos);
+        const field = varintValue >>> 3;
+        const wireType = varintValue & 7;
+        if (wireType === 2 && (field === SERVER_FRAME_MESSAGE || field === SERVER_FRAME_BATCH)) {
+          pos = readVarint(buf, pos);
+          const bodyEnd = pos + varintValue;
+          const deliver = (s: number, e: number) =>
+            forEachField(buf, s, e, CHAT_MESSAGE_CONTENT, (cs, ce) => recorder.delivery(peer, buf, cs, ce, now));
+          if (field === SERVER_FRAME_MESSAGE) deliver(pos, bodyEnd);
+          else forEachField(buf, pos, bodyEnd, BATCH_MESSAGES, deliver);
+          pos = bodyEnd;
+          push = true;
+        } else if (field === SERVER_FRAME_REQUEST_ID || !push) {
+          return reply(peer, buf, start, end, now);
+        } else pos = skipField(buf, pos, wireType);
+      }
+      if (recorder.deliveries > deliveriesBefore) recorder.pushFrames += 1;
+    },
+    send(peer, scenario, n) {
+      const sentAt = nowUs();
+      const requestId = ++peer.nextRequestId;
+      peer.inflight.set(requestId, sentAt);
+      const text = messageText(scenario, peer.index, n, sentAt);
+      peer.conn!.send(encodeClientFrame({ requestId, send: { room, clientMsgId: `${scenario}-${n}`, text } }, Encoding.PROTO));
+    },
+  };
+}
+
+// --- bare uWebSockets.js -------------------------------------------------------------------
+
+export function uwsProtocol(recorder: Recorder): Protocol {
+  const JOINED = 'joined';
+  return {
+    path: '/',
+    headers: () => ({}),
+    opened(peer) {
+      if (peer.viewer) peer.conn!.send('join');
+      else peer.ready?.();
+    },
+    message(peer, buf, start, end, now) {
+      if (peer.ready && end - start === JOINED.length && buf.toString('latin1', start, end) === JOINED) return peer.ready();
+      if (peer.viewer) return recorder.delivery(peer, buf, start, end, now);
+      const sentAt = sentAtUs(buf, start, end, recorder.scenario);
+      recorder.acknowledged(sentAt < 0 ? undefined : sentAt, now);
+    },
+    send(peer, scenario, n) {
+      peer.conn!.send(messageText(scenario, peer.index, n, nowUs()));
+    },
+  };
+}
+
+// --- Socket.IO -----------------------------------------------------------------------------
+
+// Engine.IO packet types are the first character: 0 open, 2 ping, 3 pong, 4 message; a
+// Socket.IO packet follows a 4: 0 connect, 2 event, 3 ack, then an optional ack id and JSON.
+const EIO_OPEN = ascii('0');
+const EIO_PING = ascii('2');
+const EIO_MESSAGE = ascii('4');
+const SIO_CONNECT = ascii('0');
+const SIO_EVENT = ascii('2');
+const SIO_ACK = ascii('3');
+/** `42["m","` — a broadcast event named m; the text starts right after it. */
+const EVENT_PREFIX = 8;
+const JOIN_ACK_ID = 1;
+
+export function socketIoProtocol(recorder: Recorder): Protocol {
+  return {
+    path: '/socket.io/?EIO=4&transport=websocket',
+    headers: () => ({}),
+    opened() {
+      // The server speaks first (the Engine.IO open packet).
+    },
+    message(peer, buf, start, end, now) {
+      const type = buf[start];
+      if (type === EIO_MESSAGE) {
+        const packet = buf[start + 1];
+        if (packet === SIO_EVENT) return recorder.delivery(peer, buf, start + EVENT_PREFIX, end, now);
+        if (packet === SIO_ACK) {
+          let id = 0;
+          for (let i = start + 2; i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39; i++) id = id * 10 + buf[i]! - 0x30;
+          if (peer.ready && id === JOIN_ACK_ID) return peer.ready();
+          recorder.acknowledged(peer.inflight.get(id), now);
+          peer.inflight.delete(id);
+          return;
+        }
+        if (packet === SIO_CONNECT) {
+          if (peer.viewer) peer.conn!.send(`42${JOIN_ACK_ID}["join"]`);
+          else peer.ready?.();
+        }
+      } else if (type === EIO_OPEN) peer.conn!.send('40');
+      else if (type === EIO_PING) peer.conn!.send('3');
+    },
+    send(peer, scenario, n) {
+      const sentAt = nowUs();
+      const id = ++peer.nextRequestId;
+      peer.inflight.set(id, sentAt);
+      peer.conn!.send(`42${id}["m","${messageText(scenario, peer.index, n, sentAt)}"]`);
+    },
+  };
+}

@@ -1,0 +1,111 @@
+// Command-line flags, each also settable as an environment variable BENCH_<FLAG> (e.g.
+// BENCH_VIEWERS=1000,5000). Flags win over the environment.
+import { parseArgs } from 'node:util';
+import type { TargetName } from './ipc';
+
+export interface BenchOptions {
+  quick: boolean;
+  viewers: number[];
+  rates: number[];
+  chatters: number;
+  /** Send window of each scenario. */
+  seconds: number;
+  /** Longest wait after the window for the last deliveries and acks. */
+  drain: number;
+  targets: TargetName[];
+  gateways: number;
+  workers: number;
+  concurrency: number;
+  /** Viewers per generator process: each holds one file descriptor per socket (limit 20,000). */
+  viewersPerGenerator: number;
+  pin: boolean;
+  /** Writes bench/RESULTS.md (the committed table) — off for quick smoke runs. */
+  publish: boolean;
+  out: string;
+}
+
+const USAGE = `pnpm bench [-- flags]
+  --quick                 1-minute smoke run: 1k viewers, 10 and 500 msg/s, 3 s windows
+  --viewers 1000,5000,10000
+  --with-20k              add 20,000 viewers (two generator processes)
+  --rates 10,100,500      combined msg/s of all chatters
+  --chatters N            default: enough that each sends at most 4 msg/s at the highest rate
+                          (live rooms allow 5/s per viewer, LIVE_RATE_PER_S; a busy room's
+                          messages come from many viewers)
+  --seconds 5             send window per scenario
+  --drain 3               longest wait for late deliveries after the window
+  --targets ours,uws,socketio
+  --gateways 2            our gateways (and Socket.IO nodes)
+  --workers 1             message workers
+  --concurrency 500       handshakes in flight while connecting
+  --viewers-per-generator 10000
+  --no-pin                do not pin servers to core 0 and generators to core 1
+  --no-publish            do not write bench/RESULTS.md
+  --out DIR               results folder (default bench/results)
+Every flag can also be given as BENCH_<FLAG>, e.g. BENCH_VIEWERS=1000.`;
+
+/** Each chatter stays under the message worker's default per-viewer live-room limit (5/s). */
+const CHATTER_RATE = 4;
+
+const list = (s: string) => s.split(',').map((v) => v.trim()).filter(Boolean);
+const count = (name: string, s: string) => {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(s)}\n\n${USAGE}`);
+  return n;
+};
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const spec = {
+    quick: { type: 'boolean' },
+    'with-20k': { type: 'boolean' },
+    viewers: { type: 'string' },
+    rates: { type: 'string' },
+    chatters: { type: 'string' },
+    seconds: { type: 'string' },
+    drain: { type: 'string' },
+    targets: { type: 'string' },
+    gateways: { type: 'string' },
+    workers: { type: 'string' },
+    concurrency: { type: 'string' },
+    'viewers-per-generator': { type: 'string' },
+    'no-pin': { type: 'boolean' },
+    'no-publish': { type: 'boolean' },
+    out: { type: 'string' },
+    help: { type: 'boolean' },
+  } as const;
+  const { values } = parseArgs({ args: argv, options: spec, strict: true });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const get = (name: keyof typeof spec): string | undefined => {
+    const flag = values[name];
+    if (flag !== undefined) return String(flag);
+    return env[`BENCH_${name.toUpperCase().replaceAll('-', '_')}`];
+  };
+  const flag = (name: keyof typeof spec) => ['true', '1'].includes(get(name) ?? '');
+  const quick = flag('quick');
+  const viewers = list(get('viewers') ?? (quick ? '1000' : '1000,5000,10000')).map((v) => count('viewers', v));
+  if (flag('with-20k') && !viewers.includes(20_000)) viewers.push(20_000);
+  const targets = list(get('targets') ?? 'ours,uws,socketio');
+  for (const t of targets) {
+    if (!['ours', 'uws', 'socketio'].includes(t)) throw new Error(`unknown target ${t}; use ours, uws, socketio\n\n${USAGE}`);
+  }
+  const rates = list(get('rates') ?? (quick ? '10,500' : '10,100,500')).map((v) => count('rates', v));
+  return {
+    quick,
+    viewers,
+    rates,
+    chatters: count('chatters', get('chatters') ?? String(Math.ceil(Math.max(...rates) / CHATTER_RATE))),
+    seconds: count('seconds', get('seconds') ?? (quick ? '3' : '5')),
+    drain: count('drain', get('drain') ?? (quick ? '2' : '3')),
+    targets: targets as TargetName[],
+    gateways: count('gateways', get('gateways') ?? '2'),
+    workers: count('workers', get('workers') ?? '1'),
+    concurrency: count('concurrency', get('concurrency') ?? '500'),
+    viewersPerGenerator: count('viewers-per-generator', get('viewers-per-generator') ?? '10000'),
+    pin: !flag('no-pin'),
+    publish: !quick && !flag('no-publish'),
+    out: get('out') ?? 'bench/results',
+  };
+}

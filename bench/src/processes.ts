@@ -1,0 +1,136 @@
+// Every process the bench starts goes through one ProcessGroup, which pins it to a core when
+// asked (taskset), logs its output to a file, and stops it by pid — also when the run fails
+// or is interrupted.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export interface Child {
+  name: string;
+  pid: number;
+  proc: ChildProcess;
+  log: string;
+  exited: Promise<void>;
+  exitCode?: number | null;
+}
+
+const STOP_GRACE_MS = 5000;
+
+export class ProcessGroup {
+  private readonly children = new Set<Child>();
+
+  constructor(
+    private readonly logDir: string,
+    private readonly pin: boolean,
+  ) {}
+
+  /** Starts `node script` with the given environment; `cpu` pins it when pinning is on. */
+  start(name: string, script: string, options: { env?: Record<string, string>; cpu?: number; ipc?: boolean } = {}): Child {
+    const log = path.join(this.logDir, `${name}.log`);
+    const fd = openSync(log, 'a');
+    const node = [process.execPath, script];
+    const [command, ...args] = this.pin && options.cpu !== undefined ? ['taskset', '-c', String(options.cpu), ...node] : node;
+    const proc = spawn(command!, args, {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', fd, fd, ...(options.ipc ? (['ipc'] as const) : [])],
+    });
+    closeSync(fd);
+    if (proc.pid === undefined) throw new Error(`could not start ${name} (${command})`);
+    const child: Child = {
+      name,
+      pid: proc.pid,
+      proc,
+      log,
+      exited: new Promise((resolve) => proc.once('exit', (code) => {
+        child.exitCode = code;
+        this.children.delete(child);
+        resolve();
+      })),
+    };
+    this.children.add(child);
+    return child;
+  }
+
+  async stop(child: Child): Promise<void> {
+    if (child.exitCode !== undefined) return;
+    child.proc.kill('SIGTERM');
+    const timer = setTimeout(() => child.proc.kill('SIGKILL'), STOP_GRACE_MS);
+    await child.exited;
+    clearTimeout(timer);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.children].map((c) => this.stop(c)));
+  }
+
+  get running(): number {
+    return this.children.size;
+  }
+}
+
+export function logTail(child: Child, lines = 15): string {
+  try {
+    return readFileSync(child.log, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function exitedError(child: Child, waitingFor: string): Error {
+  return new Error(`${child.name} exited (code ${child.exitCode}) while ${waitingFor}; last lines of ${child.log}:\n${logTail(child)}`);
+}
+
+/** The next IPC message from `child`, failing if it exits first or takes longer than timeoutMs. */
+export function nextMessage<T>(child: Child, waitingFor: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.proc.off('message', onMessage);
+      child.proc.off('exit', onExit);
+    };
+    const onMessage = (m: T) => {
+      done();
+      resolve(m);
+    };
+    const onExit = () => {
+      done();
+      reject(exitedError(child, waitingFor));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${child.name}: no answer within ${timeoutMs} ms while ${waitingFor}`));
+    }, timeoutMs);
+    if (child.exitCode !== undefined) return onExit();
+    child.proc.on('message', onMessage);
+    child.proc.once('exit', onExit);
+  });
+}
+
+/** Polls `url` until it answers 2xx. */
+export async function waitForHttp(child: Child, url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== undefined) throw exitedError(child, `waiting for ${url}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${child.name}: ${url} not ready after ${timeoutMs} ms; see ${child.log}`);
+    await sleep(100);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,298 @@
+// Renders a run: the Markdown tables (results, ratios of ours to each baseline, connect and
+// memory, the issue's targets) and an SVG chart of e2e p99 and deliveries/s against viewers.
+import type { TargetName } from './ipc';
+import type { RunResult, ScenarioResult } from './results';
+
+const LABEL: Record<TargetName, string> = { ours: 'Lomi (ours)', uws: 'bare uWS', socketio: 'Socket.IO+Redis' };
+const COLOR: Record<TargetName, string> = { ours: '#1f6fd1', uws: '#2a9d3a', socketio: '#d1402a' };
+const BASELINES: TargetName[] = ['uws', 'socketio'];
+
+const ms = (v: number | undefined) => (v === undefined ? '–' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
+const rate = (v: number) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(0));
+const pct = (f: number) => (f >= 1 ? '100%' : `${(Math.floor(f * 1000) / 10).toFixed(1)}%`);
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
+const cores = (c: number) => c.toFixed(2);
+
+function find(run: RunResult, target: TargetName, viewers: number, r: number): ScenarioResult | undefined {
+  return run.scenarios.find((s) => s.target === target && s.viewers === viewers && s.rate === r);
+}
+
+/** Connect and memory figures come from the first session of a target at a viewer count. */
+function firstSession(run: RunResult, target: TargetName, viewers: number): ScenarioResult | undefined {
+  return run.scenarios.find((s) => s.target === target && s.viewers === viewers);
+}
+
+const SHORT_NAME: [RegExp, string][] = [
+  [/^gateway-/, 'gw'],
+  [/^message-worker-/, 'mw'],
+  [/^presence-worker$/, 'pw'],
+  [/^socketio-/, 'sio'],
+];
+const shortName = (name: string) => SHORT_NAME.reduce((n, [pattern, short]) => n.replace(pattern, short), name);
+const serverCpu = (s: ScenarioResult) =>
+  Object.entries(s.cpu)
+    .filter(([name]) => name !== 'generator')
+    .map(([name, c]) => `${shortName(name)} ${cores(c)}`)
+    .join(', ');
+
+/** Refused sends grouped by reason, numbers (retry delays) blanked so similar reasons add up. */
+function refusals(errors: Record<string, number>): string {
+  const grouped = new Map<string, number>();
+  for (const [why, n] of Object.entries(errors)) {
+    const reason = why.replace(/\d+ ms/g, 'N ms');
+    grouped.set(reason, (grouped.get(reason) ?? 0) + n);
+  }
+  return grouped.size ? ` (refused: ${[...grouped].map(([why, n]) => `${n}× ${why}`).join('; ')})` : '';
+}
+
+function scenarioKeys(run: RunResult): [number, number][] {
+  const keys = new Map<string, [number, number]>();
+  for (const s of run.scenarios) keys.set(`${s.viewers}/${s.rate}`, [s.viewers, s.rate]);
+  return [...keys.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+}
+
+function targetChecks(run: RunResult): string[][] {
+  const rows: string[][] = [];
+  const check = (name: string, measured: string, ok: boolean | undefined) => rows.push([name, measured, ok === undefined ? 'not measured' : ok ? '**pass**' : '**FAIL**']);
+  const ours = find(run, 'ours', 10_000, 100);
+  const uws = find(run, 'uws', 10_000, 100);
+  const sio = find(run, 'socketio', 10_000, 100);
+  check('10k viewers @100 msg/s: 100% delivered', ours ? pct(ours.fraction) : '–', ours && ours.fraction >= 1);
+  check(
+    'deliveries/s ≥ 0.9× bare uWS (10k @100)',
+    ours && uws ? `${rate(ours.deliveriesPerSecond)} vs ${rate(uws.deliveriesPerSecond)} = ${ratio(ours.deliveriesPerSecond, uws.deliveriesPerSecond)}` : '–',
+    ours && uws ? ours.deliveriesPerSecond >= 0.9 * uws.deliveriesPerSecond : undefined,
+  );
+  check(
+    'e2e p99 ≤ bare uWS (10k @100)',
+    ours && uws ? `${ms(ours.latencyMs.p99)} ms vs ${ms(uws.latencyMs.p99)} ms` : '–',
+    ours && uws && ours.latencyMs.p99 !== undefined && uws.latencyMs.p99 !== undefined ? ours.latencyMs.p99 <= uws.latencyMs.p99 : undefined,
+  );
+  check(
+    'deliveries/s ≥ 10× Socket.IO (10k @100)',
+    ours && sio ? `${rate(ours.deliveriesPerSecond)} vs ${rate(sio.deliveriesPerSecond)} = ${ratio(ours.deliveriesPerSecond, sio.deliveriesPerSecond)}` : '–',
+    ours && sio ? ours.deliveriesPerSecond >= 10 * sio.deliveriesPerSecond : undefined,
+  );
+  const idle = firstSession(run, 'ours', 10_000) ?? [...run.scenarios].reverse().find((s) => s.target === 'ours');
+  const worstKb = idle ? Math.max(...idle.memory.map((m) => m.perIdleConnectionKb)) : undefined;
+  check(
+    `gateway ≤ 4 KB per idle viewer${idle ? ` (${idle.viewers / 1000}k viewers)` : ''}`,
+    worstKb === undefined ? '–' : `${worstKb.toFixed(2)} KB (worst gateway)`,
+    worstKb === undefined ? undefined : worstKb <= 4,
+  );
+  for (const s of run.scenarios.filter((x) => x.target === 'ours' && x.rate === 500)) {
+    check(`sender ack p99 ≤ 15 ms @500 msg/s (${s.viewers / 1000}k viewers)`, `${ms(s.ackMs.p99)} ms`, s.ackMs.p99 !== undefined && s.ackMs.p99 <= 15);
+  }
+  if (!run.scenarios.some((x) => x.target === 'ours' && x.rate === 500)) check('sender ack p99 ≤ 15 ms @500 msg/s', '–', undefined);
+  const connect = firstSession(run, 'ours', 10_000)?.connect;
+  check('10k authenticated connects+joins ≤ 5 s', connect ? `${connect.seconds.toFixed(2)} s (${rate(connect.perSecond)}/s)` : '–', connect && connect.seconds <= 5 && connect.failed === 0);
+  return rows;
+}
+
+const table = (head: string[], rows: string[][]) =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+export function renderMarkdown(run: RunResult, chartFile: string): string {
+  const targets = [...new Set(run.scenarios.map((s) => s.target))];
+  const out: string[] = [];
+  out.push(`# Live-room benchmark, ${run.startedAt}`, '');
+  out.push(
+    `Command: \`${run.command}\` (${run.durationSeconds.toFixed(0)} s). Machine: ${run.machine.cpus} cores, Node ${run.machine.node}, load average at start ${run.machine.loadavgAtStart}.`,
+    `${run.pinning}`,
+    `One live room; ${run.scenarios[0]?.chatters ?? '?'} chatters send ~100-byte texts at the combined rate for ${run.options.seconds} s per scenario; ` +
+      `late deliveries are awaited up to ${run.options.drain} s. Latency is send → viewer receipt on one clock. ` +
+      `Ours runs as deployed: ${run.options.gateways} gateways, ${run.options.workers} message worker(s), a presence worker, real NATS/Redis/Postgres; ` +
+      `the sender ack comes after the message is stored. Bare uWS acks by echoing in its message handler; Socket.IO (${run.options.gateways} nodes, Redis adapter) acks with its ack callback.`,
+    '',
+    `![e2e p99 and deliveries/s against viewers](${chartFile})`,
+    '',
+    '## Results',
+    '',
+  );
+  const rows: string[][] = [];
+  for (const [viewers, r] of scenarioKeys(run)) {
+    for (const t of targets) {
+      const s = find(run, t, viewers, r);
+      if (!s) continue;
+      rows.push([
+        String(viewers),
+        String(r),
+        LABEL[t],
+        `${pct(s.fraction)}${s.viewersShort ? ` (${s.viewersShort} short)` : ''}`,
+        `${rate(s.deliveriesPerSecond)} (${rate(s.offeredPerSecond)})${s.messagesPerFrame === undefined ? '' : `, ${s.messagesPerFrame.toFixed(2)} msg/frame`}`,
+        `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p90)} / ${ms(s.latencyMs.p99)} / ${ms(s.latencyMs.max)}`,
+        `${ms(s.ackMs.p50)} / ${ms(s.ackMs.p99)}${refusals(s.ackErrors)}`,
+        serverCpu(s),
+        `${cores(s.generator.cpu)}${s.generator.saturated ? ' **sat.**' : ''}`,
+        `${cores(s.otherCpu)}`,
+        s.limitedBy + (s.afterRestart ? ' (restarted)' : ''),
+      ]);
+    }
+  }
+  out.push(
+    table(
+      ['viewers', 'msg/s', 'server', 'delivered', 'deliveries/s (offered)', 'e2e p50 / p90 / p99 / max ms', 'ack p50 / p99 ms', 'server CPU (cores)', 'generator CPU', 'other load', 'limited by'],
+      rows,
+    ),
+    '',
+  );
+
+  if (targets.includes('ours') && targets.some((t) => BASELINES.includes(t))) {
+    out.push('## Ours as a ratio to each baseline', '', 'Deliveries/s: higher is better; latency: lower is better.', '');
+    const ratioRows: string[][] = [];
+    for (const [viewers, r] of scenarioKeys(run)) {
+      const ours = find(run, 'ours', viewers, r);
+      if (!ours) continue;
+      const cells = [String(viewers), String(r)];
+      for (const b of BASELINES) {
+        const base = find(run, b, viewers, r);
+        cells.push(
+          ratio(ours.deliveriesPerSecond, base?.deliveriesPerSecond),
+          ratio(ours.latencyMs.p99, base?.latencyMs.p99),
+          ratio(ours.ackMs.p99, base?.ackMs.p99),
+        );
+      }
+      ratioRows.push(cells);
+    }
+    out.push(
+      table(
+        ['viewers', 'msg/s', 'deliveries/s ÷ uWS', 'e2e p99 ÷ uWS', 'ack p99 ÷ uWS', 'deliveries/s ÷ Socket.IO', 'e2e p99 ÷ Socket.IO', 'ack p99 ÷ Socket.IO'],
+        ratioRows,
+      ),
+      '',
+    );
+  }
+
+  out.push('## Connect + join and memory per connection', '');
+  const memRows: string[][] = [];
+  for (const viewers of [...new Set(run.scenarios.map((s) => s.viewers))]) {
+    for (const t of targets) {
+      const s = firstSession(run, t, viewers);
+      if (!s) continue;
+      const loaded = run.scenarios.filter((x) => x.target === t && x.viewers === viewers);
+      const perProcess = (f: (m: ScenarioResult['memory'][number]) => number | undefined) =>
+        s.memory.map((m, i) => {
+          const values = loaded.map((x) => f(x.memory[i] ?? m)).filter((v): v is number => v !== undefined);
+          return values.length ? Math.max(...values).toFixed(2) : '–';
+        });
+      memRows.push([
+        String(viewers),
+        LABEL[t],
+        `${s.connect.seconds.toFixed(2)} s (${rate(s.connect.perSecond)}/s)`,
+        s.connect.failed ? `${s.connect.failed}: ${s.connect.errors.join('; ')}` : '0',
+        s.memory
+          .map((m) => `${m.perIdleConnectionKb.toFixed(2)}${m.heapPerIdleConnectionKb === undefined ? '' : ` (heap ${m.heapPerIdleConnectionKb.toFixed(2)})`}`)
+          .join(' / '),
+        perProcess((m) => m.perLoadedConnectionKb).join(' / '),
+        s.memory.map((m) => `${(m.connectedKb / 1024).toFixed(0)}`).join(' / '),
+      ]);
+    }
+  }
+  out.push(
+    table(['viewers', 'server', 'connect+join', 'failed', 'KB per idle connection (per process)', 'KB per connection under load (worst rate)', 'RSS connected, MB'], memRows),
+    '',
+  );
+  if (targets.includes('ours')) {
+    const memRatio: string[][] = [];
+    for (const viewers of [...new Set(run.scenarios.map((s) => s.viewers))]) {
+      const ours = firstSession(run, 'ours', viewers);
+      if (!ours) continue;
+      const oursKb = Math.max(...ours.memory.map((m) => m.perIdleConnectionKb));
+      const cells = [String(viewers)];
+      for (const b of BASELINES) {
+        const base = firstSession(run, b, viewers);
+        cells.push(ratio(oursKb, base ? Math.max(...base.memory.map((m) => m.perIdleConnectionKb)) : undefined), ratio(ours.connect.seconds, base?.connect.seconds));
+      }
+      memRatio.push(cells);
+    }
+    out.push(table(['viewers', 'KB/idle conn ÷ uWS', 'connect time ÷ uWS', 'KB/idle conn ÷ Socket.IO', 'connect time ÷ Socket.IO'], memRatio), '');
+  }
+
+  out.push('## Targets of issue 5', '', table(['target', 'measured', 'verdict'], targetChecks(run)), '');
+  out.push(
+    '## How to read this',
+    '',
+    '- *delivered*: messages received by all viewers after the drain ÷ (messages sent × viewers joined); "short" = viewers that missed at least one.',
+    '- *deliveries/s*: messages received by all viewers from the end of a warm-up (the first second of the window) to the end of the send window, per second: the offered rate (sent/s × viewers) when the server keeps up, its capacity when it falls behind.',
+    '- *msg/frame* (ours): room messages per WebSocket frame; above 1 when the gateway sent a burst as one batch frame. The baselines send one frame per message.',
+    '- *server CPU*: cores used during the window by each process of the system under test (gw = gateway, mw = message worker, pw = presence worker, sio = Socket.IO node). ' +
+      'NATS, Redis and Postgres are shared with the rest of the machine and not pinned; their CPU is in the JSON (`infraCpu`).',
+    '- *generator CPU*: cores used by the load generator(s); **sat.** = at least 0.9 of a core or event-loop lag p99 ≥ 100 ms, i.e. the figures of that row are bounded by the generator, not the server.',
+    '- *other load*: busy CPU not accounted for by this run (other agents, the OS): noise. Numbers vary ±20–30% between runs near saturation; compare ratios within one run.',
+    '- *KB per connection*: (RSS with the sockets − RSS before) ÷ sockets held by that process, idle after connect and at the end of each send window. ' +
+      'For our gateways, "heap" is the part that is V8 heap in use (from their /metrics); the rest is uWS, native buffers and heap not yet returned.',
+    '- Not measured: TLS, real networks (all loopback), private rooms, history/recovery, JSON encoding, more than one room, more than one machine.',
+  );
+  if (run.skipped.length) out.push('', '## Skipped', '', ...run.skipped.map((s) => `- ${s}`));
+  if (run.errors.length) out.push('', '## Errors', '', ...run.errors.map((e) => `- ${e.split('\n')[0]}`));
+  return out.join('\n') + '\n';
+}
+
+// --- chart ---------------------------------------------------------------------------------
+
+const PANEL_W = 260;
+const PANEL_H = 190;
+const MARGIN = { left: 64, top: 34, right: 16, bottom: 40 };
+
+function logBounds(values: number[]): [number, number] {
+  const positive = values.filter((v) => v > 0);
+  if (!positive.length) return [1, 10];
+  return [10 ** Math.floor(Math.log10(Math.min(...positive))), 10 ** Math.ceil(Math.log10(Math.max(...positive)))];
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+export function renderSvg(run: RunResult): string {
+  const rates = [...new Set(run.scenarios.map((s) => s.rate))].sort((a, b) => a - b);
+  const viewerCounts = [...new Set(run.scenarios.map((s) => s.viewers))].sort((a, b) => a - b);
+  const targets = [...new Set(run.scenarios.map((s) => s.target))];
+  const metrics: { title: string; unit: string; value: (s: ScenarioResult) => number | undefined }[] = [
+    { title: 'e2e latency p99', unit: 'ms', value: (s) => s.latencyMs.p99 },
+    { title: 'deliveries/s', unit: '/s', value: (s) => s.deliveriesPerSecond },
+  ];
+  const width = MARGIN.left + rates.length * (PANEL_W + MARGIN.left) + MARGIN.right;
+  const height = 40 + metrics.length * (PANEL_H + MARGIN.top + MARGIN.bottom);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
+  targets.forEach((t, i) => {
+    const x = MARGIN.left + i * 150;
+    parts.push(`<rect x="${x}" y="12" width="14" height="4" fill="${COLOR[t]}"/><text x="${x + 20}" y="18">${esc(LABEL[t])}</text>`);
+  });
+  metrics.forEach((metric, row) => {
+    const [lo, hi] = logBounds(run.scenarios.map((s) => metric.value(s) ?? 0));
+    const top = 40 + row * (PANEL_H + MARGIN.top + MARGIN.bottom) + MARGIN.top;
+    rates.forEach((r, col) => {
+      const left = MARGIN.left + col * (PANEL_W + MARGIN.left);
+      const xOf = (i: number) => left + (viewerCounts.length === 1 ? PANEL_W / 2 : (i / (viewerCounts.length - 1)) * PANEL_W);
+      const yOf = (v: number) => top + PANEL_H - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * PANEL_H;
+      parts.push(`<text x="${left}" y="${top - 10}" font-weight="bold">${esc(metric.title)} (${metric.unit}), ${r} msg/s</text>`);
+      parts.push(`<rect x="${left}" y="${top}" width="${PANEL_W}" height="${PANEL_H}" fill="none" stroke="#999"/>`);
+      for (let d = lo; d <= hi; d *= 10) {
+        const y = yOf(d);
+        parts.push(`<line x1="${left}" x2="${left + PANEL_W}" y1="${y}" y2="${y}" stroke="#eee"/>`);
+        parts.push(`<text x="${left - 4}" y="${y + 4}" text-anchor="end">${metric.unit === 'ms' ? ms(d) : rate(d)}</text>`);
+      }
+      viewerCounts.forEach((v, i) => parts.push(`<text x="${xOf(i)}" y="${top + PANEL_H + 14}" text-anchor="middle">${rate(v)}</text>`));
+      parts.push(`<text x="${left + PANEL_W / 2}" y="${top + PANEL_H + 28}" text-anchor="middle">viewers</text>`);
+      for (const t of targets) {
+        const points = viewerCounts
+          .map((v, i) => {
+            const s = find(run, t, v, r);
+            const value = s && metric.value(s);
+            return value ? `${xOf(i).toFixed(1)},${yOf(value).toFixed(1)}` : undefined;
+          })
+          .filter((p): p is string => p !== undefined);
+        if (!points.length) continue;
+        parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${COLOR[t]}" stroke-width="2"/>`);
+        for (const p of points) {
+          const [x, y] = p.split(',');
+          parts.push(`<circle cx="${x}" cy="${y}" r="3" fill="${COLOR[t]}"/>`);
+        }
+      }
+    });
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

@@ -1,0 +1,92 @@
+// The shape of one run's results: written raw to JSON and rendered by report.ts.
+import type { TargetName } from './ipc';
+
+export interface LatencyMs {
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  max?: number;
+}
+
+export interface ProcessMemory {
+  name: string;
+  /** Sockets (viewers and chatters) this process holds. */
+  connections: number;
+  idleKb: number;
+  connectedKb: number;
+  loadKb?: number;
+  perIdleConnectionKb: number;
+  perLoadedConnectionKb?: number;
+  /** Ours only (from the gateway's /metrics): V8 heap in use per connection, part of the RSS figure. */
+  heapPerIdleConnectionKb?: number;
+}
+
+export interface ConnectFigures {
+  /** From the first viewer connect to the last viewer join reply. */
+  seconds: number;
+  joined: number;
+  failed: number;
+  perSecond: number;
+  errors: string[];
+  /** CPU of each process (and the shared servers) while connecting, in cores. */
+  cpu: Record<string, number>;
+}
+
+export interface ScenarioResult {
+  target: TargetName;
+  viewers: number;
+  rate: number;
+  chatters: number;
+  windowSeconds: number;
+  sent: number;
+  acked: number;
+  /** Sends refused with an error reply, by error text. */
+  ackErrors: Record<string, number>;
+  expected: number;
+  delivered: number;
+  /** delivered / (sent × joined viewers), after the drain. */
+  fraction: number;
+  /** Room messages per WebSocket frame: above 1 when the server batches (ours only; the baselines send one each). */
+  messagesPerFrame?: number;
+  /** Viewers that missed at least one message. */
+  viewersShort: number;
+  /** Close codes of viewer sockets during the scenario. */
+  viewerCloses: Record<string, number>;
+  offeredPerSecond: number;
+  /**
+   * Deliveries received between the end of the warm-up (first second, or a quarter of a short
+   * window) and the end of the send window, per second: the offered rate when the server keeps
+   * up, its capacity when it falls behind.
+   */
+  deliveriesPerSecond: number;
+  latencyMs: LatencyMs;
+  ackMs: LatencyMs;
+  /** Every delivery and ack arrived before the drain deadline. */
+  drained: boolean;
+  /** The system was restarted (and reconnected) before this scenario, because the previous one did not drain. */
+  afterRestart: boolean;
+  connect: ConnectFigures;
+  memory: ProcessMemory[];
+  /** CPU of each process during the send window, in cores. */
+  cpu: Record<string, number>;
+  /** Shared servers (NATS, Redis, Postgres), used by anyone on this machine. */
+  infraCpu: Record<string, number>;
+  /** Busy fraction of each core during the send window. */
+  cores: number[];
+  /** CPU used by processes outside this run (other agents' tests…), in cores: the noise. */
+  otherCpu: number;
+  generator: { cpu: number; loopDelayP99Ms: number; loopDelayMaxMs: number; saturated: boolean; processes: number };
+  limitedBy: string;
+}
+
+export interface RunResult {
+  startedAt: string;
+  command: string;
+  machine: { cpus: number; node: string; loadavgAtStart: string };
+  pinning: string;
+  options: Record<string, unknown>;
+  scenarios: ScenarioResult[];
+  skipped: string[];
+  errors: string[];
+  durationSeconds: number;
+}

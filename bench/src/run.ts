@@ -1,0 +1,157 @@
+// `pnpm bench`: runs every scenario (viewers × msg/s) against our system and the two baselines
+// with the same generator, then writes bench/results/<time>.{json,md,svg} and bench/RESULTS.md.
+// Every process it starts is stopped at the end, on failure and on Ctrl-C.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import type { TargetName } from './ipc';
+import { parseOptions, type BenchOptions } from './options';
+import { ProcessGroup } from './processes';
+import { renderMarkdown, renderSvg } from './report';
+import type { RunResult, ScenarioResult } from './results';
+import { GENERATOR_CORE, SERVER_CORE, Session } from './session';
+
+const ROOT = path.resolve(__dirname, '../..');
+/**
+ * One process may hold 20,000 open files here and the limit cannot be raised. The bare uWS
+ * baseline is one process (its topic publish does not cross processes), so it cannot take
+ * more sockets than this; our gateways and the Socket.IO nodes split the viewers.
+ */
+const SINGLE_PROCESS_MAX_SOCKETS = 19_000;
+
+function preflight(options: BenchOptions): string {
+  for (const file of ['services/gateway/dist/main.js', 'services/message-worker/dist/main.js', 'services/presence-worker/dist/main.js']) {
+    if (options.targets.includes('ours') && !existsSync(path.join(ROOT, file))) throw new Error(`${file} is missing: run \`pnpm build\` first`);
+  }
+  if (!options.pin) return 'Not pinned (--no-pin): servers and generators share both cores.';
+  if (os.cpus().length < 2) {
+    options.pin = false;
+    return 'Not pinned: this machine has one core.';
+  }
+  try {
+    execFileSync('taskset', ['-c', '0', 'true']);
+  } catch {
+    options.pin = false;
+    return 'Not pinned: taskset is not available.';
+  }
+  return (
+    `Pinned with taskset: the processes holding the sockets (our gateways, the uWS server, the Socket.IO nodes) on core ${SERVER_CORE}, ` +
+    `the generator(s) on core ${GENERATOR_CORE}. Not pinned: our message and presence workers, and NATS, Redis and Postgres ` +
+    `(shared system services) — the storage path the baselines do not have, on other machines in production.`
+  );
+}
+
+function progressLine(s: ScenarioResult): string {
+  const p99 = s.latencyMs.p99?.toFixed(1) ?? '–';
+  const ack = s.ackMs.p99?.toFixed(1) ?? '–';
+  return (
+    `  ${s.target.padEnd(8)} ${String(s.viewers).padStart(6)} viewers × ${String(s.rate).padStart(4)} msg/s: ` +
+    `delivered ${(s.fraction * 100).toFixed(1)}%, ${Math.round(s.deliveriesPerSecond)}/s of ${Math.round(s.offeredPerSecond)}/s, ` +
+    `p99 ${p99} ms, ack p99 ${ack} ms, generator ${s.generator.cpu.toFixed(2)} cores — limited by ${s.limitedBy}`
+  );
+}
+
+/** All rates at one viewer count on one target; restarts the system when a scenario left a backlog behind. */
+async function runViewerCount(target: TargetName, viewers: number, group: ProcessGroup, options: BenchOptions): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  let session: Session | undefined;
+  let restarted = false;
+  try {
+    for (const [i, rate] of options.rates.entries()) {
+      if (!session) {
+        session = await Session.open(target, viewers, group, options, restarted);
+        const c = session.connect;
+        console.log(`  ${target.padEnd(8)} ${String(viewers).padStart(6)} viewers: ${c.joined} joined in ${c.seconds.toFixed(2)} s${c.failed ? `, ${c.failed} failed: ${c.errors.join('; ')}` : ''}`);
+      }
+      const result = await session.run(rate);
+      results.push(result);
+      console.log(progressLine(result));
+      // A backlog would be measured as part of the next scenario: start that one afresh.
+      if (!result.drained && i < options.rates.length - 1) {
+        await session.close();
+        session = undefined;
+        restarted = true;
+      }
+    }
+  } finally {
+    await session?.close();
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const options = parseOptions(argv);
+  const started = new Date();
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const outDir = path.resolve(ROOT, options.out);
+  const logDir = path.join(outDir, `${stamp}-logs`);
+  mkdirSync(logDir, { recursive: true });
+  const pinning = preflight(options);
+  const group = new ProcessGroup(logDir, options.pin);
+  const stopEverything = (signal: string) => {
+    console.error(`\n${signal}: stopping the ${group.running} processes the bench started`);
+    void group.stopAll().then(() => process.exit(130));
+  };
+  process.once('SIGINT', stopEverything);
+  process.once('SIGTERM', stopEverything);
+
+  console.log(`${pinning}\nLogs of every process: ${path.relative(ROOT, logDir)}`);
+  const scenarios: ScenarioResult[] = [];
+  const errors: string[] = [];
+  const skipped: string[] = [];
+  try {
+    for (const viewers of options.viewers) {
+      for (const target of options.targets) {
+        if (target === 'uws' && viewers + options.chatters > SINGLE_PROCESS_MAX_SOCKETS) {
+          skipped.push(`bare uWS at ${viewers} viewers: one process cannot hold more than 20,000 open files here`);
+          console.log(`  ${target.padEnd(8)} ${String(viewers).padStart(6)} viewers: skipped (${skipped.at(-1)})`);
+          continue;
+        }
+        try {
+          scenarios.push(...(await runViewerCount(target, viewers, group, options)));
+        } catch (err) {
+          const message = `${target} at ${viewers} viewers: ${(err as Error).message}`;
+          errors.push(message);
+          console.error(`  FAILED ${message}`);
+          // A system that failed half-started must not load the machine under the next one.
+          await group.stopAll();
+        }
+      }
+    }
+  } finally {
+    await group.stopAll();
+  }
+
+  const run: RunResult = {
+    startedAt: started.toISOString(),
+    command: `pnpm bench${argv.length ? ` ${argv.join(' ')}` : ''}`,
+    machine: { cpus: os.cpus().length, node: process.version, loadavgAtStart: os.loadavg().map((l) => l.toFixed(2)).join(' ') },
+    pinning,
+    options: { ...options },
+    scenarios,
+    skipped,
+    errors,
+    durationSeconds: (Date.now() - started.getTime()) / 1000,
+  };
+  const base = path.join(outDir, stamp);
+  writeFileSync(`${base}.json`, JSON.stringify(run, null, 2));
+  writeFileSync(`${base}.svg`, renderSvg(run));
+  const markdown = renderMarkdown(run, `${stamp}.svg`);
+  writeFileSync(`${base}.md`, markdown);
+  console.log(`\n${markdown}`);
+  if (options.publish && scenarios.length) {
+    writeFileSync(path.join(ROOT, 'bench/RESULTS.svg'), renderSvg(run));
+    writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), renderMarkdown(run, 'RESULTS.svg'));
+  }
+  console.log(
+    `Wrote ${path.relative(ROOT, base)}.{json,md,svg}${options.publish && scenarios.length ? ' and bench/RESULTS.{md,svg}' : ''} in ${run.durationSeconds.toFixed(0)} s.`,
+  );
+  if (errors.length) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error((err as Error).stack ?? err);
+  process.exit(1);
+});
