@@ -43,6 +43,8 @@ export class RoomChannel {
   filling = false;
   fillFailures = 0;
   subscription: Subscription | undefined;
+  /** Resolves once the NATS server has registered the room subscription. */
+  subscribed: Promise<void> = Promise.resolve();
   closed = false;
 
   constructor(readonly room: Room) {
@@ -82,8 +84,8 @@ export class RoomChannels {
 
   /**
    * Returns the room's channel with `member` registered, subscribing to the room subject first if
-   * this is the room's first local member. The subscription is flushed to the server before this
-   * resolves, so every message stored after the caller's next worker request will be seen.
+   * this is the room's first local member. Resolves once the server has the subscription, so
+   * every message stored after the caller's next worker request will be seen.
    */
   async acquire(room: Room, member: object): Promise<RoomChannel> {
     const key = roomKey(room);
@@ -98,10 +100,13 @@ export class RoomChannels {
           this.onRoomEvent(created, msg.data);
         },
       });
+      // Only a new subscription needs the round trip to the server; later joiners of the room
+      // wait for that same flush instead of paying for their own.
+      created.subscribed = this.deps.nc.flush();
       this.deps.metrics.roomChannels.set(this.channels.size);
     }
     channel.members.add(member);
-    await this.deps.nc.flush();
+    await channel.subscribed;
     return channel;
   }
 

@@ -10,6 +10,7 @@ import { decodeEntry, entryId } from './stream-entries';
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     lomiRoomState(seqKey: string, epochKey: string, newEpoch: string): Result<[epoch: string, seq: string | null], Context>;
+    lomiSeedSeq(seqKey: string, historyKey: string, outboxKey: string, storedMax: number): Result<number, Context>;
   }
 }
 
@@ -23,11 +24,21 @@ end
 return {epoch, redis.call('GET', KEYS[1])}
 `;
 
+// Remembers Postgres's top seq for a room Redis knows nothing of, so the joins that pile in when
+// a stream starts do not each ask Postgres. Only when no stream holds entries: otherwise the
+// append script's own recovery (which also reads the streams) decides.
+const SEED_SEQ = `
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('XLEN', KEYS[2]) > 0 or redis.call('XLEN', KEYS[3]) > 0 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`;
+
 export type History = ReturnType<typeof createHistory>;
 
 export function createHistory(ctx: WorkerContext) {
   const { redis, db, keys } = ctx;
   redis.defineCommand('lomiRoomState', { numberOfKeys: 2, lua: ROOM_STATE });
+  redis.defineCommand('lomiSeedSeq', { numberOfKeys: 3, lua: SEED_SEQ });
 
   async function olderThanHistory(room: Room, afterSeq: number, untilSeq: number): Promise<lomi.chat.v1.ChatMessage[]> {
     // The outbox first: the persister deletes an entry only after its row committed, so whatever
@@ -43,7 +54,10 @@ export function createHistory(ctx: WorkerContext) {
     async top(room: Room): Promise<{ topSeq: number; epoch: string }> {
       const [epoch, seq] = await redis.lomiRoomState(keys.seq(room), keys.epoch(room), randomId(8));
       // No seq key: no message since Redis lost the room (or ever), so Postgres has the top.
-      return { epoch, topSeq: seq === null ? await maxStoredSeq(db, room) : Number(seq) };
+      if (seq !== null) return { epoch, topSeq: Number(seq) };
+      const storedMax = await maxStoredSeq(db, room);
+      await redis.lomiSeedSeq(keys.seq(room), keys.history(room), keys.outbox(room), storedMax);
+      return { epoch, topSeq: storedMax };
     },
 
     /**
