@@ -62,6 +62,12 @@ export function createKeys(namespace: string) {
     /** Cache of the live room's pin (encoded Pin, or empty for "none"); Postgres live_stream_pins is the record. */
     pin: (room: Room) => `${roomPrefix(namespace, room)}:pin`,
     /**
+     * Live rooms with a pin: sorted set of stream id → expiry (Unix ms), the moderation workers'
+     * expiry work list. In Redis, not Postgres, so deployments sharing a database sweep only their
+     * own pins.
+     */
+    pinExpiries: `${namespace}:pins:expiries`,
+    /**
      * Offline-webhook jobs: sorted set of job id → when it is next due (Unix ms; a claimed job is
      * pushed a lease ahead). Shares its hash tag with webhookJobs so one script moves both.
      */

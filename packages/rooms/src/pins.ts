@@ -10,6 +10,13 @@ type Pin = lomi.chat.v1.Pin;
 const NO_PIN = Buffer.alloc(0);
 const NO_PIN_TTL_MS = 300_000;
 
+const REMOVE_IF_DUE = `
+for i = 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) <= tonumber(ARGV[1]) then redis.call('ZREM', KEYS[1], ARGV[i]) end
+end
+`;
+
 const liveRoom = (id: string): Room => ({ kind: RoomKind.ROOM_KIND_LIVE, id });
 
 export type Pins = ReturnType<typeof createPins>;
@@ -64,12 +71,14 @@ export function createPins({ db, redis, keys }: RoomStores) {
         .values(row)
         .onConflict((oc) => oc.column('stream_id').doUpdateSet(row))
         .execute();
+      await redis.zadd(keys.pinExpiries, Number(pin.expiresAtMs), room.id ?? '');
       await cache(room, pin, false);
     },
 
     /** Removes the room's pin; returns whether there was one. */
     async clear(room: Room): Promise<boolean> {
       const deleted = await db.deleteFrom('live_stream_pins').where('stream_id', '=', room.id ?? '').executeTakeFirst();
+      await redis.zrem(keys.pinExpiries, room.id ?? '');
       await cache(room, null, false);
       return deleted.numDeletedRows > 0n;
     },
@@ -79,14 +88,18 @@ export function createPins({ db, redis, keys }: RoomStores) {
      * expired pin to exactly one caller, so several sweeping workers push one unpin per pin.
      */
     async takeExpired(limit: number): Promise<Room[]> {
+      const now = Date.now();
+      const due = await redis.zrangebyscore(keys.pinExpiries, '-inf', now, 'LIMIT', 0, limit);
+      if (due.length === 0) return [];
       const rows = await db
         .deleteFrom('live_stream_pins')
-        .where('stream_id', 'in', (eb) =>
-          eb.selectFrom('live_stream_pins').select('stream_id').where('expires_at', '<=', new Date()).limit(limit),
-        )
-        .where('expires_at', '<=', new Date())
+        .where('stream_id', 'in', due)
+        .where('expires_at', '<=', new Date(now))
         .returning('stream_id')
         .execute();
+      // Every due id leaves the list (taken, or its row was already gone) unless a re-pin moved
+      // its expiry later since it was read.
+      await redis.eval(REMOVE_IF_DUE, 1, keys.pinExpiries, now, ...due);
       const rooms = rows.map((r) => liveRoom(r.stream_id));
       // The cached pin expired with it (its TTL); "none" saves the next join a query.
       await Promise.all(rooms.map((room) => cache(room, null, false)));
