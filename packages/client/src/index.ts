@@ -32,9 +32,19 @@ export interface WebSocketLike {
 export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: unknown) => WebSocketLike;
 
 export interface ConnectOptions {
-  /** Base URL of a gateway, e.g. wss://chat.example.com (the path is added). */
-  url: string;
+  /**
+   * Base URL of a gateway, e.g. wss://chat.example.com (the path is added), or several: each
+   * reconnect tries the next, so a client outlives any one gateway without a load balancer.
+   */
+  url: string | string[];
   token: string;
+  /** Called before each reconnect for a fresh token (the one given may have expired). */
+  refreshToken?: () => string | Promise<string>;
+  /**
+   * Reconnect after an unexpected close (default true): rooms are joined again with the last
+   * seen seq, and the missed messages arrive as `message` events, in order, before live ones.
+   */
+  reconnect?: boolean;
   encoding?: Encoding;
   /** Where the token travels: `header` needs a WebSocket that accepts headers (the `ws` package). */
   tokenTransport?: 'subprotocol' | 'query' | 'header';
@@ -68,7 +78,52 @@ export interface ClientEvents {
   pin: (event: lomi.chat.v1.IPinUpdate) => void;
   /** A server error frame that answers no request (e.g. an undecodable frame). */
   error: (error: LomiError) => void;
+  /** The connection dropped and a reconnect is scheduled in `delayMs`. */
+  reconnecting: (attempt: number, delayMs: number, closeCode: number) => void;
+  /** Reconnected and every joined room joined again. */
+  reconnected: () => void;
+  /** A room could not be recovered after a reconnect (history was reset or is too long): reload it with `history`. */
+  recoveryFailed: (room: Room) => void;
+  /** The connection closed for good (closed by the app, refused by the server, or reconnect off). */
   close: (code: number, reason: string) => void;
+}
+
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 10_000;
+/** WebSocket is OPEN. */
+const OPEN = 1;
+
+/** Opens one socket to `url` and resolves once it is open. */
+function openSocket(options: ConnectOptions, url: string, token: string): Promise<WebSocketLike> {
+  const encoding = options.encoding ?? Encoding.PROTO;
+  const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!WS) return Promise.reject(new Error('no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package)'));
+  const transport = options.tokenTransport ?? 'subprotocol';
+  const target = new URL(WS_PATH, url);
+  const protocols: string[] = [encoding];
+  if (transport === 'subprotocol') protocols.push(TOKEN_SUBPROTOCOL_PREFIX + token);
+  if (transport === 'query') target.searchParams.set('token', token);
+  const socket =
+    transport === 'header'
+      ? new WS(target.toString(), protocols, { headers: { authorization: `Bearer ${token}` } })
+      : new WS(target.toString(), protocols);
+  socket.binaryType = 'arraybuffer';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('connect timed out'));
+    }, options.connectTimeoutMs ?? 10_000);
+    socket.onopen = () => {
+      clearTimeout(timer);
+      socket.onerror = null;
+      resolve(socket);
+    };
+    socket.onerror = (ev) => {
+      clearTimeout(timer);
+      const message = (ev as { message?: string; error?: Error }).message ?? (ev as { error?: Error }).error?.message;
+      reject(new Error(`connect failed: ${message ?? 'WebSocket error'}`));
+    };
+  });
 }
 
 type Listener<K extends keyof ClientEvents> = ClientEvents[K];
@@ -100,59 +155,105 @@ export class LomiClient {
     receipt: new Set(),
     pin: new Set(),
     error: new Set(),
+    reconnecting: new Set(),
+    reconnected: new Set(),
+    recoveryFailed: new Set(),
     close: new Set(),
   };
+  /** Joined rooms with the epoch of their history, to join again after a reconnect. */
+  private readonly joined = new Map<string, { room: Room; epoch: string; rejoining: boolean }>();
+  private closedByApp = false;
+  private reconnecting = false;
+  private urlIndex = 0;
   /** Highest seq seen per room, so a message delivered twice (reply and push) is shown once. */
   private readonly lastSeq = new Map<string, number>();
   private closedInfo: { code: number; reason: string } | undefined;
 
+  readonly encoding: Encoding;
+  private readonly requestTimeoutMs: number;
+
   private constructor(
-    private readonly socket: WebSocketLike,
-    readonly encoding: Encoding,
-    private readonly requestTimeoutMs: number,
+    private socket: WebSocketLike,
+    private readonly options: ConnectOptions,
   ) {
-    socket.onmessage = (ev) => this.onFrame(ev.data);
-    socket.onclose = (ev) => {
-      this.closedInfo = { code: ev.code, reason: ev.reason };
-      for (const [id, p] of this.pending) {
-        clearTimeout(p.timer);
-        p.reject(new Error(`connection closed (${ev.code} ${ev.reason})`));
-        this.pending.delete(id);
-      }
-      for (const l of this.listeners.close) l(ev.code, ev.reason);
-    };
+    this.encoding = options.encoding ?? Encoding.PROTO;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.attach(socket);
   }
 
-  static connect(options: ConnectOptions): Promise<LomiClient> {
-    const encoding = options.encoding ?? Encoding.PROTO;
-    const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!WS) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package)');
-    const transport = options.tokenTransport ?? 'subprotocol';
-    const url = new URL(WS_PATH, options.url);
-    const protocols: string[] = [encoding];
-    if (transport === 'subprotocol') protocols.push(TOKEN_SUBPROTOCOL_PREFIX + options.token);
-    if (transport === 'query') url.searchParams.set('token', options.token);
-    const socket =
-      transport === 'header'
-        ? new WS(url.toString(), protocols, { headers: { authorization: `Bearer ${options.token}` } })
-        : new WS(url.toString(), protocols);
-    socket.binaryType = 'arraybuffer';
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.close();
-        reject(new Error('connect timed out'));
-      }, options.connectTimeoutMs ?? 10_000);
-      socket.onopen = () => {
-        clearTimeout(timer);
-        socket.onerror = null;
-        resolve(new LomiClient(socket, encoding, options.requestTimeoutMs ?? 10_000));
-      };
-      socket.onerror = (ev) => {
-        clearTimeout(timer);
-        const message = (ev as { message?: string; error?: Error }).message ?? (ev as { error?: Error }).error?.message;
-        reject(new Error(`connect failed: ${message ?? 'WebSocket error'}`));
-      };
-    });
+  static async connect(options: ConnectOptions): Promise<LomiClient> {
+    const urls = [options.url].flat();
+    return new LomiClient(await openSocket(options, urls[0]!, options.token), options);
+  }
+
+  private attach(socket: WebSocketLike): void {
+    socket.onmessage = (ev) => this.onFrame(ev.data);
+    socket.onclose = (ev) => this.onClose(ev.code, ev.reason);
+  }
+
+  private onClose(code: number, reason: string): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new Error(`connection closed (${code} ${reason})`));
+      this.pending.delete(id);
+    }
+    // 4400–4499: the server refuses this client as it is (bad token, banned); retrying is futile.
+    const terminal = this.closedByApp || this.options.reconnect === false || (code >= 4400 && code <= 4499);
+    // A socket lost while a reconnect is under way is that loop's to retry.
+    if (!terminal && this.reconnecting) return;
+    if (!terminal) return void this.reconnect(code);
+    this.closedInfo = { code, reason };
+    for (const l of this.listeners.close) l(code, reason);
+  }
+
+  private async reconnect(closeCode: number): Promise<void> {
+    const urls = [this.options.url].flat();
+    this.reconnecting = true;
+    for (let attempt = 1; !this.closedByApp; attempt++) {
+      // Exponential backoff with jitter, so a gateway's clients do not all come back at once.
+      const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+      for (const l of this.listeners.reconnecting) l(attempt, delay, closeCode);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.closedByApp) break;
+      this.urlIndex = (this.urlIndex + 1) % urls.length;
+      try {
+        const token = this.options.refreshToken ? await this.options.refreshToken() : this.options.token;
+        const socket = await openSocket(this.options, urls[this.urlIndex]!, token);
+        if (this.closedByApp) {
+          socket.close(1000);
+          break;
+        }
+        this.socket = socket;
+        this.attach(socket);
+        await this.rejoinAll();
+        this.reconnecting = false;
+        for (const l of this.listeners.reconnected) l();
+        return;
+      } catch {
+        // The next attempt tries the next URL after a longer wait.
+      }
+    }
+    this.reconnecting = false;
+    this.closedInfo = { code: 1000, reason: 'closed while reconnecting' };
+    for (const l of this.listeners.close) l(1000, 'closed while reconnecting');
+  }
+
+  private async rejoinAll(): Promise<void> {
+    for (const state of this.joined.values()) {
+      state.rejoining = true;
+      const sinceSeq = this.lastSeq.get(roomKey(state.room));
+      try {
+        const reply = await this.request({ join: { room: state.room, sinceSeq, epoch: state.epoch } });
+        if (!reply.joined!.recovered) for (const l of this.listeners.recoveryFailed) l(state.room);
+      } catch (err) {
+        if (!(err instanceof LomiError)) throw err;
+        // The room refuses us now (ended, membership gone): report it and stop rejoining it.
+        this.joined.delete(roomKey(state.room));
+        for (const l of this.listeners.error) l(err);
+      } finally {
+        state.rejoining = false;
+      }
+    }
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): () => void {
@@ -167,12 +268,15 @@ export class LomiClient {
   /** Joins a room. With sinceSeq, the reply carries every message after it (see `recovered`). */
   async join(room: Room, options: { sinceSeq?: number; epoch?: string } = {}): Promise<lomi.chat.v1.IJoinReply> {
     const reply = await this.request({ join: { room, sinceSeq: options.sinceSeq, epoch: options.epoch ?? '' } });
-    return reply.joined!;
+    const joined = reply.joined!;
+    this.joined.set(roomKey(room), { room: { kind: room.kind, id: room.id }, epoch: joined.epoch ?? '', rejoining: false });
+    return joined;
   }
 
   async leave(room: Room): Promise<void> {
     await this.request({ leave: { room } });
     this.lastSeq.delete(roomKey(room));
+    this.joined.delete(roomKey(room));
   }
 
   /** Sends a text message; pass the same clientMsgId when retrying so it is stored once. */
@@ -234,15 +338,17 @@ export class LomiClient {
 
   close(code = 1000, reason = ''): Promise<void> {
     if (this.closedInfo) return Promise.resolve();
+    this.closedByApp = true;
     return new Promise((resolve) => {
       this.on('close', () => resolve());
-      this.socket.close(code, reason);
+      if (this.socket.readyState === OPEN) this.socket.close(code, reason);
     });
   }
 
   /** Sends a command and resolves with its reply; error frames reject with LomiError. */
   request(command: Omit<ClientFrame, 'requestId'>): Promise<lomi.chat.v1.ServerFrame> {
     if (this.closedInfo) return Promise.reject(new Error('connection is closed'));
+    if (this.socket.readyState !== OPEN) return Promise.reject(new Error('disconnected; reconnecting'));
     const requestId = this.nextRequestId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -268,7 +374,7 @@ export class LomiClient {
       clearTimeout(pending.timer);
       // Set here, not after the caller's await: pushes in the same TCP read are handled before
       // any continuation runs, and the ones the reply already carried must be dropped.
-      if (frame.joined) this.lastSeq.set(roomKey(frame.joined.room ?? {}), Number(frame.joined.topSeq));
+      if (frame.joined) this.onJoined(frame.joined);
       if (frame.error) pending.reject(toLomiError(frame.error));
       else pending.resolve(frame);
       return;
@@ -281,6 +387,17 @@ export class LomiClient {
     else if (frame.receipt) for (const l of this.listeners.receipt) l(frame.receipt);
     else if (frame.pin) for (const l of this.listeners.pin) l(frame.pin);
     else if (frame.error) for (const l of this.listeners.error) l(toLomiError(frame.error));
+  }
+
+  private onJoined(joined: lomi.chat.v1.IJoinReply): void {
+    const key = roomKey(joined.room ?? {});
+    const state = this.joined.get(key);
+    // After a reconnect the app did not ask for this join: what it missed arrives as events.
+    if (state?.rejoining) {
+      if (joined.epoch) state.epoch = joined.epoch;
+      if (joined.recovered) (joined.messages ?? []).forEach((m) => this.deliver(m));
+    }
+    this.lastSeq.set(key, Math.max(this.lastSeq.get(key) ?? 0, Number(joined.topSeq)));
   }
 
   private deliver(message: lomi.chat.v1.IChatMessage): void {
