@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  connectNats,
-  connectRedis,
-  createKeys,
   createLogger,
   createRegistry,
   createResponder,
@@ -11,7 +8,7 @@ import {
   QueueGroup,
   type Logger,
 } from '@lomi/common';
-import { connectDb, migrateToLatest } from '@lomi/db';
+import { connectWorker } from '@lomi/rooms';
 import type { Registry } from 'prom-client';
 import { createActiveRooms } from './active-rooms';
 import { createApiHandler } from './api';
@@ -47,13 +44,7 @@ export async function startPresenceWorker(
   log = log.child({ workerId });
   const connections = new OwnedConnections(log);
   try {
-    const db = connections.own(await connectDb(config.DATABASE_URL, log), (d) => d.destroy());
-    if (config.RUN_MIGRATIONS) {
-      const applied = await migrateToLatest(db);
-      if (applied.length > 0) log.info({ applied }, 'database migrated');
-    }
-    const redis = connections.own(await connectRedis(config.REDIS_URL, log), (r) => r.quit());
-    const nc = connections.own(await connectNats(config.NATS_URL, 'presence-worker', log), (n) => n.drain());
+    const { db, redis, nc, keys } = await connectWorker('presence-worker', config, connections, log);
     const registry = createRegistry('presence-worker');
     const ctx: PresenceContext = {
       config,
@@ -61,7 +52,7 @@ export async function startPresenceWorker(
       nc,
       redis,
       db,
-      keys: createKeys(config.LOMI_NAMESPACE),
+      keys,
       subjects: createSubjects(config.LOMI_NAMESPACE),
       metrics: createMetrics(registry),
     };
