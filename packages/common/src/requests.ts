@@ -12,6 +12,8 @@ export class RequestError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** For RATE_LIMITED: when the requester may try again. */
+    readonly retryAfterMs = 0,
   ) {
     super(message);
   }
@@ -48,7 +50,9 @@ function isBug(err: unknown): boolean {
 
 /** The Error to answer a failed request with: the refusal itself, INTERNAL for a bug, else UNAVAILABLE. */
 export function failureOf(err: unknown, log: Logger): ProtocolError & { code: ErrorCode } {
-  if (err instanceof RequestError) return { code: err.code, message: err.message };
+  if (err instanceof RequestError) {
+    return err.retryAfterMs ? { code: err.code, message: err.message, retryAfterMs: err.retryAfterMs } : { code: err.code, message: err.message };
+  }
   if (isBug(err)) {
     log.error({ err }, 'request failed');
     return { code: ErrorCode.ERROR_CODE_INTERNAL, message: 'internal error' };

@@ -1,0 +1,86 @@
+// The life of every worker, in one place: its own connections, metrics registry and context;
+// handlers wired on a queue-group responder; and an ordered stop — stop taking requests, let the
+// background jobs finish, then close the connections (NATS before the stores it uses).
+import {
+  createRegistry,
+  createResponder,
+  createSubjects,
+  failureOf,
+  OwnedConnections,
+  type Logger,
+  type Responder,
+  type Stoppable,
+  type Subjects,
+} from '@lomi/common';
+import { ErrorCode, type ProtocolError } from '@lomi/protocol';
+import type { NatsConnection } from 'nats';
+import type { Counter, Registry } from 'prom-client';
+import { connectWorker, type WorkerEnv } from './connect';
+import type { RoomStores } from './store';
+
+/** Everything one worker instance uses; passed explicitly so several workers can share a process. */
+export interface WorkerContext<Config, Metrics> extends RoomStores {
+  config: Config;
+  log: Logger;
+  nc: NatsConnection;
+  subjects: Subjects;
+  metrics: Metrics;
+}
+
+export interface RunningWorker {
+  /** This worker's metrics (its own registry); serving them is up to the caller. */
+  readonly registry: Registry;
+  /** Stops taking requests, answers those in hand, stops its background jobs, closes its connections. */
+  stop(): Promise<void>;
+}
+
+export interface WorkerDefinition<Config, Metrics> {
+  /** Service name, for NATS, metrics and logs. */
+  name: string;
+  queueGroup: string;
+  createMetrics(registry: Registry): Metrics;
+  /** Wires handlers on `responder` and starts background jobs; returns them, stopped in order after the responder drains. */
+  wire(ctx: WorkerContext<Config, Metrics>, responder: Responder): Stoppable[] | Promise<Stoppable[]>;
+}
+
+export async function startWorker<Config extends WorkerEnv, Metrics>(
+  definition: WorkerDefinition<Config, Metrics>,
+  config: Config,
+  log: Logger,
+): Promise<RunningWorker> {
+  const connections = new OwnedConnections(log);
+  try {
+    const { nc, ...stores } = await connectWorker(definition.name, config, connections, log);
+    const registry = createRegistry(definition.name);
+    const ctx: WorkerContext<Config, Metrics> = {
+      ...stores,
+      config,
+      log,
+      nc,
+      subjects: createSubjects(config.LOMI_NAMESPACE),
+      metrics: definition.createMetrics(registry),
+    };
+    const responder = createResponder(nc, definition.queueGroup, log);
+    const jobs = await definition.wire(ctx, responder);
+    log.info({ namespace: config.LOMI_NAMESPACE }, `${definition.name} started`);
+    return {
+      registry,
+      async stop() {
+        await responder.drain();
+        for (const job of jobs) await job.stop();
+        await connections.close();
+        log.info(`${definition.name} stopped`);
+      },
+    };
+  } catch (err) {
+    await connections.close();
+    throw err;
+  }
+}
+
+/** The Error a worker answers a failed request with, counted by operation and code. */
+export function rejection(ctx: { log: Logger; metrics: { rejected: Counter<'op' | 'code'> } }, op: string, err: unknown): ProtocolError {
+  const error = failureOf(err, ctx.log);
+  ctx.metrics.rejected.inc({ op, code: ErrorCode[error.code] });
+  return error;
+}
