@@ -134,7 +134,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     ...DEFAULT_URLS,
     LOMI_NAMESPACE: namespace,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
-    JWT_SECRET: jwtSecret,
+    // A system configured for RS256 (JWT_PUBLIC_KEY) must not also get the HS256 secret.
+    ...(options.env?.JWT_PUBLIC_KEY ? {} : { JWT_SECRET: jwtSecret }),
     SERVICE_TOKEN: serviceToken,
     HOST: '127.0.0.1',
     PORT: '0',
