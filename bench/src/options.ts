@@ -19,6 +19,8 @@ export interface BenchOptions {
   /** Viewers per generator process: each holds one file descriptor per socket (limit 20,000). */
   viewersPerGenerator: number;
   pin: boolean;
+  /** Servers and workers write V8 CPU profiles into the run's log folder. */
+  profile: boolean;
   /** Writes bench/RESULTS.md (the committed table) — off for quick smoke runs. */
   publish: boolean;
   out: string;
@@ -40,6 +42,8 @@ const USAGE = `pnpm bench [-- flags]
   --concurrency 500       handshakes in flight while connecting
   --viewers-per-generator 10000
   --no-pin                do not pin servers to core 0 and generators to core 1
+  --profile               servers and workers write V8 CPU profiles (.cpuprofile, open in
+                          Chrome DevTools) into the run's log folder
   --no-publish            do not write bench/RESULTS.md
   --out DIR               results folder (default bench/results)
 Every flag can also be given as BENCH_<FLAG>, e.g. BENCH_VIEWERS=1000.`;
@@ -70,6 +74,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     'viewers-per-generator': { type: 'string' },
     'no-pin': { type: 'boolean' },
     'no-publish': { type: 'boolean' },
+    profile: { type: 'boolean' },
     out: { type: 'string' },
     help: { type: 'boolean' },
   } as const;
@@ -105,6 +110,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     concurrency: count('concurrency', get('concurrency') ?? '500'),
     viewersPerGenerator: count('viewers-per-generator', get('viewers-per-generator') ?? '10000'),
     pin: !flag('no-pin'),
+    profile: flag('profile'),
     publish: !quick && !flag('no-publish'),
     out: get('out') ?? 'bench/results',
   };

@@ -19,17 +19,28 @@ const STOP_GRACE_MS = 5000;
 
 export class ProcessGroup {
   private readonly children = new Set<Child>();
+  private profiles = 0;
 
   constructor(
     private readonly logDir: string,
     private readonly pin: boolean,
+    /** Where server processes write V8 CPU profiles (--profile); none when undefined. */
+    private readonly profileDir?: string,
   ) {}
 
-  /** Starts `node script` with the given environment; `cpu` pins it when pinning is on. */
-  start(name: string, script: string, options: { env?: Record<string, string>; cpu?: number; ipc?: boolean } = {}): Child {
+  /**
+   * Starts `node script` with the given environment; `cpu` pins it when pinning is on, `profile`
+   * has it write a CPU profile on exit when profiling is on.
+   */
+  start(
+    name: string,
+    script: string,
+    options: { env?: Record<string, string>; cpu?: number; ipc?: boolean; profile?: boolean; nodeFlags?: readonly string[] } = {},
+  ): Child {
     const log = path.join(this.logDir, `${name}.log`);
     const fd = openSync(log, 'a');
-    const node = [process.execPath, script];
+    const profiling = options.profile && this.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, `--cpu-prof-name=${name}-${++this.profiles}.cpuprofile`] : [];
+    const node = [process.execPath, ...(options.nodeFlags ?? []), ...profiling, script];
     const [command, ...args] = this.pin && options.cpu !== undefined ? ['taskset', '-c', String(options.cpu), ...node] : node;
     const proc = spawn(command!, args, {
       env: { ...process.env, ...options.env },

@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const logDir = path.join(outDir, `${stamp}-logs`);
   mkdirSync(logDir, { recursive: true });
   const pinning = preflight(options);
-  const group = new ProcessGroup(logDir, options.pin);
+  const group = new ProcessGroup(logDir, options.pin, options.profile ? logDir : undefined);
   const stopEverything = (signal: string) => {
     console.error(`\n${signal}: stopping the ${group.running} processes the bench started`);
     void group.stopAll().then(() => process.exit(130));
