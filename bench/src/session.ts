@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { mergeHistograms, quantileMs, type HistogramData } from './histogram';
 import type { CollectResult, ConnectResult, GeneratorCommand, GeneratorReply, Progress, TargetName, WindowResult } from './ipc';
+import { GATEWAY_NODE_FLAGS } from '@lomi/gateway/dist/node-flags';
 import { CpuWindow, infraPids, rssKb } from './proc-stats';
 import { nextMessage, freePort, sleep, waitForHttp, type Child, type ProcessGroup } from './processes';
 import type { BenchOptions } from './options';
@@ -13,6 +14,12 @@ const ROOT = path.resolve(__dirname, '../..');
 export const SERVER_CORE = 0;
 export const GENERATOR_CORE = 1;
 const SETTLE_MS = 2000;
+/**
+ * How long the sockets sit idle before their memory is measured. V8 hands back the heap a
+ * connect burst grew only once its memory reducer sees the process idle (about 8–10 s here):
+ * measured sooner, a gateway's figure is the burst's garbage, not what an idle viewer costs.
+ */
+const IDLE_SETTLE_MS = 12_000;
 const MAX_WARMUP_S = 1;
 const PROGRESS_POLL_MS = 200;
 // A generator at full CPU is not necessarily the bottleneck: reads then simply carry more frames
@@ -57,11 +64,12 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
     const metricsPort = await freePort();
     const worker = group.start(`message-worker-${i}`, path.join(ROOT, 'services/message-worker/dist/main.js'), {
       env: { ...env, METRICS_PORT: String(metricsPort) },
+      profile: true,
     });
     helpers.push(worker);
     await waitForHttp(worker, `http://127.0.0.1:${metricsPort}/healthz`);
   }
-  helpers.push(group.start('presence-worker', path.join(ROOT, 'services/presence-worker/dist/main.js'), { env }));
+  helpers.push(group.start('presence-worker', path.join(ROOT, 'services/presence-worker/dist/main.js'), { env, profile: true }));
   const servers: Child[] = [];
   const ports: number[] = [];
   for (let i = 0; i < options.gateways; i++) {
@@ -69,6 +77,9 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
     const gateway = group.start(`gateway-${i}`, path.join(ROOT, 'services/gateway/dist/main.js'), {
       env: { ...env, HOST: '127.0.0.1', PORT: String(port), JWT_SECRET: jwtSecret, SERVICE_TOKEN: serviceToken },
       cpu: SERVER_CORE,
+      profile: true,
+      // As deployed (k8s/gateway.yaml).
+      nodeFlags: GATEWAY_NODE_FLAGS,
     });
     servers.push(gateway);
     ports.push(port);
@@ -85,7 +96,7 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
 }
 
 async function startBaseline(group: ProcessGroup, name: string, script: string, env: Record<string, string>): Promise<{ child: Child; port: number }> {
-  const child = group.start(name, path.join(__dirname, 'baselines', script), { env, cpu: SERVER_CORE, ipc: true });
+  const child = group.start(name, path.join(__dirname, 'baselines', script), { env, cpu: SERVER_CORE, ipc: true, profile: true });
   const { port } = await nextMessage<{ port: number }>(child, 'starting', 15_000);
   return { child, port };
 }
@@ -187,7 +198,7 @@ export class Session {
         errors,
         cpu: cpuWindow.end().processes,
       };
-      await sleep(SETTLE_MS);
+      await sleep(IDLE_SETTLE_MS);
       const connectedHeap = await heapUsedKb(target, system);
       // Viewer i and chatter j are on server (i mod servers), (j mod servers): see the generator.
       const memory = system.servers.map((s, i): ProcessMemory => {

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { createLogger } from '@lomi/common';
-import { loadGatewayConfig, startGateway, type Gateway } from '@lomi/gateway';
+import { GATEWAY_NODE_FLAGS, loadGatewayConfig, startGateway, type Gateway } from '@lomi/gateway';
 import { loadMessageWorkerConfig, startMessageWorker } from '@lomi/message-worker';
 import { loadModerationWorkerConfig, startModerationWorker, type ModerationWorker } from '@lomi/moderation-worker';
 import { loadPresenceWorkerConfig, startPresenceWorker, type PresenceWorker } from '@lomi/presence-worker';
@@ -242,7 +242,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       return worker;
     },
     async spawnGateway() {
-      const child = spawn(process.execPath, [require.resolve('@lomi/gateway/dist/main.js')], {
+      const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, require.resolve('@lomi/gateway/dist/main.js')], {
         // info: the "gateway listening" line tells the port it picked.
         env: { ...process.env, ...env, LOG_LEVEL: 'info' },
         stdio: ['ignore', 'pipe', 'inherit'],
