@@ -22,6 +22,11 @@ const schema = z
     IDLE_TIMEOUT_S: z.coerce.number().int().min(8).max(960).default(60),
     /** Bytes queued to one socket before the next sweep closes it with 4001 "slow consumer". */
     SLOW_CONSUMER_BYTES: positiveInt.default(512 * 1024),
+    /**
+     * Bytes queued to all sockets together: past it the next sweep closes the sockets with the
+     * largest queues (4001) until the total is back under it. Size it to the pod's memory limit.
+     */
+    GATEWAY_BUFFER_BUDGET_BYTES: positiveInt.default(256 * 1024 * 1024),
     /** Hard limit of bytes queued to one socket: past it uWS drops the socket at once. */
     MAX_BACKPRESSURE_BYTES: positiveInt.default(2 * 1024 * 1024),
     /** A busy room's messages wait up to this long to share one frame per socket (0 = never). */

@@ -71,7 +71,13 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     ttlMs: config.PRESENCE_TTL_MS,
     log,
   });
-  const stopSweep = startSlowConsumerSweep(connections, config.SLOW_CONSUMER_BYTES, SLOW_SWEEP_INTERVAL_MS, () => metrics.slowConsumers.inc());
+  const stopSweep = startSlowConsumerSweep(connections, {
+    socketBytes: config.SLOW_CONSUMER_BYTES,
+    gatewayBytes: config.GATEWAY_BUFFER_BUDGET_BYTES,
+    intervalMs: SLOW_SWEEP_INTERVAL_MS,
+    onSlow: (_conn, limit) => metrics.slowConsumers.inc({ limit }),
+    onSwept: (bytes) => metrics.bufferedBytes.set(bytes),
+  });
   let stopping = false;
 
   function close(conn: Connection, code: number, reason: string): void {
@@ -84,7 +90,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     const status = conn.ws.send(encodeServerFrame(frame, conn.encoding), conn.encoding === Encoding.PROTO);
     // 2 = dropped over the backpressure limit: the client would silently miss a reply.
     if (status === 2) {
-      metrics.slowConsumers.inc();
+      metrics.slowConsumers.inc({ limit: 'socket' });
       close(conn, CloseCode.SLOW_CONSUMER, 'slow consumer; reconnect and recover');
     }
   }

@@ -47,7 +47,13 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
     }),
     slowConsumers: new Counter({
       name: 'lomi_gateway_slow_consumer_closes_total',
-      help: 'Sockets closed because they could not keep up',
+      help: 'Sockets closed because they could not keep up: over their own queue limit (socket) or the largest queues when the gateway as a whole was over its budget (gateway)',
+      labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
+    bufferedBytes: new Gauge({
+      name: 'lomi_gateway_buffered_bytes',
+      help: 'Bytes queued to all sockets, waiting for slow readers (at the last sweep)',
       registers: [registry],
     }),
   };
