@@ -12,9 +12,6 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
     maxRetriesPerRequest: 2,
     connectTimeout: 3000,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-    // Commands issued in one tick go out in one write: on a busy worker each send's commands
-    // would otherwise cost a syscall (and a wake-up of Redis) apiece.
-    enableAutoPipelining: true,
   });
   let wasReady = false;
   let lastError: Error | undefined;
