@@ -43,12 +43,9 @@ test('20 joins above the threshold make one aggregated message; leaves are gathe
   const crowd = await joinAll(s, room, Array.from({ length: 20 }, (_, i) => `crowd${i}`));
   await log.waitFor(room, 4);
   const said = systemMessages(log, room);
-  expect(said.map((m) => m.content)).toEqual([
-    `${s.user('obs')} joined`,
-    `${s.user('p1')} joined`,
-    `${s.user('p2')} joined`,
-    `${s.user('crowd0')} and 19 others joined`,
-  ]);
+  // Gateways report joins in batches, so the first three may be announced in any order.
+  expect(said.slice(0, 3).map((m) => m.content).sort()).toEqual([`${s.user('obs')} joined`, `${s.user('p1')} joined`, `${s.user('p2')} joined`].sort());
+  expect(said[3]!.content).toMatch(new RegExp(`^crowd\\d+-${s.namespace} and 19 others joined$`));
   expect(said.map((m) => Number(m.seq))).toEqual([1, 2, 3, 4]);
   expect(said[3]!.senderId).toBe('');
 
@@ -66,11 +63,14 @@ test('above JOIN_MESSAGES_MAX_ROOM nothing is said, and the viewer count still c
   const s = capped;
   const room = await s.createLiveRoom(s.user('caster'));
   const { observer, log } = await observe(s, room, 'v1');
-  await joinAll(s, room, ['v2', 'v3', 'v4']);
-  await s.pushes(observer).waitFor('viewers', (v) => Number(v.count) === 4);
-  // v1 alone: a message of its own; v2 made the room 2 (a digest, of one); v3 and v4 made it
-  // bigger than the maximum, so the digest names v2 alone and nothing else follows.
+  // v1 alone: a message of its own; v2 makes the room 2 (a digest, of one); v3 and v4 make it
+  // bigger than the maximum, so nothing else follows. Each step waits for the one before: a
+  // gateway reports joins in batches, and joins of one batch arrive together.
+  await log.waitFor(room, 1);
+  await joinAll(s, room, ['v2']);
   await log.waitFor(room, 2);
+  await joinAll(s, room, ['v3', 'v4']);
+  await s.pushes(observer).waitFor('viewers', (v) => Number(v.count) === 4);
   const history = await observer.history(room);
   expect(history.messages!.map((m) => m.content)).toEqual([`${s.user('v1')} joined`, `${s.user('v2')} joined`]);
 });

@@ -160,3 +160,21 @@ test("every socket is listed as the user's connection while open", async () => {
     redis.disconnect();
   }
 });
+
+test('a burst of joins reaches the presence workers as a few batched reports, every viewer counted', async () => {
+  const room = await system.createLiveRoom(system.user('caster'));
+  const reports = async () => {
+    let n = 0;
+    for (const worker of system.presenceWorkers) {
+      const metric = await worker.registry.getSingleMetric('lomi_presence_reports_total')!.get();
+      n += metric.values.filter((v) => v.labels.kind === 'changes').reduce((sum, v) => sum + v.value, 0);
+    }
+    return n;
+  };
+  const before = await reports();
+  const crowd = await Promise.all(Array.from({ length: 40 }, (_, i) => system.connect(system.user(`burst${i}`), { gateway: i % 2 })));
+  await Promise.all(crowd.map((c) => c.join(room)));
+  await waitFor(async () => (await viewers(room)).count === 40, '40 viewers');
+  // 40 sockets opening and 40 joins: one report each would be 80.
+  expect((await reports()) - before).toBeLessThan(20);
+});

@@ -1,8 +1,11 @@
 // Tells the presence workers who is on this gateway: every socket (for "is this user online"),
 // and which users are in which live room (for viewer counts and join/leave messages). Changes are
-// reported as they happen, but only at the edges that matter — a user's FIRST connection here
-// joining a room, their LAST one leaving it — and a heartbeat repeats the whole state
-// periodically. The workers hold every entry with the TTL we state, so if this process dies
+// reported only at the edges that matter — a user's FIRST connection here joining a room, their
+// LAST one leaving it — and a heartbeat repeats the whole state periodically. Changes are sent
+// in batches every REPORT_INTERVAL_MS: at a connect burst one NATS message per socket and per
+// join cost the gateway, NATS and the presence workers more CPU than anything else a join does.
+// A batch holds at most one change per socket and per user of a room, so the workers may apply
+// its parts in any order. The workers hold every entry with the TTL we state, so if this process dies
 // without a word its users disappear when the TTL runs out.
 import type { NatsConnection } from 'nats';
 import type { Logger, Subjects } from '@lomi/common';
@@ -12,6 +15,8 @@ import { internal, roomKey, RoomKind, type lomi, type Room } from '@lomi/protoco
 const CHUNK_BYTES = 128 * 1024;
 /** Protobuf framing per repeated string, a bound for the chunk estimate. */
 const ENTRY_OVERHEAD_BYTES = 8;
+/** How long a change may wait to share a report; viewer counts are pushed at most once a second anyway. */
+const REPORT_INTERVAL_MS = 25;
 
 export interface PresenceReporterOptions {
   nc: NatsConnection;
@@ -29,12 +34,19 @@ interface Who {
 
 export type PresenceReporter = ReturnType<typeof startPresenceReporter>;
 
+type RoomChange = 'joined' | 'left';
+
 export function startPresenceReporter(options: PresenceReporterOptions) {
   const { nc, subjects, gatewayId, ttlMs, log } = options;
   /** Live room key → the room and, per user, how many of their sockets here are in it. */
   const rooms = new Map<string, { room: Room; users: Map<string, number> }>();
   /** Open sockets: connection id → user id. */
   const connections = new Map<string, string>();
+  /** Changes not reported yet, at most one per connection and one per user of a room. */
+  const socketChanges = new Map<string, { userId: string; open: boolean }>();
+  const roomChanges = new Map<string, { room: Room; users: Map<string, RoomChange> }>();
+  let reportTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
 
   function publish(report: lomi.internal.v1.IPresenceReport): void {
     try {
@@ -47,32 +59,85 @@ export function startPresenceReporter(options: PresenceReporterOptions) {
     }
   }
 
-  function heartbeat(): void {
-    let chunk: lomi.internal.v1.IPresenceHeartbeat = { rooms: [], connections: [] };
+  /**
+   * Collects entries into reports of about CHUNK_BYTES, far below NATS's 1 MB limit, sending
+   * each report as it fills and the last one on `end`.
+   */
+  function chunker(empty: () => lomi.internal.v1.IPresenceReport) {
+    let report = empty();
     let size = 0;
-    /** Counts an entry into the chunk; sends the chunk when it is full and says so. */
-    const added = (bytes: number): boolean => {
-      size += bytes + ENTRY_OVERHEAD_BYTES;
-      if (size < CHUNK_BYTES) return false;
-      publish({ heartbeat: chunk });
-      chunk = { rooms: [], connections: [] };
-      size = 0;
-      return true;
+    return {
+      get report() {
+        return report;
+      },
+      /** Counts an entry into the report; sends the report when it is full and says so. */
+      added(bytes: number): boolean {
+        size += bytes + ENTRY_OVERHEAD_BYTES;
+        if (size < CHUNK_BYTES) return false;
+        publish(report);
+        report = empty();
+        size = 0;
+        return true;
+      },
+      end(): void {
+        if (size > 0) publish(report);
+      },
     };
+  }
+
+  function heartbeat(): void {
+    const chunks = chunker(() => ({ heartbeat: { rooms: [], connections: [] } }));
     for (const [connectionId, userId] of connections) {
-      chunk.connections!.push({ connectionId, userId });
-      added(connectionId.length + userId.length);
+      chunks.report.heartbeat!.connections!.push({ connectionId, userId });
+      chunks.added(connectionId.length + userId.length);
     }
     for (const { room, users } of rooms.values()) {
       // A room split over chunks gets one entry per chunk.
       let entry: lomi.internal.v1.IRoomUsers | undefined;
       for (const userId of users.keys()) {
-        if (!entry) chunk.rooms!.push((entry = { room, userIds: [] }));
+        if (!entry) chunks.report.heartbeat!.rooms!.push((entry = { room, userIds: [] }));
         entry.userIds!.push(userId);
-        if (added(userId.length)) entry = undefined;
+        if (chunks.added(userId.length)) entry = undefined;
       }
     }
-    if (size > 0) publish({ heartbeat: chunk });
+    chunks.end();
+  }
+
+  function report(): void {
+    clearTimeout(reportTimer);
+    reportTimer = undefined;
+    const chunks = chunker(() => ({ joined: [], left: [], connected: [], disconnected: [] }));
+    for (const [connectionId, { userId, open }] of socketChanges) {
+      chunks.report[open ? 'connected' : 'disconnected']!.push({ connectionId, userId });
+      chunks.added(connectionId.length + userId.length);
+    }
+    socketChanges.clear();
+    for (const { room, users } of roomChanges.values()) {
+      const entries: Partial<Record<RoomChange, lomi.internal.v1.IRoomUsers>> = {};
+      for (const [userId, change] of users) {
+        let entry = entries[change];
+        if (!entry) chunks.report[change]!.push((entry = entries[change] = { room, userIds: [] }));
+        entry.userIds!.push(userId);
+        if (chunks.added(userId.length)) entries.joined = entries.left = undefined;
+      }
+    }
+    roomChanges.clear();
+    chunks.end();
+  }
+
+  function changed(): void {
+    if (stopped) report();
+    else reportTimer ??= setTimeout(report, REPORT_INTERVAL_MS);
+  }
+
+  function roomChanged(room: Room, key: string, userId: string, change: RoomChange): void {
+    // A user who leaves (or comes back) while the opposite change still waits: that one is sent
+    // first, so the workers see both, in order (a visit, however short, is a viewing session).
+    if (roomChanges.get(key)?.users.has(userId)) report();
+    let entry = roomChanges.get(key);
+    if (!entry) roomChanges.set(key, (entry = { room, users: new Map() }));
+    entry.users.set(userId, change);
+    changed();
   }
 
   const timer = setInterval(heartbeat, options.heartbeatMs);
@@ -81,12 +146,16 @@ export function startPresenceReporter(options: PresenceReporterOptions) {
   return {
     connected(conn: Who): void {
       connections.set(conn.id, conn.userId);
-      publish({ connected: { connectionId: conn.id, userId: conn.userId } });
+      socketChanges.set(conn.id, { userId: conn.userId, open: true });
+      changed();
     },
 
     disconnected(conn: Who): void {
       connections.delete(conn.id);
-      publish({ disconnected: { connectionId: conn.id, userId: conn.userId } });
+      // Its opening is sent first, like a room change above.
+      if (socketChanges.has(conn.id)) report();
+      socketChanges.set(conn.id, { userId: conn.userId, open: false });
+      changed();
     },
 
     /** A socket joined a room. Only live rooms have viewers; private rooms need no presence. */
@@ -97,7 +166,7 @@ export function startPresenceReporter(options: PresenceReporterOptions) {
       if (!entry) rooms.set(key, (entry = { room: { kind: room.kind, id: room.id }, users: new Map() }));
       const sockets = (entry.users.get(conn.userId) ?? 0) + 1;
       entry.users.set(conn.userId, sockets);
-      if (sockets === 1) publish({ joined: { room: entry.room, userId: conn.userId } });
+      if (sockets === 1) roomChanged(entry.room, key, conn.userId, 'joined');
     },
 
     left(conn: Who, room: Room): void {
@@ -108,12 +177,18 @@ export function startPresenceReporter(options: PresenceReporterOptions) {
       if (sockets > 1) return void entry.users.set(conn.userId, sockets - 1);
       entry.users.delete(conn.userId);
       if (entry.users.size === 0) rooms.delete(key);
-      publish({ left: { room: entry.room, userId: conn.userId } });
+      roomChanged(entry.room, key, conn.userId, 'left');
     },
 
-    /** Stops the heartbeat; the sockets' own close reports say goodbye for them. */
+    /**
+     * Stops the heartbeat and sends what is waiting; changes from now on (the sockets' closes
+     * while the gateway stops) go out at once, so they are sent before NATS is drained.
+     */
     stop(): void {
       clearInterval(timer);
+      clearTimeout(reportTimer);
+      stopped = true;
+      report();
     },
   };
 }

@@ -1,5 +1,5 @@
-// Presence reports from gateways (published, no reply): joins and leaves of live rooms, sockets
-// opening and closing, and the periodic heartbeat that refreshes all of it.
+// Presence reports from gateways (published, no reply): batches of joins and leaves of live rooms
+// and of sockets opening and closing, and the periodic heartbeat that refreshes all of it.
 import { ROOM_ID_PATTERN, RoomKind, internal, type lomi, type Room } from '@lomi/protocol';
 import type { ActiveRooms } from './active-rooms';
 import type { PresenceContext } from './context';
@@ -35,35 +35,25 @@ export function createReportHandler(ctx: PresenceContext, deps: ReportDeps) {
     await apply(change);
   }
 
+  async function remove(report: lomi.internal.v1.PresenceReport, reported: lomi.chat.v1.IRoom | null | undefined, userIds: string[]): Promise<void> {
+    const room = liveRoom(reported);
+    if (room && userIds.length > 0) await apply(await presence.remove(room, report, userIds));
+  }
+
   async function handle(report: lomi.internal.v1.PresenceReport): Promise<void> {
-    // Decoded messages fill every field; the generated types only say so for the top level.
-    switch (report.report) {
-      case 'joined': {
-        const { room, userId } = report.joined as lomi.internal.v1.RoomPresence;
-        return add(report, room, [userId]);
-      }
-      case 'left': {
-        const { room: reported, userId } = report.left as lomi.internal.v1.RoomPresence;
-        const room = liveRoom(reported);
-        if (room) await apply(await presence.remove(room, report, [userId]));
-        return;
-      }
-      case 'connected':
-        return connections.open([report.connected!], report);
-      case 'disconnected': {
-        const { userId, connectionId } = report.disconnected as lomi.internal.v1.ConnectionPresence;
-        await connections.close(report.disconnected!);
-        return typing.disconnected(userId, connectionId);
-      }
-      case 'heartbeat': {
-        const heartbeat = report.heartbeat as lomi.internal.v1.PresenceHeartbeat;
-        await connections.open(heartbeat.connections, report);
-        await Promise.all(heartbeat.rooms.map((r) => add(report, r.room, r.userIds ?? [])));
-        return;
-      }
-      default:
-        ctx.log.warn('empty presence report');
-    }
+    // A report names each connection and each user of a room at most once, so its parts are
+    // independent: all of them are started at once. Decoded messages fill every field; the
+    // generated types only say so for the top level.
+    const heartbeat = report.heartbeat as lomi.internal.v1.PresenceHeartbeat | null;
+    await Promise.all([
+      connections.open([...report.connected, ...(heartbeat?.connections ?? [])], report),
+      ...report.disconnected.map(async (gone) => {
+        await connections.close(gone);
+        await typing.disconnected(gone.userId ?? '', gone.connectionId ?? '');
+      }),
+      ...[...report.joined, ...(heartbeat?.rooms ?? [])].map((r) => add(report, r.room, r.userIds ?? [])),
+      ...report.left.map((r) => remove(report, r.room, r.userIds ?? [])),
+    ]);
   }
 
   return async function handleReport(data: Uint8Array): Promise<void> {
@@ -74,7 +64,7 @@ export function createReportHandler(ctx: PresenceContext, deps: ReportDeps) {
       ctx.log.warn({ err: (err as Error).message }, 'undecodable presence report');
       return;
     }
-    ctx.metrics.reports.inc({ kind: report.report ?? 'none' });
+    ctx.metrics.reports.inc({ kind: report.heartbeat ? 'heartbeat' : 'changes' });
     await handle(report);
   };
 }
