@@ -2,7 +2,7 @@
 // from an Authorization header (native apps), a `token` query parameter, or a
 // `lomi.token.<jwt>` Sec-WebSocket-Protocol entry (browsers cannot set headers on WebSockets).
 import { createPublicKey, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { jwtVerify } from 'jose';
+import { verify, type VerifyOptions } from 'jsonwebtoken';
 import { TOKEN_SUBPROTOCOL_PREFIX } from '@lomi/protocol';
 import type { GatewayConfig } from './config';
 
@@ -33,28 +33,34 @@ export function extractToken(c: UpgradeCredentials): string | undefined {
   return entry?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) || undefined;
 }
 
-export type Authenticator = (token: string) => Promise<AuthenticatedUser>;
+/**
+ * Checks a user JWT completely before it returns (throws AuthError). Synchronous on purpose: a
+ * WebSocket upgrade is answered before uWS's upgrade callback returns (see gateway.ts), and jose,
+ * async only, checks RS256 on the thread pool.
+ */
+export type Authenticator = (token: string) => AuthenticatedUser;
 
 export function createAuthenticator(config: GatewayConfig): Authenticator {
   const key: KeyObject = config.JWT_SECRET
     ? createSecretKey(Buffer.from(config.JWT_SECRET, 'utf8'))
     : createPublicKey(config.JWT_PUBLIC_KEY as string);
-  const algorithms = [config.JWT_SECRET ? 'HS256' : 'RS256'];
-  return async (token) => {
+  const options: VerifyOptions & { complete: false } = {
+    algorithms: [config.JWT_SECRET ? 'HS256' : 'RS256'],
+    audience: config.JWT_AUDIENCE,
+    issuer: config.JWT_ISSUER,
+    complete: false,
+  };
+  return (token) => {
+    let payload;
     try {
-      const { payload } = await jwtVerify(token, key, {
-        algorithms,
-        audience: config.JWT_AUDIENCE,
-        issuer: config.JWT_ISSUER,
-      });
-      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
-        throw new AuthError('token has no usable sub claim');
-      }
-      return { userId: payload.sub, expiresAt: payload.exp ?? 0 };
+      payload = verify(token, key, options);
     } catch (err) {
-      if (err instanceof AuthError) throw err;
       throw new AuthError((err as Error).message);
     }
+    if (typeof payload === 'string' || typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
+      throw new AuthError('token has no usable sub claim');
+    }
+    return { userId: payload.sub, expiresAt: payload.exp ?? 0 };
   };
 }
 

@@ -125,36 +125,39 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         .map((p) => p.trim())
         .filter(Boolean);
       const token = extractToken({ authorization: req.getHeader('authorization'), queryToken: req.getQuery('token'), subprotocols: offered });
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
+      // Everything below answers before this callback returns, while uWS has the socket corked and
+      // tracks the upgrade itself. Upgrading later, from a promise, is broken in this uWS build:
+      // inside res.cork, cork() then reads the HTTP response state from memory the upgrade has just
+      // reallocated in place for the WebSocket, and a stray "connection: close" bit there shuts the
+      // new socket (1006 right after open; uNetworking/uWebSockets#1929). Without res.cork, it warns
+      // on every upgrade and, for a "Connection: close" request, opens a WebSocket on a socket it
+      // has already closed, which never gets a close event.
       const refuse = (status: string, message: string, outcome: string) => {
         metrics.upgrades.inc({ outcome });
-        if (!aborted) res.cork(() => res.writeStatus(status).writeHeader('content-type', 'text/plain').end(message));
+        res.writeStatus(status).writeHeader('content-type', 'text/plain').end(message);
       };
       if (stopping) return refuse('503 Service Unavailable', 'gateway shutting down', 'shutting_down');
       const encoding = chooseEncoding(offered);
       if (!encoding) return refuse('400 Bad Request', `unsupported subprotocol; use ${ENCODINGS.join(' or ')}`, 'bad_protocol');
       if (!token) return refuse('401 Unauthorized', 'missing token', 'unauthorized');
-      authenticate(token).then(
-        (user) => {
-          if (aborted) return;
-          const conn: Connection = {
-            id: randomUUID(),
-            userId: user.userId,
-            encoding,
-            tokenExpiresAt: user.expiresAt,
-            rooms: new Map(),
-            joining: new Set(),
-            closed: false,
-          };
-          // Echo the encoding only if the client named one; echoing an unoffered protocol fails the handshake.
-          const protocol = offered.includes(encoding) ? encoding : '';
-          res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
-        },
-        (err: unknown) => refuse('401 Unauthorized', err instanceof AuthError ? `invalid token: ${err.message}` : 'invalid token', 'unauthorized'),
-      );
+      let conn: Connection;
+      try {
+        const user = authenticate(token);
+        conn = {
+          id: randomUUID(),
+          userId: user.userId,
+          encoding,
+          tokenExpiresAt: user.expiresAt,
+          rooms: new Map(),
+          joining: new Set(),
+          closed: false,
+        };
+      } catch (err) {
+        return refuse('401 Unauthorized', err instanceof AuthError ? `invalid token: ${err.message}` : 'invalid token', 'unauthorized');
+      }
+      // Echo the encoding only if the client named one; echoing an unoffered protocol fails the handshake.
+      const protocol = offered.includes(encoding) ? encoding : '';
+      res.upgrade(conn, key, protocol, extensions, context);
     },
 
     open: (ws: WebSocket<Connection>) => {

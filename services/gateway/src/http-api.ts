@@ -4,7 +4,7 @@ import type { Logger, WorkerKind } from '@lomi/common';
 import { ErrorCode, internal, ROOM_ID_PATTERN, type lomi } from '@lomi/protocol';
 import type { Registry } from 'prom-client';
 import { STATUS_CODES } from 'node:http';
-import { bearerToken, isServiceToken, type Authenticator } from './auth';
+import { bearerToken, isServiceToken, type AuthenticatedUser, type Authenticator } from './auth';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
 import { WorkerUnavailableError, type WorkerClient } from './worker-client';
 
@@ -149,7 +149,12 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
         if (isServiceToken(authorization, deps.serviceToken)) caller = { service: true, userId: '' };
         else {
           const token = bearerToken(authorization);
-          const user = token ? await deps.authenticate(token).catch(() => undefined) : undefined;
+          let user: AuthenticatedUser | undefined;
+          try {
+            user = token ? deps.authenticate(token) : undefined;
+          } catch {
+            // refused below, whatever was wrong with the token
+          }
           if (!user) return reply.error('401 Unauthorized', 'UNAUTHORIZED', 'a valid user token or service token is required');
           caller = { service: false, userId: user.userId };
         }
