@@ -1,10 +1,12 @@
 // What a gateway keeps for long is small (about 1 KB of heap per socket). Its RSS is made of
 // the garbage that connects and fan-out leave in V8's young generation, which grows to 3 × 16 MB
-// by default and keeps that memory while the gateway is idle. A 1 MB semi-space holds idle
-// memory per socket under 3 KB instead of about 11 KB (10k joined sockets, `pnpm bench`), for
-// more frequent but short scavenges: little survives them. V8 reads the flag only at start-up,
-// so it belongs on the node command line (k8s/gateway.yaml, deploy/Dockerfile) or NODE_OPTIONS.
-export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+// by default and keeps that memory while the gateway is idle, and of old space a connect burst
+// grew, handed back only when V8's memory reducer gets round to it. A 1 MB semi-space, and
+// --optimize-for-size (which shrinks the heap eagerly), hold idle memory per socket near 3 KB
+// instead of about 11 KB (10k joined sockets, `pnpm bench`); neither cost throughput or latency
+// measurably there: little survives a scavenge. V8 reads these flags only at start-up, so they
+// belong on the node command line (k8s/gateway.yaml, deploy/Dockerfile) or in NODE_OPTIONS.
+export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];
 
 /** The gateway flags this process was started without. */
 export function missingNodeFlags(): string[] {
