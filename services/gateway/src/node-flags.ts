@@ -4,8 +4,9 @@
 // grew, handed back only when V8's memory reducer gets round to it. A 1 MB semi-space, and
 // --optimize-for-size (which shrinks the heap eagerly), hold idle memory per socket near 3 KB
 // instead of about 11 KB (10k joined sockets, `pnpm bench`); neither cost throughput or latency
-// measurably there: little survives a scavenge. V8 reads these flags only at start-up, so they
-// belong on the node command line (k8s/gateway.yaml, deploy/Dockerfile) or in NODE_OPTIONS.
+// measurably there: little survives a scavenge. V8 reads these flags only at start-up, and Node
+// refuses --optimize-for-size in NODE_OPTIONS: they belong on the node command line
+// (k8s/gateway.yaml, deploy/Dockerfile).
 export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];
 
 /** The gateway flags this process was started without. */
