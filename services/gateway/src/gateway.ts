@@ -13,7 +13,7 @@ import {
   TOKEN_SUBPROTOCOL_PREFIX,
   type ServerFrame,
 } from '@lomi/protocol';
-import { AuthError, createAuthenticator, extractToken } from './auth';
+import { AuthError, createAuthenticator, extractToken, type AuthenticatedUser } from './auth';
 import { createCommandHandler, errorFrame } from './commands';
 import type { GatewayConfig } from './config';
 import type { Connection } from './connection';
@@ -140,21 +140,21 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       const encoding = chooseEncoding(offered);
       if (!encoding) return refuse('400 Bad Request', `unsupported subprotocol; use ${ENCODINGS.join(' or ')}`, 'bad_protocol');
       if (!token) return refuse('401 Unauthorized', 'missing token', 'unauthorized');
-      let conn: Connection;
+      let user: AuthenticatedUser;
       try {
-        const user = authenticate(token);
-        conn = {
-          id: randomUUID(),
-          userId: user.userId,
-          encoding,
-          tokenExpiresAt: user.expiresAt,
-          rooms: new Map(),
-          joining: new Set(),
-          closed: false,
-        };
+        user = authenticate(token);
       } catch (err) {
         return refuse('401 Unauthorized', err instanceof AuthError ? `invalid token: ${err.message}` : 'invalid token', 'unauthorized');
       }
+      const conn: Connection = {
+        id: randomUUID(),
+        userId: user.userId,
+        encoding,
+        tokenExpiresAt: user.expiresAt,
+        rooms: new Map(),
+        joining: new Set(),
+        closed: false,
+      };
       // Echo the encoding only if the client named one; echoing an unoffered protocol fails the handshake.
       const protocol = offered.includes(encoding) ? encoding : '';
       res.upgrade(conn, key, protocol, extensions, context);

@@ -85,21 +85,31 @@ export function startPresenceReporter(options: PresenceReporterOptions) {
     };
   }
 
+  /**
+   * Adds one room's users to the list `listOf` picks in the current report, one entry per
+   * report: a room split over reports gets an entry in each.
+   */
+  function addRoomUsers(
+    chunks: ReturnType<typeof chunker>,
+    listOf: (report: lomi.internal.v1.IPresenceReport) => lomi.internal.v1.IRoomUsers[],
+    room: Room,
+    userIds: Iterable<string>,
+  ): void {
+    let entry: lomi.internal.v1.IRoomUsers | undefined;
+    for (const userId of userIds) {
+      if (!entry) listOf(chunks.report).push((entry = { room, userIds: [] }));
+      entry.userIds!.push(userId);
+      if (chunks.added(userId.length)) entry = undefined;
+    }
+  }
+
   function heartbeat(): void {
     const chunks = chunker(() => ({ heartbeat: { rooms: [], connections: [] } }));
     for (const [connectionId, userId] of connections) {
       chunks.report.heartbeat!.connections!.push({ connectionId, userId });
       chunks.added(connectionId.length + userId.length);
     }
-    for (const { room, users } of rooms.values()) {
-      // A room split over chunks gets one entry per chunk.
-      let entry: lomi.internal.v1.IRoomUsers | undefined;
-      for (const userId of users.keys()) {
-        if (!entry) chunks.report.heartbeat!.rooms!.push((entry = { room, userIds: [] }));
-        entry.userIds!.push(userId);
-        if (chunks.added(userId.length)) entry = undefined;
-      }
-    }
+    for (const { room, users } of rooms.values()) addRoomUsers(chunks, (r) => r.heartbeat!.rooms!, room, users.keys());
     chunks.end();
   }
 
@@ -113,12 +123,9 @@ export function startPresenceReporter(options: PresenceReporterOptions) {
     }
     socketChanges.clear();
     for (const { room, users } of roomChanges.values()) {
-      const entries: Partial<Record<RoomChange, lomi.internal.v1.IRoomUsers>> = {};
-      for (const [userId, change] of users) {
-        let entry = entries[change];
-        if (!entry) chunks.report[change]!.push((entry = entries[change] = { room, userIds: [] }));
-        entry.userIds!.push(userId);
-        if (chunks.added(userId.length)) entries.joined = entries.left = undefined;
+      for (const change of ['joined', 'left'] as const) {
+        const changed = [...users].filter(([, c]) => c === change).map(([userId]) => userId);
+        addRoomUsers(chunks, (r) => r[change]!, room, changed);
       }
     }
     roomChanges.clear();
