@@ -1,6 +1,6 @@
 // Reconnecting with the last seen seq — to any gateway — recovers exactly the missed messages,
 // then live messages continue with no gap and no duplicate at the seam.
-import { MessageLog, startSystem, type TestSystem } from '@lomi/testkit';
+import { MessageLog, startSystem, waitFor, type TestSystem } from '@lomi/testkit';
 
 let system: TestSystem;
 
@@ -61,4 +61,30 @@ test('recovery while messages keep flowing leaves no gap and no duplicate at the
   const seen = [...joined.messages!.map((m) => Number(m.seq)), ...lateLog.seqs(room)];
   expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   expect(steadyLog.seqs(room)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+});
+
+test('40 viewers joining at once while messages flow each continue exactly after their top seq', async () => {
+  // The joins of a burst share their reads of the room (top seq, pin, viewer count); each must
+  // still be read after its own request arrived, or a message between would be lost to it.
+  const room = await system.createLiveRoom('b-burst');
+  const sender = await system.connect('burst-talker', { gateway: 0 });
+  await sender.join(room);
+  const total = 200;
+  let sent = 0;
+  const sending = (async () => {
+    for (; sent < total; ) {
+      await sender.send(room, `m-${sent + 1}`);
+      sent += 1;
+    }
+  })();
+  await waitFor(() => sent >= 20, 'the first messages');
+  const viewers = await Promise.all(Array.from({ length: 40 }, (_, i) => system.connect(`burst-${i}`, { gateway: i % 2 })));
+  const logs = viewers.map((v) => new MessageLog(v));
+  const joined = await Promise.all(viewers.map((v) => v.join(room)));
+  await sending;
+  const tops = joined.map((j) => Number(j.topSeq));
+  expect(Math.min(...tops)).toBeGreaterThanOrEqual(20);
+  expect(Math.max(...tops)).toBeLessThan(total);
+  await Promise.all(logs.map((log, i) => log.waitFor(room, total - tops[i]!)));
+  logs.forEach((log, i) => expect(log.seqs(room)).toEqual(Array.from({ length: total - tops[i]! }, (_, k) => tops[i]! + k + 1)));
 });

@@ -8,3 +8,4 @@ export * from './metrics';
 export * from './run';
 export * from './requests';
 export * from './connections';
+export * from './coalesce';

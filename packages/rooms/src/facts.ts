@@ -2,9 +2,9 @@
 // cached in the room's Redis meta key. Service operations overwrite the cache when they change
 // a room; readers only fill an empty key, so a reader holding pre-change facts cannot undo them.
 // Shared by every worker that authorises room commands, so they all answer alike.
-import { RequestError } from '@lomi/common';
+import { coalescing, RequestError } from '@lomi/common';
 import type { LiveStreamStatus } from '@lomi/db';
-import { ErrorCode, RoomKind, type Room } from '@lomi/protocol';
+import { ErrorCode, RoomKind, roomKey, type Room } from '@lomi/protocol';
 import type { RoomStores } from './store';
 
 export type RoomFacts =
@@ -34,13 +34,14 @@ export function createRooms({ db, redis, keys }: RoomStores) {
 
   const ttl = (facts: RoomFacts) => (facts.kind === 'missing' ? MISSING_TTL_SECONDS : FACTS_TTL_SECONDS);
 
-  async function facts(room: Room): Promise<RoomFacts> {
+  // Every send and join asks; a burst of them shares one read (callers only read the result).
+  const facts = coalescing(roomKey, async (room: Room): Promise<RoomFacts> => {
     const cached = await redis.get(keys.meta(room));
     if (cached) return JSON.parse(cached) as RoomFacts;
     const loaded = await load(room);
     await redis.set(keys.meta(room), JSON.stringify(loaded), 'EX', ttl(loaded), 'NX');
     return loaded;
-  }
+  });
 
   /**
    * Throws the RequestError that refuses `action`, or returns the room's facts when the user

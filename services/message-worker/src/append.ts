@@ -1,7 +1,8 @@
 // Storing a message in its room: one Lua script checks the sender's rate limit, assigns the seq
 // and writes the history stream, the outbox and the sender's dedup entry atomically. Every key
 // is the room's (one Cluster slot).
-import { chat, roomKindName, type lomi } from '@lomi/protocol';
+import { coalescing } from '@lomi/common';
+import { chat, roomKey, roomKindName, type lomi, type Room } from '@lomi/protocol';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
 import { RateLimitedError } from './errors';
@@ -95,6 +96,9 @@ export type Append = ReturnType<typeof createAppend>;
 export function createAppend(ctx: WorkerContext) {
   const { redis, db, keys, metrics, config } = ctx;
   redis.defineCommand('lomiAppend', { numberOfKeys: 6, lua: APPEND });
+  // Outside the script: the work list is a global key, in another Cluster slot than the room.
+  // The appends of one burst share one marking, which starts after all of them were stored.
+  const markOutbox = coalescing(roomKey, (room: Room) => redis.sadd(keys.outboxRooms, keys.outbox(room)));
 
   /**
    * Stores `message` (its seq is ignored) unless this sender already stored `clientMsgId` here.
@@ -136,8 +140,7 @@ export function createAppend(ctx: WorkerContext) {
       metrics.duplicates.inc();
       return { duplicate: true, seq: Number(seq) };
     }
-    // Outside the script: the work list is a global key, in another Cluster slot than the room.
-    await redis.sadd(keys.outboxRooms, keys.outbox(room));
+    await markOutbox(room);
     metrics.messagesStored.inc({ room_kind: roomKindName(room.kind), kind: messageKindName(message.kind) });
     return { duplicate: false, seq: Number(seq), epoch: String(epoch) };
   };

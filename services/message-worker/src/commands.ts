@@ -1,8 +1,8 @@
 // Client commands forwarded by gateways: join, send, history, receipts and the conversation
 // list. Every outcome is a reply frame.
-import { createCommandDispatcher } from '@lomi/common';
+import { coalescing, createCommandDispatcher } from '@lomi/common';
 import type { Pins } from '@lomi/rooms';
-import { chat, ErrorCode, internal, MessageKind, RoomKind, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
+import { chat, ErrorCode, internal, MessageKind, RoomKind, roomKey, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Append, RateLimit } from './append';
 import type { WorkerContext } from './context';
 import { badRequest, rejection, RequestError } from './errors';
@@ -35,12 +35,18 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   const { rooms, history, page, append, pins, receipts, offline } = parts;
   const liveLimit: RateLimit = { perSecond: config.LIVE_RATE_PER_S, burst: config.LIVE_RATE_BURST };
 
-  /** The live room's pin and viewer count, or the private room's receipts as the joiner sees them. */
-  async function roomState(room: Room, userId: string, facts: RoomFacts): Promise<Partial<lomi.chat.v1.IJoinReply>> {
-    if (facts.kind === 'private') return { readState: await receipts.readState(room, userId, otherMember(facts.members, userId)) };
+  // The joins that pile in when a stream starts each share one read of these per burst.
+  const top = coalescing(roomKey, history.top);
+  const liveState = coalescing(roomKey, async (room: Room): Promise<Partial<lomi.chat.v1.IJoinReply>> => {
     // The presence workers keep one field per distinct viewer in this hash (see keys.viewers).
     const [pin, viewerCount] = await Promise.all([pins.current(room), ctx.redis.hlen(ctx.keys.viewers(room))]);
     return { pin, viewerCount };
+  });
+
+  /** The live room's pin and viewer count, or the private room's receipts as the joiner sees them. */
+  async function roomState(room: Room, userId: string, facts: RoomFacts): Promise<Partial<lomi.chat.v1.IJoinReply>> {
+    if (facts.kind === 'private') return { readState: await receipts.readState(room, userId, otherMember(facts.members, userId)) };
+    return liveState(room);
   }
 
   function publish(message: lomi.chat.v1.ChatMessage): void {
@@ -50,7 +56,7 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   async function join(userId: string, cmd: lomi.chat.v1.JoinRoom): Promise<lomi.chat.v1.IJoinReply> {
     const room = validRoom(cmd.room);
     const facts = await rooms.authorize(room, userId, 'join');
-    const [{ topSeq, epoch }, state] = await Promise.all([history.top(room), roomState(room, userId, facts)]);
+    const [{ topSeq, epoch }, state] = await Promise.all([top(room), roomState(room, userId, facts)]);
     const unrecovered = { room, topSeq, epoch, recovered: false, ...state };
     const since = cmd.sinceSeq;
     if (since == null || (cmd.epoch && cmd.epoch !== epoch) || since > topSeq) return unrecovered;
