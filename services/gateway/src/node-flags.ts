@@ -1,13 +1,13 @@
 // What a gateway keeps for long is small (about 1 KB of heap per socket). Its RSS is made of
 // the garbage that connects and fan-out leave in V8's young generation, which grows to 3 × 16 MB
 // by default and keeps that memory while the gateway is idle, and of old space a connect burst
-// grew, handed back only when V8's memory reducer gets round to it. A 1 MB semi-space, and
-// --optimize-for-size (which shrinks the heap eagerly), hold idle memory per socket near 3 KB
-// instead of about 11 KB (10k joined sockets, `pnpm bench`); neither cost throughput or latency
-// measurably there: little survives a scavenge. V8 reads these flags only at start-up, and Node
-// refuses --optimize-for-size in NODE_OPTIONS: they belong on the node command line
-// (k8s/gateway.yaml, deploy/Dockerfile).
-export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];
+// grew, handed back only when V8's memory reducer gets round to it. --optimize-for-size (which
+// shrinks the heap eagerly) and a 4 MB semi-space hold idle memory per socket near 3 KB instead
+// of about 11 KB (10k joined sockets, `pnpm bench`). A 1 MB semi-space saved no more memory
+// there and slowed a 10k connect burst by about a tenth with its extra scavenges; 4 MB did not.
+// V8 reads these flags only at start-up, and Node refuses --optimize-for-size in NODE_OPTIONS:
+// they belong on the node command line (k8s/gateway.yaml, deploy/Dockerfile).
+export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--optimize-for-size'];
 
 /** The gateway flags this process was started without. */
 export function missingNodeFlags(): string[] {
