@@ -6,7 +6,7 @@ import { startSystem, type TestSystem } from '@lomi/testkit';
 let system: TestSystem;
 
 beforeAll(async () => {
-  system = await startSystem({ gateways: 1, messageWorkers: 1 });
+  system = await startSystem({ gateways: 1, messageWorkers: 2 });
 });
 afterAll(() => system.stop());
 
@@ -55,6 +55,22 @@ test('ending a stream pushes room_closed and refuses new messages and joins', as
   const other = await system.connect('latecomer');
   await expect(other.join(room)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_ROOM_CLOSED });
   await expect(other.join({ kind: 1, id: 'never-created' })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NOT_FOUND });
+});
+
+test('once a stream has ended, no message worker stores a send, even one that authorised sends there just before', async () => {
+  // Workers authorise sends against the room facts they saw last; the append must notice the end.
+  const created = await system.api('POST', '/api/v1/live', { broadcaster_id: 'caster2', id: `stream-w-${Date.now()}` });
+  const room = { kind: 1, id: created.body.id as string };
+  const fan = await system.connect('fan2');
+  await fan.join(room);
+  // Enough sends that both workers of the queue group have seen the room live.
+  for (let i = 0; i < 20; i++) await fan.send(room, `live ${i}`);
+  expect((await system.api('POST', `/api/v1/live/${room.id}/end`)).status).toBe(200);
+  for (let i = 0; i < 20; i++) {
+    await expect(fan.send(room, `after end ${i}`)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_ROOM_CLOSED });
+  }
+  const history = await fan.history(room, { limit: 50 });
+  expect(history.messages!.filter((m) => m.content.startsWith('after end'))).toEqual([]);
 });
 
 test('health, readiness and metrics endpoints answer', async () => {

@@ -2,6 +2,11 @@
 // cached in the room's Redis meta key. Service operations overwrite the cache when they change
 // a room; readers only fill an empty key, so a reader holding pre-change facts cannot undo them.
 // Shared by every worker that authorises room commands, so they all answer alike.
+//
+// Sends, the hot path, do not read the key: a worker authorises them against the meta value it
+// last saw of the room, and the append script stores the message only if the key still holds
+// exactly that value (message-worker append.ts). So a send costs no Redis round trip of its own
+// for its facts, and is never authorised against facts that have changed since.
 import { coalescing, RequestError } from '@lomi/common';
 import type { LiveStreamStatus } from '@lomi/db';
 import { ErrorCode, RoomKind, roomKey, type Room } from '@lomi/protocol';
@@ -18,6 +23,14 @@ export type RoomAction = 'join' | 'send' | 'history' | 'moderate';
 const FACTS_TTL_SECONDS = 300;
 // Short, so a room created behind the service API's back becomes usable soon.
 const MISSING_TTL_SECONDS = 5;
+/** Rooms whose last seen meta value a worker keeps; the oldest seen is dropped first. */
+const SEEN_MAX = 10_000;
+
+/** Facts and the meta value they were read from, which the append script checks. */
+export interface SeenFacts {
+  facts: RoomFacts;
+  meta: string;
+}
 
 export type Rooms = ReturnType<typeof createRooms>;
 
@@ -34,21 +47,40 @@ export function createRooms({ db, redis, keys }: RoomStores) {
 
   const ttl = (facts: RoomFacts) => (facts.kind === 'missing' ? MISSING_TTL_SECONDS : FACTS_TTL_SECONDS);
 
-  // Every send and join asks; a burst of them shares one read (callers only read the result).
-  const facts = coalescing(roomKey, async (room: Room): Promise<RoomFacts> => {
+  const seen = new Map<string, SeenFacts>();
+  /** Remembers `meta` as the room's current meta value, or forgets the room (null). */
+  function see(room: Room, meta: string | null): SeenFacts | undefined {
+    const key = roomKey(room);
+    seen.delete(key);
+    if (meta === null) return undefined;
+    if (seen.size >= SEEN_MAX) seen.delete(seen.keys().next().value!);
+    const entry = { facts: JSON.parse(meta) as RoomFacts, meta };
+    seen.set(key, entry);
+    return entry;
+  }
+
+  // Every join asks; a burst of them shares one read (callers only read the result).
+  const read = coalescing(roomKey, async (room: Room): Promise<SeenFacts> => {
     const cached = await redis.get(keys.meta(room));
-    if (cached) return JSON.parse(cached) as RoomFacts;
+    if (cached) return see(room, cached)!;
     const loaded = await load(room);
-    await redis.set(keys.meta(room), JSON.stringify(loaded), 'EX', ttl(loaded), 'NX');
-    return loaded;
+    const meta = JSON.stringify(loaded);
+    // Had another worker filled the key meanwhile, its value differs at most in facts that
+    // changed since; the append script's check catches that.
+    await redis.set(keys.meta(room), meta, 'EX', ttl(loaded), 'NX');
+    return see(room, meta)!;
   });
+  const facts = async (room: Room): Promise<RoomFacts> => (await read(room)).facts;
 
   /**
    * Throws the RequestError that refuses `action`, or returns the room's facts when the user
    * may do it. Moderating a live room (pins) is the broadcaster's.
    */
   async function authorize(room: Room, userId: string, action: RoomAction): Promise<RoomFacts> {
-    const known = await facts(room);
+    return check(await facts(room), room, userId, action);
+  }
+
+  function check(known: RoomFacts, room: Room, userId: string, action: RoomAction): RoomFacts {
     if (room.kind === RoomKind.ROOM_KIND_PRIVATE) {
       // The same answer for "no such conversation" and "not yours", so ids cannot be probed.
       if (known.kind !== 'private' || !known.members.includes(userId)) {
@@ -70,9 +102,24 @@ export function createRooms({ db, redis, keys }: RoomStores) {
     facts,
     authorize,
 
+    /**
+     * authorize() against the meta value this worker last saw of the room (read only when it
+     * has none), for a write that checks `meta` is still current as it stores.
+     */
+    async authorizeSeen(room: Room, userId: string, action: RoomAction): Promise<SeenFacts> {
+      const entry = seen.get(roomKey(room)) ?? (await read(room));
+      check(entry.facts, room, userId, action);
+      return entry;
+    },
+
+    /** Learns the room's current meta value from a write that found it changed (null: none). */
+    seen: see,
+
     /** Records facts a service operation just changed, replacing whatever was cached. */
     async remember(room: Room, changed: RoomFacts): Promise<void> {
-      await redis.set(keys.meta(room), JSON.stringify(changed), 'EX', ttl(changed));
+      const meta = JSON.stringify(changed);
+      await redis.set(keys.meta(room), meta, 'EX', ttl(changed));
+      see(room, meta);
     },
 
     /**

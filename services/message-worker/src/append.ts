@@ -1,8 +1,9 @@
-// Storing a message in its room: one Lua script checks the sender's rate limit, assigns the seq
-// and writes the history stream, the outbox and the sender's dedup entry atomically. Every key
-// is the room's (one Cluster slot).
-import { coalescing } from '@lomi/common';
-import { chat, roomKey, roomKindName, type lomi, type Room } from '@lomi/protocol';
+// Storing a message in its room: one Lua script checks that the room's facts are still those
+// the send was authorised against and the sender's rate limit, assigns the seq and writes the
+// history stream, the outbox and the sender's dedup entry atomically. Every key is the room's
+// (one Cluster slot).
+import type { RoomFacts, Rooms, SeenFacts } from '@lomi/rooms';
+import { chat, roomKindName, type lomi, type Room } from '@lomi/protocol';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
 import { RateLimitedError } from './errors';
@@ -19,6 +20,7 @@ declare module 'ioredis' {
       outboxKey: string,
       dedupKey: string,
       rateKey: string,
+      metaKey: string,
       clientMsgId: string,
       message: Uint8Array,
       historyMaxLen: number,
@@ -28,19 +30,24 @@ declare module 'ioredis' {
       field: string,
       rateIntervalUs: number,
       rateBurst: number,
+      seenMeta: string,
     ): Result<(string | number)[], Context>;
   }
 }
 
-// KEYS: seq, epoch, history, outbox, dedup, rate
+// KEYS: seq, epoch, history, outbox, dedup, rate, meta
 // ARGV: client_msg_id, message, history max length, epoch if none, seq floor ('' = unknown),
-//       dedup TTL, stream field, rate emission interval in µs (0 = no limit), rate burst
-// Returns {'dup', seq} | {'noseq'} | {'limited', retry after ms} | {'ok', seq, epoch}.
+//       dedup TTL, stream field, rate emission interval in µs (0 = no limit), rate burst,
+//       the meta value the send was authorised against
+// Returns {'facts', current meta or none} | {'dup', seq} | {'noseq'} | {'limited', retry after ms}
+//       | {'ok', seq, epoch, 1 if the outbox was empty}.
 //
 // The rate limit is GCRA on the sender's theoretical arrival time (TAT), in Redis TIME so every
 // worker shares one clock. It runs after the dedup check (a retried send that was stored is not
 // charged again) and before anything is written (a refused message leaves no trace).
 const APPEND = `
+local meta = redis.call('GET', KEYS[7])
+if meta ~= ARGV[10] then return {'facts', meta} end
 local seen = redis.call('HGET', KEYS[5], ARGV[1])
 if seen then return {'dup', seen} end
 local seqLost = redis.call('EXISTS', KEYS[1]) == 0
@@ -74,16 +81,19 @@ end
 local seq = redis.call('INCR', KEYS[1])
 local id = seq .. '-0'
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], id, ARGV[7], ARGV[2])
+local outboxWasEmpty = redis.call('XLEN', KEYS[4]) == 0
 redis.call('XADD', KEYS[4], id, ARGV[7], ARGV[2])
 redis.call('HSET', KEYS[5], ARGV[1], seq)
 redis.call('EXPIRE', KEYS[5], ARGV[6])
-return {'ok', seq, epoch}
+return {'ok', seq, epoch, outboxWasEmpty and 1 or 0}
 `;
 
 /** How long a client_msg_id is remembered after the sender's last send in the room. */
 const DEDUP_TTL_SECONDS = 86_400;
 
 export type AppendResult = { duplicate: false; seq: number; epoch: string } | { duplicate: true; seq: number };
+/** Or: the room's meta value is no longer the one the send was authorised against; nothing stored. */
+type Attempt = AppendResult | { factsChanged: true; meta: string | null };
 
 /** A sender's allowance: `perSecond` sustained, `burst` at once. */
 export interface RateLimit {
@@ -93,18 +103,11 @@ export interface RateLimit {
 
 export type Append = ReturnType<typeof createAppend>;
 
-export function createAppend(ctx: WorkerContext) {
+export function createAppend(ctx: WorkerContext, rooms: Rooms) {
   const { redis, db, keys, metrics, config } = ctx;
-  redis.defineCommand('lomiAppend', { numberOfKeys: 6, lua: APPEND });
-  // Outside the script: the work list is a global key, in another Cluster slot than the room.
-  // The appends of one burst share one marking, which starts after all of them were stored.
-  const markOutbox = coalescing(roomKey, (room: Room) => redis.sadd(keys.outboxRooms, keys.outbox(room)));
+  redis.defineCommand('lomiAppend', { numberOfKeys: 7, lua: APPEND });
 
-  /**
-   * Stores `message` (its seq is ignored) unless this sender already stored `clientMsgId` here.
-   * With `limit`, throws RateLimitedError (and stores nothing) when the sender is over it.
-   */
-  return async function append(message: lomi.chat.v1.ChatMessage, limit?: RateLimit): Promise<AppendResult> {
+  async function attempt(message: lomi.chat.v1.ChatMessage, authorised: SeenFacts, limit: RateLimit | undefined): Promise<Attempt> {
     const room = message.room ?? {};
     const encoded = chat.ChatMessage.encode({ ...message, seq: 0 }).finish();
     const run = (seqFloor: string) =>
@@ -115,6 +118,7 @@ export function createAppend(ctx: WorkerContext) {
         keys.outbox(room),
         keys.dedup(room, message.senderId),
         keys.rateLimit(room, message.senderId),
+        keys.meta(room),
         message.clientMsgId,
         encoded,
         config.HISTORY_MAX_LEN,
@@ -124,6 +128,7 @@ export function createAppend(ctx: WorkerContext) {
         MESSAGE_FIELD,
         limit ? Math.round(1_000_000 / limit.perSecond) : 0,
         limit?.burst ?? 0,
+        authorised.meta,
       );
 
     const timer = metrics.appendSeconds.startTimer();
@@ -131,7 +136,8 @@ export function createAppend(ctx: WorkerContext) {
     if (reply[0] === 'noseq') reply = await run(String(await maxStoredSeq(db, room)));
     timer();
 
-    const [status, seq, epoch] = reply;
+    const [status, seq, epoch, outboxWasEmpty] = reply;
+    if (status === 'facts') return { factsChanged: true, meta: seq == null ? null : String(seq) };
     if (status === 'limited') {
       metrics.rateLimited.inc();
       throw new RateLimitedError(Number(seq));
@@ -140,8 +146,32 @@ export function createAppend(ctx: WorkerContext) {
       metrics.duplicates.inc();
       return { duplicate: true, seq: Number(seq) };
     }
-    await markOutbox(room);
+    // Outside the script: the work list is a global key, in another Cluster slot than the room.
+    // A non-empty outbox is listed already: the persister unlists only an empty one (persister.ts).
+    if (outboxWasEmpty === 1) await redis.sadd(keys.outboxRooms, keys.outbox(room));
     metrics.messagesStored.inc({ room_kind: roomKindName(room.kind), kind: messageKindName(message.kind) });
     return { duplicate: false, seq: Number(seq), epoch: String(epoch) };
+  }
+
+  /**
+   * Stores `message` (its seq is ignored) in its room if its sender may send there, unless the
+   * sender already stored `clientMsgId` here. `limitFor` gives the sender's rate limit in the
+   * room; over it, throws RateLimitedError and stores nothing. Returns what happened and the
+   * facts the send was authorised against.
+   */
+  return async function append(
+    message: lomi.chat.v1.ChatMessage,
+    limitFor: (facts: RoomFacts) => RateLimit | undefined = () => undefined,
+  ): Promise<AppendResult & { facts: RoomFacts }> {
+    const room = message.room as Room;
+    let authorised = await rooms.authorizeSeen(room, message.senderId, 'send');
+    for (let tries = 1; ; tries++) {
+      const stored = await attempt(message, authorised, limitFor(authorised.facts));
+      if (!('factsChanged' in stored)) return { ...stored, facts: authorised.facts };
+      // Changed again while we looked: something keeps rewriting the room; the client retries.
+      if (tries === 2) throw new Error('room facts kept changing during a send');
+      rooms.seen(room, stored.meta);
+      authorised = await rooms.authorizeSeen(room, message.senderId, 'send');
+    }
   };
 }

@@ -94,11 +94,10 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     const clientMsgId = cmd.clientMsgId ?? '';
     if (!clientMsgId || codePoints(clientMsgId) > CLIENT_MSG_ID_MAX) throw badRequest(`client_msg_id must be 1–${CLIENT_MSG_ID_MAX} characters`);
     const content = body(cmd);
-    const facts = await rooms.authorize(room, userId, 'send');
     const message = chat.ChatMessage.create({ room, id: randomId(), senderId: userId, createdAtMs: Date.now(), clientMsgId, ...content });
     // Live rooms only: a 1-on-1 room has a single reader, and the broadcaster is exempt.
-    const limited = facts.kind === 'live' && facts.broadcasterId !== userId;
-    const stored = await append(message, limited ? liveLimit : undefined);
+    const limitFor = (facts: RoomFacts) => (facts.kind === 'live' && facts.broadcasterId !== userId ? liveLimit : undefined);
+    const { facts, ...stored } = await append(message, limitFor);
     if (!stored.duplicate) {
       message.seq = stored.seq;
       publish(message);

@@ -1,26 +1,23 @@
 // SYSTEM messages asked for by the presence workers ("alice joined"): stored through the same
 // append as any message, so they get a seq, reach Postgres and are replayed on recovery, then
 // published to the room like any other.
-import { chat, ErrorCode, internal, MessageKind, RoomKind, type lomi } from '@lomi/protocol';
+import { chat, internal, MessageKind, RoomKind, type lomi } from '@lomi/protocol';
 import type { Append } from './append';
 import type { WorkerContext } from './context';
-import { badRequest, decodeRequest, rejection, RequestError } from './errors';
+import { badRequest, decodeRequest, rejection } from './errors';
 import { randomId } from './ids';
-import { validRoom, type Rooms } from './rooms';
+import { validRoom } from './rooms';
 
 /** System messages have no user as sender. */
 const SYSTEM_SENDER = '';
 
-export function createSystemMessageHandler(ctx: WorkerContext, rooms: Rooms, append: Append) {
+export function createSystemMessageHandler(ctx: WorkerContext, append: Append) {
   const { nc, subjects } = ctx;
 
   async function store(request: lomi.internal.v1.SystemMessageRequest): Promise<number> {
     const room = validRoom(request.room);
     if (room.kind !== RoomKind.ROOM_KIND_LIVE) throw badRequest('system messages are for live rooms');
     if (!request.content || !request.clientMsgId) throw badRequest('content and client_msg_id are required');
-    const facts = await rooms.facts(room);
-    if (facts.kind !== 'live') throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such live stream');
-    if (facts.status === 'ended') throw new RequestError(ErrorCode.ERROR_CODE_ROOM_CLOSED, 'the live stream has ended');
     const message = chat.ChatMessage.create({
       room,
       id: randomId(),
@@ -30,6 +27,7 @@ export function createSystemMessageHandler(ctx: WorkerContext, rooms: Rooms, app
       createdAtMs: Date.now(),
       clientMsgId: request.clientMsgId,
     });
+    // Authorised as a send: the stream must exist and be live.
     const stored = await append(message);
     // A retried request was stored (and published) by the first attempt.
     if (stored.duplicate) return stored.seq;

@@ -33,7 +33,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
       rooms,
       history,
       page,
-      append: createAppend(ctx),
+      append: createAppend(ctx, rooms),
       pins: createPins(ctx),
       receipts,
       listConversations: createConversationList(ctx, history, receipts),
@@ -45,7 +45,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
     serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page));
     serve(ctx.subjects.range, createRangeHandler(ctx, history));
     serve(ctx.subjects.service, createServiceHandler(ctx, rooms));
-    serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, rooms, commandParts.append));
+    serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, commandParts.append));
     return [persister, offline];
   },
 };
