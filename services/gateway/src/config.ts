@@ -30,7 +30,12 @@ const schema = z
     /** Hard limit of bytes queued to one socket: past it uWS drops the socket at once. */
     MAX_BACKPRESSURE_BYTES: positiveInt.default(2 * 1024 * 1024),
     /** A busy room's messages wait up to this long to share one frame per socket (0 = never). */
-    BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(100).default(10),
+    BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(200).default(50),
+    /**
+     * Frames per second a busy room's fan-out may cost this gateway: its window is the time its
+     * local sockets take at this rate (500 sockets: 40 ms), up to BATCH_WINDOW_MS.
+     */
+    BATCH_FRAMES_PER_S: positiveInt.default(12_500),
     /** Rooms one connection may have joined at once. */
     MAX_ROOMS_PER_CONNECTION: positiveInt.default(50),
     /** How long a worker may take to answer a command before the client gets UNAVAILABLE. */

@@ -61,6 +61,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     log,
     gapWaitMs: config.GAP_WAIT_MS,
     batchWindowMs: config.BATCH_WINDOW_MS,
+    batchFramesPerS: config.BATCH_FRAMES_PER_S,
   });
   const connections = new Set<Connection>();
   const presence = startPresenceReporter({

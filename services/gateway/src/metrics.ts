@@ -34,6 +34,12 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
       labelNames: ['encoding'] as const,
       registers: [registry],
     }),
+    pushFrames: new Counter({
+      name: 'lomi_gateway_push_frames_total',
+      help: 'Frames of room pushes sent to sockets (frame × subscriber); deliveries ÷ this = messages per frame',
+      labelNames: ['encoding'] as const,
+      registers: [registry],
+    }),
     duplicateMessages: new Counter({
       name: 'lomi_gateway_duplicate_room_messages_total',
       help: 'Room messages received again (already delivered) and dropped',
