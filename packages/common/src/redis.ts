@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import Redis, { type ChainableCommander } from 'ioredis';
 import type { Logger } from './logger';
 import { UnreachableError } from './nats';
 
@@ -31,4 +31,34 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
     throw new UnreachableError(`cannot reach Redis at ${url}: ${(lastError ?? (err as Error)).message}`);
   }
   return redis;
+}
+
+/**
+ * `add`'s command for each call, with the calls of one event-loop turn sent as one Redis
+ * pipeline: one write out and one read back (one wake-up of Redis and of this process) for all
+ * of them, instead of a syscall each. Each call gets its own command's result or error.
+ */
+export function pipelinedPerTurn<A, R>(redis: Redis, add: (pipeline: ChainableCommander, arg: A) => void): (arg: A) => Promise<R> {
+  type Call = { arg: A; resolve: (result: R) => void; reject: (err: unknown) => void };
+  let calls: Call[] = [];
+  function send(): void {
+    const batch = calls;
+    calls = [];
+    const pipeline = redis.pipeline();
+    for (const call of batch) add(pipeline, call.arg);
+    pipeline.exec().then(
+      (results) =>
+        batch.forEach((call, i) => {
+          const [err, result] = results?.[i] ?? [new Error('Redis pipeline returned no result'), undefined];
+          if (err) call.reject(err);
+          else call.resolve(result as R);
+        }),
+      (err: unknown) => batch.forEach((call) => call.reject(err)),
+    );
+  }
+  return (arg) =>
+    new Promise<R>((resolve, reject) => {
+      if (calls.length === 0) setImmediate(send);
+      calls.push({ arg, resolve, reject });
+    });
 }

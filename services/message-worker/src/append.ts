@@ -4,7 +4,8 @@
 // (one Cluster slot).
 import type { RoomFacts, Rooms, SeenFacts } from '@lomi/rooms';
 import { chat, roomKindName, type lomi, type Room } from '@lomi/protocol';
-import type { Result } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
+import { pipelinedPerTurn } from '@lomi/common';
 import type { WorkerContext } from './context';
 import { RateLimitedError } from './errors';
 import { randomId } from './ids';
@@ -106,12 +107,17 @@ export type Append = ReturnType<typeof createAppend>;
 export function createAppend(ctx: WorkerContext, rooms: Rooms) {
   const { redis, db, keys, metrics, config } = ctx;
   redis.defineCommand('lomiAppend', { numberOfKeys: 7, lua: APPEND });
+  // The sends that arrive together (gateways batch their requests per turn too) share one
+  // round trip to Redis.
+  const appendScript = pipelinedPerTurn<Parameters<Redis['lomiAppend']>, (string | number)[]>(redis, (pipeline, args) => {
+    pipeline.lomiAppend(...args);
+  });
 
   async function attempt(message: lomi.chat.v1.ChatMessage, authorised: SeenFacts, limit: RateLimit | undefined): Promise<Attempt> {
     const room = message.room ?? {};
     const encoded = chat.ChatMessage.encode({ ...message, seq: 0 }).finish();
     const run = (seqFloor: string) =>
-      redis.lomiAppend(
+      appendScript([
         keys.seq(room),
         keys.epoch(room),
         keys.history(room),
@@ -129,7 +135,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms) {
         limit ? Math.round(1_000_000 / limit.perSecond) : 0,
         limit?.burst ?? 0,
         authorised.meta,
-      );
+      ]);
 
     const timer = metrics.appendSeconds.startTimer();
     let reply = await run('');
