@@ -49,8 +49,13 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     return liveState(room);
   }
 
-  function publish(message: lomi.chat.v1.ChatMessage): void {
-    nc.publish(subjects.room(message.room ?? {}), internal.RoomEvent.encode({ message }).finish());
+  /**
+   * Publishes a sent message to its room once the sender's ack has left. A gateway handles what
+   * NATS brings in order, and a room event makes it fan the message out to every local socket
+   * (milliseconds for a big room) before it could pass on an ack that came after the event.
+   */
+  function publishAfterAck(message: lomi.chat.v1.ChatMessage): void {
+    setImmediate(() => nc.publish(subjects.room(message.room ?? {}), internal.RoomEvent.encode({ message }).finish()));
   }
 
   async function join(userId: string, cmd: lomi.chat.v1.JoinRoom): Promise<lomi.chat.v1.IJoinReply> {
@@ -100,14 +105,14 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     const { facts, ...stored } = await append(message, limitFor);
     if (!stored.duplicate) {
       message.seq = stored.seq;
-      publish(message);
+      publishAfterAck(message);
       if (facts.kind === 'private') offline.notify(message, otherMember(facts.members, userId));
       return { room, seq: message.seq, id: message.id, createdAtMs: message.createdAtMs, duplicate: false };
     }
     const [original] = await history.read(room, stored.seq - 1, stored.seq);
     // Published again because the first attempt may have died between storing and publishing;
     // gateways drop a seq they already delivered.
-    if (original) publish(original);
+    if (original) publishAfterAck(original);
     return { room, seq: stored.seq, id: original?.id ?? '', createdAtMs: original?.createdAtMs ?? 0, duplicate: true };
   }
 
