@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { mergeHistograms, quantileMs, type HistogramData } from './histogram';
 import type { CollectResult, ConnectResult, GeneratorCommand, GeneratorReply, Progress, TargetName, WindowResult } from './ipc';
+import { SERVICE_NODE_FLAGS } from '@lomi/common';
 import { GATEWAY_NODE_FLAGS } from '@lomi/gateway/dist/node-flags';
 import { CpuWindow, infraPids, rssKb } from './proc-stats';
 import { nextMessage, freePort, sleep, waitForHttp, type Child, type ProcessGroup } from './processes';
@@ -65,11 +66,15 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
     const worker = group.start(`message-worker-${i}`, path.join(ROOT, 'services/message-worker/dist/main.js'), {
       env: { ...env, METRICS_PORT: String(metricsPort) },
       profile: true,
+      // As deployed (k8s/message-worker.yaml).
+      nodeFlags: SERVICE_NODE_FLAGS,
     });
     helpers.push(worker);
     await waitForHttp(worker, `http://127.0.0.1:${metricsPort}/healthz`);
   }
-  helpers.push(group.start('presence-worker', path.join(ROOT, 'services/presence-worker/dist/main.js'), { env, profile: true }));
+  helpers.push(
+    group.start('presence-worker', path.join(ROOT, 'services/presence-worker/dist/main.js'), { env, profile: true, nodeFlags: SERVICE_NODE_FLAGS }),
+  );
   const servers: Child[] = [];
   const ports: number[] = [];
   for (let i = 0; i < options.gateways; i++) {

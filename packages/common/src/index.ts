@@ -9,3 +9,4 @@ export * from './run';
 export * from './requests';
 export * from './connections';
 export * from './coalesce';
+export * from './node-flags';

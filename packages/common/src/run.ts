@@ -1,3 +1,5 @@
+import { missingNodeFlags, SERVICE_NODE_FLAGS } from './node-flags';
+
 /** A running service: stopping it finishes work in hand and closes its connections. */
 export interface Stoppable {
   stop(): Promise<void>;
@@ -6,9 +8,12 @@ export interface Stoppable {
 /**
  * The life cycle every service's main.ts shares: start, stop cleanly on SIGTERM/SIGINT (what
  * Kubernetes sends before it kills a pod), and exit non-zero with a one-line reason when the
- * start fails (bad config, unreachable server).
+ * start fails (bad config, unreachable server). Warns when node was started without the
+ * service's `nodeFlags` (node-flags.ts).
  */
-export function runService(name: string, start: () => Promise<Stoppable>): void {
+export function runService(name: string, start: () => Promise<Stoppable>, nodeFlags: readonly string[] = SERVICE_NODE_FLAGS): void {
+  const missing = missingNodeFlags(nodeFlags);
+  if (missing.length > 0) console.warn(`${name}: node was started without ${missing.join(' ')}; see @lomi/common node-flags.ts`);
   Promise.resolve()
     .then(start)
     .then(

@@ -1,3 +1,5 @@
+import { SERVICE_NODE_FLAGS } from '@lomi/common';
+
 // What a gateway keeps for long is small (about 1 KB of heap per socket). Its RSS is made of
 // the garbage that connects and fan-out leave in V8's young generation, which grows to 3 × 16 MB
 // by default and keeps that memory while the gateway is idle, and of old space a connect burst
@@ -7,10 +9,4 @@
 // there and slowed a 10k connect burst by about a tenth with its extra scavenges; 4 MB did not.
 // V8 reads these flags only at start-up, and Node refuses --optimize-for-size in NODE_OPTIONS:
 // they belong on the node command line (k8s/gateway.yaml, deploy/Dockerfile).
-export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--optimize-for-size'];
-
-/** The gateway flags this process was started without. */
-export function missingNodeFlags(): string[] {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return GATEWAY_NODE_FLAGS.filter((flag) => !given.includes(flag));
-}
+export const GATEWAY_NODE_FLAGS: readonly string[] = [...SERVICE_NODE_FLAGS, '--max-semi-space-size=4', '--optimize-for-size'];
