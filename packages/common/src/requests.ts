@@ -143,8 +143,11 @@ export function createResponder(nc: NatsConnection, queue: string, log: Logger):
           log.warn({ err, subject }, 'subscription error');
           return;
         }
+        // In hand until the turn after its reply: what a handler put off until its reply had
+        // left (the message worker publishes a sent message then) is done before drain() ends.
         const done = handle(msg.data, (reply) => void msg.respond(reply))
           .catch((e: unknown) => log.error({ err: e, subject }, 'handling a request failed'))
+          .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
           .finally(() => inFlight.delete(done));
         inFlight.add(done);
       },

@@ -53,9 +53,17 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
    * Publishes a sent message to its room once the sender's ack has left. A gateway handles what
    * NATS brings in order, and a room event makes it fan the message out to every local socket
    * (milliseconds for a big room) before it could pass on an ack that came after the event.
+   * A stopping worker still publishes it: the responder holds the request until the next turn.
    */
   function publishAfterAck(message: lomi.chat.v1.ChatMessage): void {
-    setImmediate(() => nc.publish(subjects.room(message.room ?? {}), internal.RoomEvent.encode({ message }).finish()));
+    setImmediate(() => {
+      try {
+        nc.publish(subjects.room(message.room ?? {}), internal.RoomEvent.encode({ message }).finish());
+      } catch (err) {
+        // Stored and acked: gateways fetch it as a seq gap once the room's next message arrives.
+        ctx.log.warn({ err, room: message.room, seq: message.seq }, 'publishing a stored message failed');
+      }
+    });
   }
 
   async function join(userId: string, cmd: lomi.chat.v1.JoinRoom): Promise<lomi.chat.v1.IJoinReply> {
