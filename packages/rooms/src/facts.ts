@@ -103,13 +103,23 @@ export function createRooms({ db, redis, keys }: RoomStores) {
     authorize,
 
     /**
-     * authorize() against the meta value this worker last saw of the room (read only when it
-     * has none), for a write that checks `meta` is still current as it stores.
+     * authorize() against the meta value this worker last saw of the room, for a write that
+     * checks `meta` is still current as it stores. Read when it has none, or would refuse.
      */
     async authorizeSeen(room: Room, userId: string, action: RoomAction): Promise<SeenFacts> {
-      const entry = seen.get(roomKey(room)) ?? (await read(room));
-      check(entry.facts, room, userId, action);
-      return entry;
+      const entry = seen.get(roomKey(room));
+      if (entry) {
+        try {
+          check(entry.facts, room, userId, action);
+          return entry;
+        } catch {
+          // The script can only catch facts that changed against a send we let through; a
+          // refusal must not rest on an old value (a room created since we saw it missing).
+        }
+      }
+      const current = await read(room);
+      check(current.facts, room, userId, action);
+      return current;
     },
 
     /** Learns the room's current meta value from a write that found it changed (null: none). */
