@@ -29,6 +29,10 @@ export function createDb(url: string, log?: Logger): Kysely<Database> {
   });
   // Without a listener, an idle client dropped by a Postgres restart would crash the process.
   pool.on('error', (err) => log?.warn({ err: err.message }, 'Postgres connection problem'));
+  // The pool listens only to idle clients. One checked out between two queries (inside a
+  // transaction) that loses its connection emits 'error' with no listener, which crashed the
+  // worker; the query in hand fails on its own, and the caller retries.
+  pool.on('connect', (client) => client.on('error', (err) => log?.warn({ err: err.message }, 'Postgres connection lost')));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
