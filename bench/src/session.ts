@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { mergeHistograms, quantileMs, type HistogramData } from './histogram';
 import type { CollectResult, ConnectResult, GeneratorCommand, GeneratorReply, Progress, TargetName, WindowResult } from './ipc';
-import { SERVICE_NODE_FLAGS } from '@lomi/common';
+import { connectRedis, createKeys, createLogger, deleteMatching, SERVICE_NODE_FLAGS } from '@lomi/common';
 import { GATEWAY_NODE_FLAGS } from '@lomi/gateway/dist/node-flags';
 import { CpuWindow, infraPids, rssKb } from './proc-stats';
 import { nextMessage, freePort, sleep, waitForHttp, type Child, type ProcessGroup } from './processes';
@@ -44,7 +44,7 @@ interface SystemUnderTest {
    * comparison with work the baselines do not do.
    */
   helpers: Child[];
-  ours?: { roomId: string; jwtSecret: string; userPrefix: string };
+  ours?: { namespace: string; roomId: string; jwtSecret: string; userPrefix: string };
 }
 
 const serverEnv = () => ({
@@ -97,7 +97,7 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
   });
   const body = (await res.json()) as { id?: string };
   if (res.status !== 201 || !body.id) throw new Error(`creating the live room failed: ${res.status} ${JSON.stringify(body)}`);
-  return { ports, servers, helpers, ours: { roomId: body.id, jwtSecret, userPrefix: `${namespace}-` } };
+  return { ports, servers, helpers, ours: { namespace, roomId: body.id, jwtSecret, userPrefix: `${namespace}-` } };
 }
 
 async function startBaseline(group: ProcessGroup, name: string, script: string, env: Record<string, string>): Promise<{ child: Child; port: number }> {
@@ -324,6 +324,13 @@ export class Session {
     const { group, system, generators } = this;
     await Promise.all(generators.map((g) => group.stop(g.child)));
     await Promise.all([...system.servers, ...system.helpers].map((c) => group.stop(c)));
+    // The run leaves nothing in Redis (its history streams, dedup hashes and presence would
+    // otherwise pile up in the machine's Redis run after run).
+    if (system.ours) {
+      const redis = await connectRedis(serverEnv().REDIS_URL, createLogger('bench', 'silent'));
+      await deleteMatching(redis, createKeys(system.ours.namespace).allPattern);
+      redis.disconnect();
+    }
   }
 }
 

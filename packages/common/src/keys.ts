@@ -78,5 +78,7 @@ export function createKeys(namespace: string) {
     outboxRooms: `${namespace}:persist:rooms`,
     /** Pattern matching every outbox, for the persister's safety sweep. */
     outboxPattern: `${namespace}:*:outbox`,
+    /** Pattern matching every key of the namespace, for test systems and benchmarks that remove what they wrote. */
+    allPattern: `${namespace}:*`,
   } as const;
 }

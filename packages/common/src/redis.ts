@@ -62,3 +62,12 @@ export function pipelinedPerTurn<A, R>(redis: Redis, add: (pipeline: ChainableCo
       calls.push({ arg, resolve, reject });
     });
 }
+
+/** Deletes every key matching `pattern`, scanning so Redis is never blocked; returns how many. */
+export async function deleteMatching(redis: Redis, pattern: string): Promise<number> {
+  let deleted = 0;
+  for await (const keys of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) {
+    if (keys.length > 0) deleted += await redis.unlink(...keys);
+  }
+  return deleted;
+}

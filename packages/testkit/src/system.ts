@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { createLogger } from '@lomi/common';
+import { connectRedis, createKeys, createLogger, deleteMatching } from '@lomi/common';
 import { GATEWAY_NODE_FLAGS, loadGatewayConfig, startGateway, type Gateway } from '@lomi/gateway';
 import { loadMessageWorkerConfig, startMessageWorker } from '@lomi/message-worker';
 import { loadModerationWorkerConfig, startModerationWorker, type ModerationWorker } from '@lomi/moderation-worker';
@@ -276,6 +276,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       await Promise.all([...clients].map((c) => c.close().catch(() => undefined)));
       await Promise.all(gateways.map((g) => g.stop().catch(() => undefined)));
       await Promise.all([...workers, ...presenceWorkers, ...moderationWorkers].map((w) => w.stop().catch(() => undefined)));
+      // The system's Redis keys go with it, so test runs do not pile up in a shared Redis (a
+      // test that stopped its own Redis already took them along).
+      const redis = await connectRedis(env.REDIS_URL!, createLogger('testkit', 'silent')).catch(() => undefined);
+      if (redis) {
+        await deleteMatching(redis, createKeys(namespace).allPattern).catch(() => undefined);
+        redis.disconnect();
+      }
     },
   };
 
