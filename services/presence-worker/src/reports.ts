@@ -47,10 +47,7 @@ export function createReportHandler(ctx: PresenceContext, deps: ReportDeps) {
     const heartbeat = report.heartbeat as lomi.internal.v1.PresenceHeartbeat | null;
     await Promise.all([
       connections.open([...report.connected, ...(heartbeat?.connections ?? [])], report),
-      ...report.disconnected.map(async (gone) => {
-        await connections.close(gone);
-        await typing.disconnected(gone.userId ?? '', gone.connectionId ?? '');
-      }),
+      connections.close(report.disconnected).then(() => typing.disconnected(report.disconnected)),
       ...[...report.joined, ...(heartbeat?.rooms ?? [])].map((r) => add(report, r.room, r.userIds ?? [])),
       ...report.left.map((r) => remove(report, r.room, r.userIds ?? [])),
     ]);

@@ -3,7 +3,7 @@
 // "typing" nobody renews ends by itself; the sweeper pushes the "stopped". Pushes are throttled
 // per user per room: a client sending "typing" 50 times a second makes one push a second.
 // "stopped" goes out at once, but only for a user who was typing, so pushes stay bounded.
-import { roomKey, internal, type Room } from '@lomi/protocol';
+import { roomKey, internal, type lomi, type Room } from '@lomi/protocol';
 import type { Result } from 'ioredis';
 import { parseRoomKey, type ActiveRooms } from './active-rooms';
 import type { PresenceContext } from './context';
@@ -99,14 +99,23 @@ export function createTyping(ctx: PresenceContext, activeRooms: ActiveRooms) {
       await activeRooms.touch(room);
     },
 
-    /** Ends the typing of a user in every room they were typing in from this connection. */
-    async disconnected(userId: string, connectionId: string): Promise<void> {
-      const typingIn = await redis.hgetall(keys.userTyping(userId));
-      const rooms = Object.entries(typingIn)
-        .filter(([, connection]) => connection === connectionId)
-        .map(([key]) => parseRoomKey(key))
-        .filter((r): r is Room => r !== undefined);
-      await Promise.all(rooms.map((room) => run(room, 'stop', userId)));
+    /** Ends each closed connection's typing, in every room its user was typing in from it. */
+    async disconnected(closed: lomi.internal.v1.IConnectionPresence[]): Promise<void> {
+      if (closed.length === 0) return;
+      // Read in one pipeline: a report can carry thousands of closes (a gateway stopping).
+      const pipeline = redis.pipeline();
+      for (const { userId } of closed) pipeline.hgetall(keys.userTyping(userId ?? ''));
+      const typingIn = (await pipeline.exec()) ?? [];
+      const stops = closed.flatMap(({ userId, connectionId }, i) => {
+        const [err, rooms] = typingIn[i] ?? [];
+        if (err) throw err;
+        return Object.entries(rooms as Record<string, string>)
+          .filter(([, connection]) => connection === connectionId)
+          .map(([key]) => parseRoomKey(key))
+          .filter((r): r is Room => r !== undefined)
+          .map((room) => run(room, 'stop', userId ?? ''));
+      });
+      await Promise.all(stops);
     },
 
     /** Ends expired typing; returns how many users still type in the room. */

@@ -31,8 +31,12 @@ export function createUserConnections(ctx: PresenceContext) {
       await pipeline.exec();
     },
 
-    async close({ connectionId, userId }: lomi.internal.v1.IConnectionPresence): Promise<void> {
-      await redis.zrem(keys.userConnections(userId ?? ''), connectionId ?? '');
+    /** Forgets closed sockets; a report can carry thousands (a gateway stopping), so one pipeline. */
+    async close(connections: lomi.internal.v1.IConnectionPresence[]): Promise<void> {
+      if (connections.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const { connectionId, userId } of connections) pipeline.zrem(keys.userConnections(userId ?? ''), connectionId ?? '');
+      await pipeline.exec();
     },
   };
 }
