@@ -21,7 +21,7 @@ import { registerHttpApi } from './http-api';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { startPresenceReporter } from './presence-reporter';
 import { RoomChannels } from './room-channels';
-import { startSlowConsumerSweep } from './slow-consumers';
+import { closeSlowConsumer, startSlowConsumerSweep } from './slow-consumers';
 import { createApp, uws, type us_listen_socket, type WebSocket } from './uws';
 import { createWorkerClient } from './worker-client';
 
@@ -92,7 +92,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     // 2 = dropped over the backpressure limit: the client would silently miss a reply.
     if (status === 2) {
       metrics.slowConsumers.inc({ limit: 'socket' });
-      close(conn, CloseCode.SLOW_CONSUMER, 'slow consumer; reconnect and recover');
+      closeSlowConsumer(conn);
     }
   }
 

@@ -22,10 +22,15 @@ export interface SlowConsumerSweepOptions {
   onSwept(bufferedBytes: number): void;
 }
 
+/** Closes a socket that fell too far behind, telling the client to reconnect and recover. */
+export function closeSlowConsumer(conn: Connection): void {
+  if (!conn.closed && conn.ws) conn.ws.end(CloseCode.SLOW_CONSUMER, 'slow consumer; reconnect and recover');
+}
+
 export function startSlowConsumerSweep(connections: ReadonlySet<Connection>, options: SlowConsumerSweepOptions): () => void {
   const close = (conn: Connection, limit: SlowConsumerLimit) => {
     options.onSlow(conn, limit);
-    conn.ws!.end(CloseCode.SLOW_CONSUMER, 'slow consumer; reconnect and recover');
+    closeSlowConsumer(conn);
   };
 
   const timer = setInterval(() => {
