@@ -8,6 +8,21 @@
 // gateway's subscription to the room already exists by then), and an outbox marking still
 // follows the append it marks. Callers arriving once it has started get the next run.
 
+let turnEnd: Promise<void> | undefined;
+/**
+ * Resolves once the current event-loop turn's I/O has been handled (setImmediate), the same
+ * promise for every caller of the turn: work gathered until then goes out together.
+ */
+export function endOfTurn(): Promise<void> {
+  turnEnd ??= new Promise<void>((resolve) =>
+    setImmediate(() => {
+      turnEnd = undefined;
+      resolve();
+    }),
+  );
+  return turnEnd;
+}
+
 /** `run`, with calls of one key that arrive before their run starts sharing it. */
 export function coalescing<A, V>(keyOf: (arg: A) => string, run: (arg: A) => Promise<V>): (arg: A) => Promise<V> {
   const waiting = new Map<string, Promise<V>>();
@@ -15,7 +30,7 @@ export function coalescing<A, V>(keyOf: (arg: A) => string, run: (arg: A) => Pro
     const key = keyOf(arg);
     let shared = waiting.get(key);
     if (!shared) {
-      shared = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      shared = endOfTurn().then(() => {
         waiting.delete(key);
         return run(arg);
       });

@@ -1,5 +1,6 @@
 import Redis, { type ChainableCommander } from 'ioredis';
 import type { Logger } from './logger';
+import { endOfTurn } from './coalesce';
 import { UnreachableError } from './nats';
 
 /**
@@ -58,7 +59,7 @@ export function pipelinedPerTurn<A, R>(redis: Redis, add: (pipeline: ChainableCo
   }
   return (arg) =>
     new Promise<R>((resolve, reject) => {
-      if (calls.length === 0) setImmediate(send);
+      if (calls.length === 0) void endOfTurn().then(send);
       calls.push({ arg, resolve, reject });
     });
 }

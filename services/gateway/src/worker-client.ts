@@ -1,7 +1,7 @@
 // The gateway's only way to reach workers: NATS request/reply to their queue groups. Every
 // failure to get an answer becomes an UNAVAILABLE error the client can retry on.
 import type { NatsConnection } from 'nats';
-import type { Subjects, WorkerKind } from '@lomi/common';
+import { endOfTurn, type Subjects, type WorkerKind } from '@lomi/common';
 import { ErrorCode, internal, type lomi } from '@lomi/protocol';
 
 export interface WorkerClient {
@@ -14,25 +14,11 @@ export interface WorkerClient {
 export class WorkerUnavailableError extends Error {}
 
 export function createWorkerClient(nc: NatsConnection, subjects: Subjects, timeoutMs: number): WorkerClient {
-  // uWS runs the microtask queue after every socket callback, and nats.js writes out what it
-  // holds at the next microtask checkpoint: a request made straight from a client frame would
-  // cost a write (a syscall) of its own. The requests of one event-loop turn — a connect burst's
-  // joins, a busy room's sends — are made together at its end instead and leave in one write.
-  let turn: { promise: Promise<void>; resolve: () => void } | undefined;
-  function endOfTurn(): Promise<void> {
-    if (!turn) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      turn = { promise, resolve };
-      setImmediate(() => {
-        turn = undefined;
-        resolve();
-      });
-    }
-    return turn.promise;
-  }
-
   async function request(subject: string, data: Uint8Array): Promise<Uint8Array> {
+    // uWS runs the microtask queue after every socket callback, and nats.js writes out what it
+    // holds at the next microtask checkpoint: a request made straight from a client frame would
+    // cost a write (a syscall) of its own. The requests of one event-loop turn — a connect
+    // burst's joins, a busy room's sends — are made together at its end and leave in one write.
     await endOfTurn();
     try {
       const msg = await nc.request(subject, data, { timeout: timeoutMs });
