@@ -1,9 +1,6 @@
 // A busy room's messages reach each socket as batch pushes (several messages in one frame), in
 // seq order, with nothing lost; the window a gateway waits grows with the room's local sockets.
-import WebSocket from 'ws';
-import { Encoding, WS_PATH } from '@lomi/client';
-import { decodeServerFrame, encodeClientFrame, type lomi, type Room } from '@lomi/protocol';
-import { startSystem, waitFor, type TestSystem } from '@lomi/testkit';
+import { rawViewer, startSystem, waitFor, type TestSystem } from '@lomi/testkit';
 
 let system: TestSystem;
 
@@ -13,24 +10,9 @@ beforeAll(async () => {
 });
 afterAll(() => system.stop());
 
-/** A viewer on a bare WebSocket, so the test sees frames as the gateway sent them. */
-async function rawViewer(name: string, room: Room) {
-  const ws = new WebSocket(`${system.wsUrl()}${WS_PATH}`, [Encoding.PROTO], {
-    headers: { authorization: `Bearer ${await system.token(system.user(name))}` },
-  });
-  const frames: lomi.chat.v1.ServerFrame[] = [];
-  ws.on('message', (data: Buffer) => frames.push(decodeServerFrame(new Uint8Array(data), Encoding.PROTO)));
-  await new Promise((resolve) => ws.once('open', resolve));
-  ws.send(encodeClientFrame({ requestId: 1, join: { room } }, Encoding.PROTO));
-  await waitFor(() => frames.some((f) => f.joined), `${name} joined`);
-  const pushes = () => frames.filter((f) => f.message || f.batch);
-  const messages = () => pushes().flatMap((f) => (f.batch ? f.batch.messages ?? [] : [f.message!]));
-  return { ws, pushes, messages };
-}
-
 test('40 messages sent one after another reach every socket in order, batched by the window', async () => {
   const room = await system.createLiveRoom(system.user('batch-host'));
-  const viewers = await Promise.all(Array.from({ length: 5 }, (_, i) => rawViewer(`batch-viewer-${i}`, room)));
+  const viewers = await Promise.all(Array.from({ length: 5 }, (_, i) => rawViewer(system, `batch-viewer-${i}`, room)));
   const sender = await system.connect(system.user('batch-sender'));
   await sender.join(room);
 

@@ -3,3 +3,4 @@ export * from './servers';
 export * from './ports';
 export * from './wait';
 export * from './collect';
+export * from './raw-viewer';

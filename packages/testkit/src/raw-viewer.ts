@@ -1,0 +1,39 @@
+import WebSocket from 'ws';
+import { Encoding, WS_PATH } from '@lomi/client';
+import { decodeServerFrame, encodeClientFrame, type lomi, type Room } from '@lomi/protocol';
+import type { TestSystem } from './system';
+import { waitFor } from './wait';
+
+export interface RawViewer {
+  ws: WebSocket;
+  /** The join reply. */
+  joined: lomi.chat.v1.IJoinReply;
+  /** Frames carrying room messages (`message` or `batch` pushes), as the gateway sent them. */
+  pushes(): lomi.chat.v1.ServerFrame[];
+  /** Every pushed room message, in arrival order, duplicates included. */
+  messages(): lomi.chat.v1.IChatMessage[];
+}
+
+/**
+ * A viewer on a bare WebSocket, joined to `room` (recovering after `sinceSeq` if given). Unlike
+ * the client SDK, which drops what it has seen, it shows exactly what the gateway sent.
+ */
+export async function rawViewer(system: TestSystem, name: string, room: Room, options: { gateway?: number; sinceSeq?: number } = {}): Promise<RawViewer> {
+  const ws = new WebSocket(`${system.wsUrl(options.gateway)}${WS_PATH}`, [Encoding.PROTO], {
+    headers: { authorization: `Bearer ${await system.token(system.user(name))}` },
+  });
+  const frames: lomi.chat.v1.ServerFrame[] = [];
+  ws.on('message', (data: Buffer) => frames.push(decodeServerFrame(new Uint8Array(data), Encoding.PROTO)));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.send(encodeClientFrame({ requestId: 1, join: { room, sinceSeq: options.sinceSeq } }, Encoding.PROTO));
+  await waitFor(() => frames.some((f) => f.joined || f.error), `${name} joined`);
+  const reply = frames.find((f) => f.joined || f.error)!;
+  if (!reply.joined) throw new Error(`${name} could not join: ${reply.error?.message}`);
+  const pushes = () => frames.filter((f) => f.message || f.batch);
+  return {
+    ws,
+    joined: reply.joined,
+    pushes,
+    messages: () => pushes().flatMap((f) => (f.batch ? f.batch.messages ?? [] : [f.message!])),
+  };
+}
