@@ -18,9 +18,6 @@ export interface CommandDeps {
   maxRoomsPerConnection: number;
   /** Sends a frame to one socket (encodes in the socket's encoding, handles backpressure). */
   send(conn: Connection, frame: ServerFrame): void;
-  /** Subscribes the socket to the room's topic for its encoding. */
-  subscribe(conn: Connection, topic: string): void;
-  unsubscribe(conn: Connection, topic: string): void;
 }
 
 type Command = NonNullable<lomi.chat.v1.ClientFrame['command']>;
@@ -74,15 +71,16 @@ export function createCommandHandler(deps: CommandDeps) {
       if (!joined) return reply;
       channels.initialise(channel, Number(joined.topSeq), joined.epoch ?? '');
       const sinceSeq = join.sinceSeq != null ? Number(join.sinceSeq) : undefined;
+      const shard = channel.fanOut.shardFor(conn);
       const messages =
-        sinceSeq !== undefined && joined.recovered ? await channels.catchUp(channel, joined.messages ?? [], sinceSeq) : [];
+        sinceSeq !== undefined && joined.recovered ? await channels.catchUp(channel, joined.messages ?? [], sinceSeq, shard) : [];
       if (conn.closed) return undefined;
       // From here to the subscribe nothing awaits: the reply ends exactly where the topic begins.
       deps.send(conn, {
         requestId,
-        joined: { ...joined, topSeq: channel.published, messages, recovered: joined.recovered && sinceSeq !== undefined },
+        joined: { ...joined, topSeq: channel.fanOut.edge(shard), messages, recovered: joined.recovered && sinceSeq !== undefined },
       });
-      deps.subscribe(conn, channel.topics[conn.encoding]);
+      channel.fanOut.subscribe(conn, shard);
       // A repeated join of a joined room is not a second presence.
       if (!conn.rooms.has(key)) deps.presence.joined(conn, channel.room);
       conn.rooms.set(key, channel);
@@ -106,7 +104,6 @@ export function createCommandHandler(deps: CommandDeps) {
   function leaveChannel(conn: Connection, channel: RoomChannel): void {
     conn.rooms.delete(channel.key);
     deps.presence.left(conn, channel.room);
-    if (!conn.closed) deps.unsubscribe(conn, channel.topics[conn.encoding]);
     channels.release(channel, conn);
   }
 

@@ -36,6 +36,11 @@ const schema = z
      * local sockets take at this rate (500 sockets: 40 ms), up to BATCH_WINDOW_MS.
      */
     BATCH_FRAMES_PER_S: positiveInt.default(12_500),
+    /**
+     * Sockets a room's fan-out writes to in one event-loop turn before it lets acks, joins and
+     * the next messages through (each socket written is a 5–10 µs syscall).
+     */
+    FANOUT_TURN_SOCKETS: positiveInt.default(128),
     /** Rooms one connection may have joined at once. */
     MAX_ROOMS_PER_CONNECTION: positiveInt.default(50),
     /** How long a worker may take to answer a command before the client gets UNAVAILABLE. */

@@ -62,6 +62,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     gapWaitMs: config.GAP_WAIT_MS,
     batchWindowMs: config.BATCH_WINDOW_MS,
     batchFramesPerS: config.BATCH_FRAMES_PER_S,
+    turnSockets: config.FANOUT_TURN_SOCKETS,
   });
   const connections = new Set<Connection>();
   const presence = startPresenceReporter({
@@ -105,8 +106,6 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     log,
     maxRoomsPerConnection: config.MAX_ROOMS_PER_CONNECTION,
     send,
-    subscribe: (conn, topic) => conn.ws?.subscribe(topic),
-    unsubscribe: (conn, topic) => conn.ws?.unsubscribe(topic),
   });
 
   app.ws<Connection>(WS_PATH, {

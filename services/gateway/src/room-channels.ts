@@ -1,13 +1,13 @@
 // One RoomChannel per room with local members. It subscribes to the room's NATS subject, puts
 // room messages back into seq order (two workers may publish one room's messages out of order,
-// and NATS core may drop one), fetches any gap from the message workers, and fans each message
-// out to local sockets with uWS topic publish — encoded once per encoding, not once per socket.
+// and NATS core may drop one), fetches any gap from the message workers, and hands the room's
+// events to its fan-out (fan-out.ts), which writes them to the local sockets.
 import type { NatsConnection, Subscription } from 'nats';
 import type { Logger, Subjects } from '@lomi/common';
-import { Encoding, ENCODINGS, encodeServerFrame, internal, roomKey, type ChatMessage, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
-import type { TemplatedApp } from './uws';
+import { internal, roomKey, type ChatMessage, type lomi, type Room } from '@lomi/protocol';
+import type { Connection } from './connection';
+import { RoomFanOut, type FanOutDeps, type RoomEvent } from './fan-out';
 import type { WorkerClient } from './worker-client';
-import type { GatewayMetrics } from './metrics';
 
 /** Recently fanned-out messages kept per room, to bring a joiner from its reply up to the live edge. */
 const RECENT_CAPACITY = 2048;
@@ -15,30 +15,17 @@ const RECENT_CAPACITY = 2048;
 const MAX_FILL = 1000;
 const FILL_RETRY_MAX_MS = 2000;
 
-type Outgoing = { message: ChatMessage } | { frame: ServerFrame };
-
 export class RoomChannel {
   readonly key: string;
-  readonly topics: Record<Encoding, string>;
   /** Connections joined or joining; the NATS subscription lives while this is non-empty. */
-  readonly members = new Set<object>();
-  /** Highest seq fanned out; meaningful once initialised by the first join reply. */
+  readonly members = new Set<Connection>();
+  /** Highest seq put in order; meaningful once initialised by the first join reply. */
   delivered = 0;
   initialised = false;
   epoch = '';
   readonly pending = new Map<number, ChatMessage>();
-  /**
-   * Highest seq handed to the topic. Messages up to `delivered` may still wait in `outgoing` for
-   * the batch window, so a socket subscribing now gets everything after `published` — not after
-   * `delivered` — from the topic.
-   */
-  published = 0;
-  /** Consecutive published messages ending at `published`. */
+  /** Consecutive messages handed to the fan-out, ending at the highest. */
   readonly recent: ChatMessage[] = [];
-  outgoing: Outgoing[] = [];
-  flushScheduled = false;
-  /** performance.now() of the last fan-out, to tell a hot room from a quiet one. */
-  lastFlushAt = -Infinity;
   gapTimer: NodeJS.Timeout | undefined;
   filling = false;
   fillFailures = 0;
@@ -47,32 +34,28 @@ export class RoomChannel {
   subscribed: Promise<void> = Promise.resolve();
   closed = false;
 
-  constructor(readonly room: Room) {
+  constructor(
+    readonly room: Room,
+    readonly fanOut: RoomFanOut,
+  ) {
     this.key = roomKey(room);
-    this.topics = { [Encoding.PROTO]: `${this.key}|p`, [Encoding.JSON]: `${this.key}|j` } as Record<Encoding, string>;
   }
 
-  /** Messages (after, published] from the recent buffer, or undefined if it no longer holds `after + 1`. */
-  recentAfter(after: number): ChatMessage[] | undefined {
-    if (after >= this.published) return [];
+  /** Messages (after, until] from the recent buffer, or undefined if it no longer holds `after + 1`. */
+  recentAfter(after: number, until: number): ChatMessage[] | undefined {
+    if (after >= until) return [];
     const first = this.recent[0];
     if (!first || Number(first.seq) > after + 1) return undefined;
-    return this.recent.slice(after + 1 - Number(first.seq));
+    return this.recent.slice(after + 1 - Number(first.seq), until + 1 - Number(first.seq));
   }
 }
 
-export interface RoomChannelsDeps {
-  app: TemplatedApp;
+export interface RoomChannelsDeps extends FanOutDeps {
   nc: NatsConnection;
   subjects: Subjects;
   workers: WorkerClient;
-  metrics: GatewayMetrics;
   log: Logger;
   gapWaitMs: number;
-  /** Longest a message of a busy room waits so that it shares a frame with the next ones. */
-  batchWindowMs: number;
-  /** Frames per second one busy room's fan-out may cost; sets its window below batchWindowMs. */
-  batchFramesPerS: number;
 }
 
 export class RoomChannels {
@@ -89,11 +72,11 @@ export class RoomChannels {
    * this is the room's first local member. Resolves once the server has the subscription, so
    * every message stored after the caller's next worker request will be seen.
    */
-  async acquire(room: Room, member: object): Promise<RoomChannel> {
+  async acquire(room: Room, member: Connection): Promise<RoomChannel> {
     const key = roomKey(room);
     let channel = this.channels.get(key);
     if (!channel) {
-      const created = new RoomChannel(room);
+      const created = new RoomChannel(room, new RoomFanOut(key, this.deps));
       channel = created;
       this.channels.set(key, created);
       created.subscription = this.deps.nc.subscribe(this.deps.subjects.room(room), {
@@ -112,10 +95,13 @@ export class RoomChannels {
     return channel;
   }
 
-  release(channel: RoomChannel, member: object): void {
+  /** Drops a joined or joining member, unsubscribing its socket; the last one closes the channel. */
+  release(channel: RoomChannel, member: Connection): void {
+    channel.fanOut.unsubscribe(member);
     channel.members.delete(member);
     if (channel.members.size > 0 || channel.closed) return;
     channel.closed = true;
+    channel.fanOut.close();
     channel.subscription?.unsubscribe();
     clearTimeout(channel.gapTimer);
     this.channels.delete(channel.key);
@@ -127,20 +113,20 @@ export class RoomChannels {
     if (channel.initialised) return;
     channel.initialised = true;
     channel.delivered = topSeq;
-    channel.published = topSeq;
+    channel.fanOut.start(topSeq);
     channel.epoch = epoch;
     this.drain(channel);
   }
 
   /**
-   * Completes a joiner's recovered messages up to the channel's live edge, so that subscribing
-   * the socket to the topic right after (in the same tick) leaves no gap and no duplicate.
+   * Completes a joiner's recovered messages up to its shard's live edge, so that subscribing the
+   * socket to the shard's topic right after (in the same tick) leaves no gap and no duplicate.
    */
-  async catchUp(channel: RoomChannel, recovered: ChatMessage[], sinceSeq: number): Promise<ChatMessage[]> {
-    const result = recovered.filter((m) => Number(m.seq) > sinceSeq && Number(m.seq) <= channel.published);
+  async catchUp(channel: RoomChannel, recovered: ChatMessage[], sinceSeq: number, shard: number): Promise<ChatMessage[]> {
+    const result = recovered.filter((m) => Number(m.seq) > sinceSeq && Number(m.seq) <= channel.fanOut.edge(shard));
     let last = result.length ? Number(result[result.length - 1]!.seq) : sinceSeq;
-    while (last < channel.published) {
-      const fromRecent = channel.recentAfter(last);
+    while (last < channel.fanOut.edge(shard)) {
+      const fromRecent = channel.recentAfter(last, channel.fanOut.edge(shard));
       if (fromRecent) {
         result.push(...fromRecent);
         break;
@@ -148,7 +134,7 @@ export class RoomChannels {
       const reply = await this.deps.workers.range({
         room: channel.room,
         afterSeq: last,
-        untilSeq: Math.min(channel.published, last + MAX_FILL),
+        untilSeq: Math.min(channel.fanOut.edge(shard), last + MAX_FILL),
         limit: MAX_FILL,
       });
       const before = last;
@@ -243,68 +229,17 @@ export class RoomChannels {
     }
   }
 
-  private enqueue(channel: RoomChannel, item: Outgoing): void {
-    channel.outgoing.push(item);
-    if (channel.flushScheduled) return;
-    channel.flushScheduled = true;
-    // A quiet room fans out on the next turn of the event loop. A hot room (it fanned out less
-    // than a batch window ago) waits for the window to end, so each socket gets one frame per
-    // window carrying every message of it: far fewer sends per delivered message, at a latency
-    // cost bounded by the window. Every frame is a syscall to each local socket, so the window
-    // grows with them: a room of 10 sockets waits under a millisecond, one of 500 about 40 ms,
-    // which takes its gateway's fan-out CPU at 100 msg/s to half, with sender acks and p99
-    // latency better for it (`pnpm bench`, 1k viewers). Publishing outside the NATS callback
-    // also keeps uWS publish out of any corked handler, where it degrades to one syscall per
-    // message.
-    const { batchWindowMs, batchFramesPerS } = this.deps;
-    const window = Math.min(batchWindowMs, (channel.members.size * 1000) / batchFramesPerS);
-    const wait = channel.lastFlushAt + window - performance.now();
-    if (wait > 0) setTimeout(() => this.flush(channel), wait);
-    else setImmediate(() => this.flush(channel));
+  private enqueue(channel: RoomChannel, event: RoomEvent): void {
+    if ('message' in event) this.remember(channel, event.message);
+    channel.fanOut.push(event);
   }
 
   private remember(channel: RoomChannel, message: ChatMessage): void {
     const seq = Number(message.seq);
+    const last = channel.recent[channel.recent.length - 1];
     // After a skipped (unrecoverable) range the buffer restarts, so it stays consecutive.
-    if (seq !== channel.published + 1) channel.recent.length = 0;
-    channel.published = seq;
+    if (last && Number(last.seq) !== seq - 1) channel.recent.length = 0;
     channel.recent.push(message);
     if (channel.recent.length > RECENT_CAPACITY) channel.recent.splice(0, channel.recent.length - RECENT_CAPACITY);
-  }
-
-  private flush(channel: RoomChannel): void {
-    channel.flushScheduled = false;
-    channel.lastFlushAt = performance.now();
-    const items = channel.outgoing;
-    channel.outgoing = [];
-    let run: ChatMessage[] = [];
-    const frames: ServerFrame[] = [];
-    const endRun = () => {
-      if (run.length === 1) frames.push({ message: run[0] });
-      else if (run.length > 1) frames.push({ batch: { messages: run } });
-      run = [];
-    };
-    for (const item of items) {
-      if ('message' in item) {
-        run.push(item.message);
-        this.remember(channel, item.message);
-      } else {
-        endRun();
-        frames.push(item.frame);
-      }
-    }
-    endRun();
-    const { app, metrics } = this.deps;
-    for (const encoding of ENCODINGS) {
-      const topic = channel.topics[encoding];
-      const subscribers = app.numSubscribers(topic);
-      if (subscribers === 0) continue;
-      for (const frame of frames) {
-        app.publish(topic, encodeServerFrame(frame, encoding), encoding === Encoding.PROTO);
-        const count = frame.batch ? frame.batch.messages!.length : 1;
-        metrics.deliveries.inc({ encoding }, count * subscribers);
-      }
-      metrics.pushFrames.inc({ encoding }, frames.length * subscribers);
-    }
   }
 }
