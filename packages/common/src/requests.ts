@@ -3,7 +3,7 @@
 // act on, and frame the answer: a CommandReply for a client command, an ApiReply (status and
 // JSON body) for a read-only HTTP call. Shared so that each
 // worker only writes its own operations.
-import type { NatsConnection, Subscription } from 'nats';
+import type { Msg, NatsConnection, Subscription } from 'nats';
 import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Logger } from './logger';
 
@@ -98,15 +98,21 @@ export function createApiDispatcher(routes: ApiRoutes, reject: (op: string, err:
 }
 
 /**
+ * Registers an action to run right after the reply is handed to NATS, in the same turn: what it
+ * publishes leaves in the reply's write, behind the reply. It must not throw.
+ */
+export type AfterReply = (action: () => void) => void;
+
+/**
  * Decodes a CommandRequest forwarded by a gateway, answers it and returns the encoded
  * CommandReply carrying the reply frame (or the error frame) with the request's request_id;
  * never throws.
  */
 export function createCommandDispatcher(
-  answer: (request: lomi.internal.v1.CommandRequest) => Promise<ServerFrame>,
+  answer: (request: lomi.internal.v1.CommandRequest, afterReply: AfterReply) => Promise<ServerFrame>,
   reject: (op: string, err: unknown) => ProtocolError,
 ) {
-  return async function handleCommand(data: Uint8Array): Promise<Uint8Array> {
+  return async function handleCommand(data: Uint8Array, afterReply: AfterReply): Promise<Uint8Array> {
     let requestId = 0;
     let op = 'command';
     let frame: ServerFrame;
@@ -114,7 +120,7 @@ export function createCommandDispatcher(
       const request = decodeRequest(internal.CommandRequest, data);
       requestId = request.frame?.requestId ?? 0;
       op = request.frame?.command ?? op;
-      frame = await answer(request);
+      frame = await answer(request, afterReply);
     } catch (err) {
       frame = { error: reject(op, err) };
     }
@@ -125,7 +131,7 @@ export function createCommandDispatcher(
 /** Request/reply subscriptions of one worker to its queue group. */
 export interface Responder {
   /** Answers every request on `subject` with what `handle` returns; `handle` must not throw. */
-  serve(subject: string, handle: (data: Uint8Array) => Promise<Uint8Array>): Subscription;
+  serve(subject: string, handle: (data: Uint8Array, afterReply: AfterReply) => Promise<Uint8Array>): Subscription;
   /** Handles every message on `subject` without replying (published reports and events). */
   consume(subject: string, handle: (data: Uint8Array) => Promise<void>): Subscription;
   /** Stops taking requests and waits for those in hand. */
@@ -135,7 +141,7 @@ export interface Responder {
 export function createResponder(nc: NatsConnection, queue: string, log: Logger): Responder {
   const inFlight = new Set<Promise<void>>();
   const subscriptions: Subscription[] = [];
-  const subscribe = (subject: string, handle: (data: Uint8Array, respond: (reply: Uint8Array) => void) => Promise<void>) => {
+  const subscribe = (subject: string, handle: (msg: Msg) => Promise<void>) => {
     const subscription = nc.subscribe(subject, {
       queue,
       callback: (err, msg) => {
@@ -143,11 +149,8 @@ export function createResponder(nc: NatsConnection, queue: string, log: Logger):
           log.warn({ err, subject }, 'subscription error');
           return;
         }
-        // In hand until the turn after its reply: what a handler put off until its reply had
-        // left (the message worker publishes a sent message then) is done before drain() ends.
-        const done = handle(msg.data, (reply) => void msg.respond(reply))
+        const done = handle(msg)
           .catch((e: unknown) => log.error({ err: e, subject }, 'handling a request failed'))
-          .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
           .finally(() => inFlight.delete(done));
         inFlight.add(done);
       },
@@ -156,8 +159,14 @@ export function createResponder(nc: NatsConnection, queue: string, log: Logger):
     return subscription;
   };
   return {
-    serve: (subject, handle) => subscribe(subject, async (data, respond) => respond(await handle(data))),
-    consume: (subject, handle) => subscribe(subject, handle),
+    serve: (subject, handle) =>
+      subscribe(subject, async (msg) => {
+        const actions: (() => void)[] = [];
+        const reply = await handle(msg.data, (action) => actions.push(action));
+        msg.respond(reply);
+        for (const action of actions) action();
+      }),
+    consume: (subject, handle) => subscribe(subject, (msg) => handle(msg.data)),
     async drain() {
       await Promise.all(subscriptions.map((s) => s.drain()));
       await Promise.all(inFlight);

@@ -1,6 +1,6 @@
 // Client commands forwarded by gateways: join, send, history, receipts and the conversation
 // list. Every outcome is a reply frame.
-import { coalescing, createCommandDispatcher } from '@lomi/common';
+import { coalescing, createCommandDispatcher, type AfterReply } from '@lomi/common';
 import type { Pins } from '@lomi/rooms';
 import { chat, ErrorCode, internal, MessageKind, RoomKind, roomKey, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Append, RateLimit } from './append';
@@ -50,13 +50,12 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   }
 
   /**
-   * Publishes a sent message to its room once the sender's ack has left. A gateway handles what
-   * NATS brings in order, and a room event makes it fan the message out to every local socket
-   * (milliseconds for a big room) before it could pass on an ack that came after the event.
-   * A stopping worker still publishes it: the responder holds the request until the next turn.
+   * Publishes a stored message to its room right behind the sender's ack, in the same NATS
+   * write: one syscall for both, and the requesting gateway reads the ack no later than the
+   * event (its fan-out waits for the next turn anyway).
    */
-  function publishAfterAck(message: lomi.chat.v1.ChatMessage): void {
-    setImmediate(() => {
+  function publishAfterAck(message: lomi.chat.v1.ChatMessage, afterReply: AfterReply): void {
+    afterReply(() => {
       try {
         nc.publish(subjects.room(message.room ?? {}), internal.RoomEvent.encode({ message }).finish());
       } catch (err) {
@@ -102,7 +101,7 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     throw badRequest('a message needs text or a gift');
   }
 
-  async function send(userId: string, cmd: lomi.chat.v1.SendMessage): Promise<lomi.chat.v1.ISendAck> {
+  async function send(userId: string, cmd: lomi.chat.v1.SendMessage, afterReply: AfterReply): Promise<lomi.chat.v1.ISendAck> {
     const room = validRoom(cmd.room);
     const clientMsgId = cmd.clientMsgId ?? '';
     if (!clientMsgId || codePoints(clientMsgId) > CLIENT_MSG_ID_MAX) throw badRequest(`client_msg_id must be 1–${CLIENT_MSG_ID_MAX} characters`);
@@ -113,14 +112,14 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     const { facts, ...stored } = await append(message, limitFor);
     if (!stored.duplicate) {
       message.seq = stored.seq;
-      publishAfterAck(message);
+      publishAfterAck(message, afterReply);
       if (facts.kind === 'private') offline.notify(message, otherMember(facts.members, userId));
       return { room, seq: message.seq, id: message.id, createdAtMs: message.createdAtMs, duplicate: false };
     }
     const [original] = await history.read(room, stored.seq - 1, stored.seq);
     // Published again because the first attempt may have died between storing and publishing;
     // gateways drop a seq they already delivered.
-    if (original) publishAfterAck(original);
+    if (original) publishAfterAck(original, afterReply);
     return { room, seq: stored.seq, id: original?.id ?? '', createdAtMs: original?.createdAtMs ?? 0, duplicate: true };
   }
 
@@ -142,7 +141,7 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     return {};
   }
 
-  async function answer(request: lomi.internal.v1.CommandRequest): Promise<ServerFrame> {
+  async function answer(request: lomi.internal.v1.CommandRequest, afterReply: AfterReply): Promise<ServerFrame> {
     const { userId, frame } = request;
     if (!frame) throw badRequest('frame is required');
     if (!userId) throw badRequest('user_id is required');
@@ -150,7 +149,7 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
       case 'join':
         return { joined: await join(userId, frame.join as lomi.chat.v1.JoinRoom) };
       case 'send':
-        return { ack: await send(userId, frame.send as lomi.chat.v1.SendMessage) };
+        return { ack: await send(userId, frame.send as lomi.chat.v1.SendMessage, afterReply) };
       case 'history':
         return { history: await getHistory(userId, frame.history as lomi.chat.v1.GetHistory) };
       case 'markRead':
