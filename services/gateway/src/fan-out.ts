@@ -1,4 +1,4 @@
-// How one room's events reach its local sockets. Sockets are spread over SHARDS uWS topics per
+// How one room's events reach its local sockets. Sockets are spread over several uWS topics per
 // encoding; a sweep visits the shards in order, about `turnSockets` sockets per event-loop turn, and
 // publishes to each shard, as one frame, every event that shard has not had yet. Encoding is
 // done once per encoding per turn, not per socket.
@@ -7,14 +7,28 @@
 // each shard simply gets whatever arrived since its last visit, like uWS's own per-iteration
 // drain, so a message waits for at most one sweep, and a hot room's frames grow instead of its
 // latency.
-import { Encoding, ENCODINGS, encodeServerFrame, type ChatMessage, type ServerFrame } from '@lomi/protocol';
+import { chat, Encoding, ENCODINGS, encodeServerFrame, roomKey, RoomKind, type ChatMessage, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
 import type { GatewayMetrics } from './metrics';
 import type { TemplatedApp } from './uws';
 
-/** Topics a room's sockets are spread over, per encoding. */
-const SHARDS = 64;
+/**
+ * Topics a live room's sockets are spread over, per encoding. A private room has two members
+ * and one topic: a gateway may hold thousands of them, and each topic costs memory.
+ */
+const LIVE_ROOM_SHARDS = 64;
+/**
+ * Largest batch frame, in bytes of its messages. uWS writes a frame of up to 16 KB (its cork
+ * buffer) straight to the socket; a bigger one goes through the socket's backpressure buffer
+ * instead, which made a gateway falling behind deliver three times less: at 10k viewers ×
+ * 500 msg/s, frames of 300–800 messages (70–170 KB) brought 1.3–1.7M deliveries/s, frames of
+ * at most 64 messages 5.7M (`pnpm bench`).
+ */
+const FRAME_BYTES = 16 * 1024;
+
 export type RoomEvent = { message: ChatMessage } | { frame: ServerFrame };
+/** A room event as the fan-out keeps it: a message with its encoded size. */
+type Logged = { message: ChatMessage; bytes: number } | { frame: ServerFrame };
 type Encoded = ReturnType<typeof encodeServerFrame>;
 
 export interface FanOutDeps {
@@ -32,18 +46,26 @@ export interface FanOutDeps {
   turnSockets: number;
 }
 
-/** Consecutive messages become one batch frame; any other event is a frame of its own, in place. */
-function framesOf(events: RoomEvent[]): ServerFrame[] {
+/**
+ * Consecutive messages become batch frames of up to FRAME_BYTES; any other event is a frame of
+ * its own, in place.
+ */
+function framesOf(events: Logged[]): ServerFrame[] {
   const frames: ServerFrame[] = [];
   let run: ChatMessage[] = [];
+  let runBytes = 0;
   const endRun = () => {
     if (run.length === 1) frames.push({ message: run[0] });
     else if (run.length > 1) frames.push({ batch: { messages: run } });
     run = [];
+    runBytes = 0;
   };
   for (const event of events) {
-    if ('message' in event) run.push(event.message);
-    else {
+    if ('message' in event) {
+      if (runBytes + event.bytes > FRAME_BYTES) endRun();
+      run.push(event.message);
+      runBytes += event.bytes;
+    } else {
       endRun();
       frames.push(event.frame);
     }
@@ -53,18 +75,19 @@ function framesOf(events: RoomEvent[]): ServerFrame[] {
 }
 
 export class RoomFanOut {
+  private readonly shards: number;
   private readonly topics: Record<Encoding, string[]>;
   /** Subscribed sockets of each shard, per encoding. */
   private readonly subscribers: Record<Encoding, number[]>;
   private readonly shardOf = new Map<Connection, number>();
   private shardsAssigned = 0;
   /** Events not yet sent to every shard; log[0] is event number logStart. */
-  private log: RoomEvent[] = [];
+  private log: Logged[] = [];
   private logStart = 0;
   /** Per shard: number of the first event it has not been sent. */
-  private readonly cursors = new Array<number>(SHARDS).fill(0);
+  private readonly cursors: number[];
   /** Per shard: the highest seq it has been sent. */
-  private readonly edges = new Array<number>(SHARDS).fill(0);
+  private readonly edges: number[];
   private lastSeq = 0;
   /** The next shard of the sweep in progress. */
   private sweepNext: number | undefined;
@@ -74,12 +97,17 @@ export class RoomFanOut {
   private closed = false;
 
   constructor(
-    key: string,
+    room: Room,
     private readonly deps: FanOutDeps,
   ) {
-    const shards = (suffix: string) => Array.from({ length: SHARDS }, (_, i) => `${key}|${suffix}${i}`);
-    this.topics = { [Encoding.PROTO]: shards('p'), [Encoding.JSON]: shards('j') } as Record<Encoding, string[]>;
-    this.subscribers = { [Encoding.PROTO]: new Array(SHARDS).fill(0), [Encoding.JSON]: new Array(SHARDS).fill(0) } as Record<Encoding, number[]>;
+    const shards = room.kind === RoomKind.ROOM_KIND_LIVE ? LIVE_ROOM_SHARDS : 1;
+    const key = roomKey(room);
+    const topics = (suffix: string) => Array.from({ length: shards }, (_, i) => `${key}|${suffix}${i}`);
+    this.shards = shards;
+    this.topics = { [Encoding.PROTO]: topics('p'), [Encoding.JSON]: topics('j') } as Record<Encoding, string[]>;
+    this.subscribers = { [Encoding.PROTO]: new Array(shards).fill(0), [Encoding.JSON]: new Array(shards).fill(0) } as Record<Encoding, number[]>;
+    this.cursors = new Array<number>(shards).fill(0);
+    this.edges = new Array<number>(shards).fill(0);
   }
 
   /** Every shard starts at `seq`: the room's top when the first join reply came. */
@@ -95,7 +123,7 @@ export class RoomFanOut {
 
   /** The shard for a socket about to subscribe: its current one, or the next in turn. */
   shardFor(conn: Connection): number {
-    return this.shardOf.get(conn) ?? this.shardsAssigned++ % SHARDS;
+    return this.shardOf.get(conn) ?? this.shardsAssigned++ % this.shards;
   }
 
   subscribe(conn: Connection, shard: number): void {
@@ -115,8 +143,10 @@ export class RoomFanOut {
   }
 
   push(event: RoomEvent): void {
-    if ('message' in event) this.lastSeq = Number(event.message.seq);
-    this.log.push(event);
+    if ('message' in event) {
+      this.lastSeq = Number(event.message.seq);
+      this.log.push({ message: event.message, bytes: chat.ChatMessage.encode(event.message).finish().length });
+    } else this.log.push(event);
     this.scheduleSweep();
   }
 
@@ -156,7 +186,7 @@ export class RoomFanOut {
     // Shards visited in one turn mostly start from the same event: encode each range once.
     const encodedFrom = new Map<number, Partial<Record<Encoding, Encoded[]>>>();
     let sockets = 0;
-    while (this.sweepNext! < SHARDS && sockets < this.deps.turnSockets) {
+    while (this.sweepNext! < this.shards && sockets < this.deps.turnSockets) {
       const shard = this.sweepNext!++;
       const from = this.cursors[shard]!;
       if (from === end) continue;
@@ -175,7 +205,7 @@ export class RoomFanOut {
         metrics.pushFrames.inc({ encoding }, frames.length * subscribers);
       }
     }
-    if (this.sweepNext! < SHARDS) {
+    if (this.sweepNext! < this.shards) {
       setImmediate(() => this.sweepTurn());
       return;
     }

@@ -76,7 +76,7 @@ export class RoomChannels {
     const key = roomKey(room);
     let channel = this.channels.get(key);
     if (!channel) {
-      const created = new RoomChannel(room, new RoomFanOut(key, this.deps));
+      const created = new RoomChannel(room, new RoomFanOut(room, this.deps));
       channel = created;
       this.channels.set(key, created);
       created.subscription = this.deps.nc.subscribe(this.deps.subjects.room(room), {
