@@ -3,6 +3,7 @@
 // sessions in Postgres.
 import { createKeys } from '@lomi/common';
 import { createDb } from '@lomi/db';
+import { USERS_PER_SCRIPT } from '@lomi/presence-worker';
 import type { Room } from '@lomi/protocol';
 import { startSystem, waitFor, type TestSystem } from '@lomi/testkit';
 import Redis from 'ioredis';
@@ -177,4 +178,36 @@ test('a burst of joins reaches the presence workers as a few batched reports, ev
   await waitFor(async () => (await viewers(room)).count === 40, '40 viewers');
   // 40 sockets opening and 40 joins: one report each would be 80.
   expect((await reports()) - before).toBeLessThan(20);
+});
+
+test('a crowd too big for one presence script run is counted exactly, on the way in and out', async () => {
+  const db = createDb(system.env.DATABASE_URL!);
+  try {
+    const room = await system.createLiveRoom(system.user('caster'));
+    const size = USERS_PER_SCRIPT + 44;
+    // All on one gateway: its heartbeats list the whole crowd at once, and a departure burst
+    // reports hundreds of leaves together; the workers run each list in several scripts.
+    const crowd = await Promise.all(Array.from({ length: size }, (_, i) => system.connect(system.user(`crowd${i}`), { gateway: 0 })));
+    await Promise.all(crowd.map((c) => c.join(room)));
+    const watcher = crowd[size - 1]!;
+    await system.pushes(watcher).waitFor('viewers', (v) => Number(v.count) === size);
+    expect(await viewers(room)).toMatchObject({ count: size, peak: size });
+
+    const mark = system.pushes(watcher).mark();
+    await Promise.all(crowd.slice(0, size - 3).map((c) => c.close()));
+    await system.pushes(watcher).waitFor('viewers', (v) => Number(v.count) === 3, { after: mark });
+    // Heartbeats of the three left keep them counted and bring nobody back.
+    await new Promise((resolve) => setTimeout(resolve, 3 * 500));
+    expect(await viewers(room)).toMatchObject({ count: 3, peak: size });
+
+    // Every arrival and departure of every part was seen: one session each, all but three closed.
+    const sessions = () => db.selectFrom('live_stream_viewers').selectAll().where('stream_id', '=', room.id!).execute();
+    await waitFor(async () => {
+      const rows = await sessions();
+      return rows.length === size && rows.filter((r) => r.left_at === null).length === 3;
+    }, `${size} sessions, 3 open`);
+    await Promise.all(crowd.slice(size - 3).map((c) => c.close()));
+  } finally {
+    await db.destroy();
+  }
 });
