@@ -19,7 +19,7 @@ export interface BenchOptions {
   /** Viewers per generator process: each holds one file descriptor per socket (limit 20,000). */
   viewersPerGenerator: number;
   pin: boolean;
-  /** Servers and workers write V8 CPU profiles into the run's log folder. */
+  /** Servers, workers and load generators write V8 CPU profiles into the run's log folder. */
   profile: boolean;
   /** Writes bench/RESULTS.md (the committed table) — off for quick smoke runs. */
   publish: boolean;
@@ -42,7 +42,7 @@ const USAGE = `pnpm bench [-- flags]
   --concurrency 500       handshakes in flight while connecting
   --viewers-per-generator 10000
   --no-pin                do not pin servers to core 0 and generators to core 1
-  --profile               servers and workers write V8 CPU profiles (.cpuprofile, open in
+  --profile               servers, workers and generators write CPU profiles (.cpuprofile, open in
                           Chrome DevTools) into the run's log folder
   --no-publish            do not write bench/RESULTS.md
   --out DIR               results folder (default bench/results)

@@ -47,19 +47,39 @@ function skipField(buf: Buffer, pos: number, wireType: number): number {
 const SERVER_FRAME_REQUEST_ID = 1;
 const SERVER_FRAME_MESSAGE = 20;
 const SERVER_FRAME_BATCH = 21;
-const BATCH_MESSAGES = 1;
-const CHAT_MESSAGE_CONTENT = 6;
+const LENGTH_DELIMITED = 2;
+const BATCH_MESSAGES_TAG = (1 << 3) | LENGTH_DELIMITED;
+const CHAT_MESSAGE_CONTENT_TAG = (6 << 3) | LENGTH_DELIMITED;
 
-/** Calls `each(start, end)` for every length-delimited field `field` in buf[pos, end). */
-function forEachField(buf: Buffer, pos: number, end: number, field: number, each: (start: number, end: number) => void): void {
+// The walk below runs a million times a second at 10k viewers, on the generator's one core: it
+// is written without per-frame closures and stops at a message's content (fields after it are
+// not read), so that the generator spends on a delivery of ours about what it spends on one
+// of the baselines' bare-text frames.
+
+/** Records the delivery of the ChatMessage in buf[pos, end). */
+function deliverMessage(recorder: Recorder, peer: Peer, buf: Buffer, pos: number, end: number, now: number): void {
   while (pos < end) {
     pos = readVarint(buf, pos);
     const tag = varintValue;
-    if (tag >>> 3 === field && (tag & 7) === 2) {
+    if (tag === CHAT_MESSAGE_CONTENT_TAG) {
       pos = readVarint(buf, pos);
-      const fieldEnd = pos + varintValue;
-      each(pos, fieldEnd);
-      pos = fieldEnd;
+      recorder.delivery(peer, buf, pos, pos + varintValue, now);
+      return;
+    }
+    pos = skipField(buf, pos, tag & 7);
+  }
+}
+
+/** Records the delivery of every ChatMessage of the MessageBatch in buf[pos, end). */
+function deliverBatch(recorder: Recorder, peer: Peer, buf: Buffer, pos: number, end: number, now: number): void {
+  while (pos < end) {
+    pos = readVarint(buf, pos);
+    const tag = varintValue;
+    if (tag === BATCH_MESSAGES_TAG) {
+      pos = readVarint(buf, pos);
+      const messageEnd = pos + varintValue;
+      deliverMessage(recorder, peer, buf, pos, messageEnd, now);
+      pos = messageEnd;
     } else pos = skipField(buf, pos, tag & 7);
   }
 }
@@ -95,13 +115,11 @@ export function oursProtocol(recorder: Recorder, roomId: string, tokens: Map<str
         pos = readVarint(buf, pos);
         const field = varintValue >>> 3;
         const wireType = varintValue & 7;
-        if (wireType === 2 && (field === SERVER_FRAME_MESSAGE || field === SERVER_FRAME_BATCH)) {
+        if (wireType === LENGTH_DELIMITED && (field === SERVER_FRAME_MESSAGE || field === SERVER_FRAME_BATCH)) {
           pos = readVarint(buf, pos);
           const bodyEnd = pos + varintValue;
-          const deliver = (s: number, e: number) =>
-            forEachField(buf, s, e, CHAT_MESSAGE_CONTENT, (cs, ce) => recorder.delivery(peer, buf, cs, ce, now));
-          if (field === SERVER_FRAME_MESSAGE) deliver(pos, bodyEnd);
-          else forEachField(buf, pos, bodyEnd, BATCH_MESSAGES, deliver);
+          if (field === SERVER_FRAME_MESSAGE) deliverMessage(recorder, peer, buf, pos, bodyEnd, now);
+          else deliverBatch(recorder, peer, buf, pos, bodyEnd, now);
           pos = bodyEnd;
           push = true;
         } else if (field === SERVER_FRAME_REQUEST_ID || !push) {
