@@ -1,7 +1,6 @@
 // A busy room's messages reach each socket as batch pushes (several messages in one frame), in
 // seq order, with nothing lost; the window a gateway waits grows with the room's local sockets.
-import { Encoding, encodeServerFrame } from '@lomi/protocol';
-import { rawViewer, startSystem, waitFor, type TestSystem } from '@lomi/testkit';
+import { MessageLog, rawViewer, startSystem, waitFor, type TestSystem } from '@lomi/testkit';
 
 let system: TestSystem;
 
@@ -47,10 +46,33 @@ test('a burst of long messages is split into batch frames of at most 16 KB, in o
   for (const viewer of viewers) {
     await waitFor(() => viewer.messages().length >= 60, 'all 60 messages');
     expect(viewer.messages().map((m) => Number(m.seq))).toEqual(seqs);
-    const sizes = viewer.pushes().map((f) => encodeServerFrame(f, Encoding.PROTO).length);
+    const sizes = viewer.pushBytes();
     expect(Math.max(...sizes)).toBeLessThanOrEqual(16 * 1024 + 64);
     // Still batched: 60 messages of about 600 bytes fit in a handful of frames.
     expect(sizes.length).toBeLessThanOrEqual(15);
     viewer.ws.close();
   }
+});
+
+test('a batch names its room once, and the client SDK gives each of its messages that room', async () => {
+  const room = await system.createLiveRoom(system.user('named-host'));
+  const raw = await rawViewer(system, 'named-raw', room);
+  const viewer = await system.connect(system.user('named-viewer'));
+  const log = new MessageLog(viewer);
+  await viewer.join(room);
+  const sender = await system.connect(system.user('named-sender'));
+  await sender.join(room);
+
+  await Promise.all(Array.from({ length: 10 }, (_, i) => sender.send(room, `named ${i}`)));
+  await waitFor(() => raw.pushes().reduce((n, f) => n + (f.batch?.messages.length ?? 1), 0) >= 10, 'all 10 messages');
+  const batches = raw.pushes().filter((f) => f.batch);
+  expect(batches.length).toBeGreaterThan(0);
+  for (const { batch } of batches) {
+    expect(batch!.room).toMatchObject({ kind: room.kind, id: room.id });
+    for (const m of batch!.messages) expect(m.room).toBeNull();
+  }
+  // The SDK files messages by their room: all ten are found there.
+  const received = await log.waitFor(room, 10);
+  expect(received.map((m) => m.content).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `named ${i}`).sort());
+  raw.ws.close();
 });

@@ -10,7 +10,9 @@ export interface RawViewer {
   joined: lomi.chat.v1.IJoinReply;
   /** Frames carrying room messages (`message` or `batch` pushes), as the gateway sent them. */
   pushes(): lomi.chat.v1.ServerFrame[];
-  /** Every pushed room message, in arrival order, duplicates included. */
+  /** Size on the wire of each frame pushes() returns. */
+  pushBytes(): number[];
+  /** Every pushed room message, in arrival order, duplicates included; a batch's carry its room. */
   messages(): lomi.chat.v1.IChatMessage[];
 }
 
@@ -23,7 +25,12 @@ export async function rawViewer(system: TestSystem, name: string, room: Room, op
     headers: { authorization: `Bearer ${await system.token(system.user(name))}` },
   });
   const frames: lomi.chat.v1.ServerFrame[] = [];
-  ws.on('message', (data: Buffer) => frames.push(decodeServerFrame(new Uint8Array(data), Encoding.PROTO)));
+  const sizes = new Map<lomi.chat.v1.ServerFrame, number>();
+  ws.on('message', (data: Buffer) => {
+    const frame = decodeServerFrame(new Uint8Array(data), Encoding.PROTO);
+    frames.push(frame);
+    sizes.set(frame, data.length);
+  });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   ws.send(encodeClientFrame({ requestId: 1, join: { room, sinceSeq: options.sinceSeq } }, Encoding.PROTO));
   await waitFor(() => frames.some((f) => f.joined || f.error), `${name} joined`);
@@ -34,6 +41,13 @@ export async function rawViewer(system: TestSystem, name: string, room: Room, op
     ws,
     joined: reply.joined,
     pushes,
-    messages: () => pushes().flatMap((f) => (f.batch ? f.batch.messages ?? [] : [f.message!])),
+    pushBytes: () => pushes().map((f) => sizes.get(f)!),
+    messages: () =>
+      pushes().flatMap((f) => {
+        if (!f.batch) return [f.message!];
+        const messages = f.batch.messages as lomi.chat.v1.IChatMessage[];
+        for (const m of messages) m.room ??= f.batch.room;
+        return messages;
+      }),
   };
 }

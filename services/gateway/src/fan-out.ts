@@ -27,8 +27,11 @@ const LIVE_ROOM_SHARDS = 64;
 const FRAME_BYTES = 16 * 1024;
 
 export type RoomEvent = { message: ChatMessage } | { frame: ServerFrame };
-/** A room event as the fan-out keeps it: a message with its encoded size. */
-type Logged = { message: ChatMessage; bytes: number } | { frame: ServerFrame };
+/**
+ * A room event as the fan-out keeps it: a message with its encoded size, and as it goes in a
+ * batch, which names the room once for all its messages.
+ */
+type Logged = { message: ChatMessage; bytes: number; inBatch: ChatMessage } | { frame: ServerFrame };
 type Encoded = ReturnType<typeof encodeServerFrame>;
 
 export interface FanOutDeps {
@@ -50,20 +53,20 @@ export interface FanOutDeps {
  * Consecutive messages become batch frames of up to FRAME_BYTES; any other event is a frame of
  * its own, in place.
  */
-function framesOf(events: Logged[]): ServerFrame[] {
+function framesOf(room: Room, events: Logged[]): ServerFrame[] {
   const frames: ServerFrame[] = [];
-  let run: ChatMessage[] = [];
+  let run: Extract<Logged, { message: ChatMessage }>[] = [];
   let runBytes = 0;
   const endRun = () => {
-    if (run.length === 1) frames.push({ message: run[0] });
-    else if (run.length > 1) frames.push({ batch: { messages: run } });
+    if (run.length === 1) frames.push({ message: run[0]!.message });
+    else if (run.length > 1) frames.push({ batch: { room, messages: run.map((e) => e.inBatch) } });
     run = [];
     runBytes = 0;
   };
   for (const event of events) {
     if ('message' in event) {
       if (runBytes + event.bytes > FRAME_BYTES) endRun();
-      run.push(event.message);
+      run.push(event);
       runBytes += event.bytes;
     } else {
       endRun();
@@ -97,7 +100,7 @@ export class RoomFanOut {
   private closed = false;
 
   constructor(
-    room: Room,
+    private readonly room: Room,
     private readonly deps: FanOutDeps,
   ) {
     const shards = room.kind === RoomKind.ROOM_KIND_LIVE ? LIVE_ROOM_SHARDS : 1;
@@ -145,7 +148,8 @@ export class RoomFanOut {
   push(event: RoomEvent): void {
     if ('message' in event) {
       this.lastSeq = Number(event.message.seq);
-      this.log.push({ message: event.message, bytes: chat.ChatMessage.encode(event.message).finish().length });
+      const { message } = event;
+      this.log.push({ message, bytes: chat.ChatMessage.encode(message).finish().length, inBatch: { ...message, room: null } });
     } else this.log.push(event);
     this.scheduleSweep();
   }
@@ -198,7 +202,7 @@ export class RoomFanOut {
         sockets += subscribers;
         let encoded = encodedFrom.get(from);
         if (!encoded) encodedFrom.set(from, (encoded = {}));
-        const frames = (encoded[encoding] ??= framesOf(this.log.slice(from - this.logStart)).map((f) => encodeServerFrame(f, encoding)));
+        const frames = (encoded[encoding] ??= framesOf(this.room, this.log.slice(from - this.logStart)).map((f) => encodeServerFrame(f, encoding)));
         const topic = this.topics[encoding][shard]!;
         for (const bytes of frames) app.publish(topic, bytes, encoding === Encoding.PROTO);
         metrics.deliveries.inc({ encoding }, (end - from) * subscribers);
