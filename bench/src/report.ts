@@ -98,6 +98,12 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
   out.push(`# Live-room benchmark, ${run.startedAt}`, '');
   out.push(
     `Command: \`${run.command}\` (${run.durationSeconds.toFixed(0)} s). Machine: ${run.machine.cpus} cores, Node ${run.machine.node}, load average at start ${run.machine.loadavgAtStart}.`,
+    ...(run.machine.hopCost
+      ? [
+          `One hop between two processes here (a 100-byte round trip over loopback TCP) takes ${run.machine.hopCost.p50Us.toFixed(0)} µs at the median, ${run.machine.hopCost.p99Us.toFixed(0)} µs at p99. ` +
+            'Before its ack, a send of ours makes three such round trips that the baselines do not (gateway ⇄ NATS ⇄ message worker ⇄ Redis), and its delivery one more (message worker → NATS → gateways).',
+        ]
+      : []),
     `${run.pinning}`,
     `One live room; ${run.scenarios[0]?.chatters ?? '?'} chatters send ~100-byte texts at the combined rate for ${run.options.seconds} s per scenario; ` +
       `late deliveries are awaited up to ${run.options.drain} s. Latency is send → viewer receipt on one clock. ` +

@@ -1,3 +1,4 @@
+import type { HopCost } from './hop-cost';
 // The shape of one run's results: written raw to JSON and rendered by report.ts.
 import type { TargetName } from './ipc';
 
@@ -82,7 +83,7 @@ export interface ScenarioResult {
 export interface RunResult {
   startedAt: string;
   command: string;
-  machine: { cpus: number; node: string; loadavgAtStart: string };
+  machine: { cpus: number; node: string; loadavgAtStart: string; hopCost?: HopCost };
   pinning: string;
   options: Record<string, unknown>;
   scenarios: ScenarioResult[];

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { measureHopCost } from './hop-cost';
 import type { TargetName } from './ipc';
 import { parseOptions, type BenchOptions } from './options';
 import { ProcessGroup } from './processes';
@@ -98,6 +99,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stopEverything);
 
   console.log(`${pinning}\nLogs of every process: ${path.relative(ROOT, logDir)}`);
+  const loadavgAtStart = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const hopCost = await measureHopCost(group);
+  console.log(`One hop (100-byte loopback TCP round trip between two processes): p50 ${hopCost.p50Us.toFixed(0)} µs, p99 ${hopCost.p99Us.toFixed(0)} µs`);
   const scenarios: ScenarioResult[] = [];
   const errors: string[] = [];
   const skipped: string[] = [];
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
   const run: RunResult = {
     startedAt: started.toISOString(),
     command: `pnpm bench${argv.length ? ` ${argv.join(' ')}` : ''}`,
-    machine: { cpus: os.cpus().length, node: process.version, loadavgAtStart: os.loadavg().map((l) => l.toFixed(2)).join(' ') },
+    machine: { cpus: os.cpus().length, node: process.version, loadavgAtStart, hopCost },
     pinning,
     options: { ...options },
     scenarios,
