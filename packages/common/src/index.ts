@@ -10,3 +10,4 @@ export * from './requests';
 export * from './connections';
 export * from './coalesce';
 export * from './node-flags';
+export * from './ids';

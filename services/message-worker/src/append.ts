@@ -5,10 +5,9 @@
 import type { RoomFacts, Rooms, SeenFacts } from '@lomi/rooms';
 import { chat, roomKindName, type lomi, type Room } from '@lomi/protocol';
 import type { Redis, Result } from 'ioredis';
-import { pipelinedPerTurn } from '@lomi/common';
+import { pipelinedPerTurn, randomId } from '@lomi/common';
 import type { WorkerContext } from './context';
 import { RateLimitedError } from './errors';
-import { randomId } from './ids';
 import { maxStoredSeq, messageKindName } from './message-store';
 import { MESSAGE_FIELD } from './stream-entries';
 

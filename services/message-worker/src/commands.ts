@@ -1,6 +1,6 @@
 // Client commands forwarded by gateways: join, send, history, receipts and the conversation
 // list. Every outcome is a reply frame.
-import { coalescing, createCommandDispatcher, type AfterReply } from '@lomi/common';
+import { coalescing, createCommandDispatcher, randomId, type AfterReply } from '@lomi/common';
 import type { Pins } from '@lomi/rooms';
 import { chat, ErrorCode, internal, MessageKind, RoomKind, roomKey, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Append, RateLimit } from './append';
@@ -8,7 +8,6 @@ import type { WorkerContext } from './context';
 import { badRequest, rejection, RequestError } from './errors';
 import type { History } from './history';
 import type { Pager } from './pages';
-import { randomId } from './ids';
 import { messageBudget, prefixWithin } from './payload';
 import { otherMember, type ReceiptKind, type Receipts } from './receipts';
 import { validRoom, type RoomFacts, type Rooms } from './rooms';

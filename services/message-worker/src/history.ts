@@ -3,7 +3,7 @@
 import type { lomi, Room } from '@lomi/protocol';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
-import { randomId } from './ids';
+import { randomId } from '@lomi/common';
 import { maxStoredSeq, storedMessagesBetween } from './message-store';
 import { decodeEntry, entryId } from './stream-entries';
 

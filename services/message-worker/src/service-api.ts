@@ -4,7 +4,7 @@ import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type Room } 
 import { sql, type Selectable } from 'kysely';
 import type { WorkerContext } from './context';
 import { badRequest, decodeRequest, rejection, RequestError } from './errors';
-import { randomId } from './ids';
+import { randomId } from '@lomi/common';
 import type { Rooms } from './rooms';
 
 const USER_ID_MAX = 128;

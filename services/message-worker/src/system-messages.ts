@@ -5,7 +5,7 @@ import { chat, internal, MessageKind, RoomKind, type lomi } from '@lomi/protocol
 import type { Append } from './append';
 import type { WorkerContext } from './context';
 import { badRequest, decodeRequest, rejection } from './errors';
-import { randomId } from './ids';
+import { randomId } from '@lomi/common';
 import { validRoom } from './rooms';
 
 /** System messages have no user as sender. */

@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { MessageKind, type lomi } from '@lomi/protocol';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
-import { randomId } from './ids';
+import { randomId } from '@lomi/common';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {

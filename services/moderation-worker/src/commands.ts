@@ -1,7 +1,6 @@
 // Client commands the gateways route to the moderation workers: pin and unpin, in live rooms, by
 // the broadcaster (moderators once they exist). Viewers are refused and nothing changes.
-import { randomBytes } from 'node:crypto';
-import { badRequest, createCommandDispatcher, RequestError, validRoom } from '@lomi/common';
+import { badRequest, createCommandDispatcher, randomId, RequestError, validRoom } from '@lomi/common';
 import { chat, ErrorCode, internal, MessageKind, RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
 import type { ModerationContext } from './context';
 import { publishPin } from './pin-updates';
@@ -29,7 +28,7 @@ export function createCommandHandler(ctx: ModerationContext, reject: (op: string
       throw new RequestError(ErrorCode.ERROR_CODE_TOO_LARGE, `text is longer than ${config.PIN_MAX_LENGTH} characters`);
     }
     // Not a room message: seq 0, an id of its own (the same shape as stored message ids).
-    return { room, seq: 0, id: randomBytes(16).toString('base64url'), senderId: userId, kind: MessageKind.MESSAGE_KIND_TEXT, content, createdAtMs: Date.now() };
+    return { room, seq: 0, id: randomId(), senderId: userId, kind: MessageKind.MESSAGE_KIND_TEXT, content, createdAtMs: Date.now() };
   }
 
   /** The live room of a pin command, once the user is allowed to moderate it. */
