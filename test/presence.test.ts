@@ -9,6 +9,7 @@ import { startSystem, waitFor, type TestSystem } from '@lomi/testkit';
 import Redis from 'ioredis';
 
 const TTL_MS = 2000;
+const HEARTBEAT_MS = 500;
 let system: TestSystem;
 
 beforeAll(async () => {
@@ -16,7 +17,7 @@ beforeAll(async () => {
   system = await startSystem({
     gateways: 2,
     presenceWorkers: 2,
-    env: { PRESENCE_TTL_MS: String(TTL_MS), PRESENCE_HEARTBEAT_MS: '500', PRESENCE_SWEEP_MS: '200' },
+    env: { PRESENCE_TTL_MS: String(TTL_MS), PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS), PRESENCE_SWEEP_MS: '200' },
   });
 });
 afterAll(() => system.stop());
@@ -197,7 +198,7 @@ test('a crowd too big for one presence script run is counted exactly, on the way
     await Promise.all(crowd.slice(0, size - 3).map((c) => c.close()));
     await system.pushes(watcher).waitFor('viewers', (v) => Number(v.count) === 3, { after: mark });
     // Heartbeats of the three left keep them counted and bring nobody back.
-    await new Promise((resolve) => setTimeout(resolve, 3 * 500));
+    await new Promise((resolve) => setTimeout(resolve, 3 * HEARTBEAT_MS));
     expect(await viewers(room)).toMatchObject({ count: 3, peak: size });
 
     // Every arrival and departure of every part was seen: one session each, all but three closed.

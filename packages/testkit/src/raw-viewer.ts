@@ -12,7 +12,7 @@ export interface RawViewer {
   pushes(): lomi.chat.v1.ServerFrame[];
   /** Size on the wire of each frame pushes() returns. */
   pushBytes(): number[];
-  /** Every pushed room message, in arrival order, duplicates included; a batch's carry its room. */
+  /** Every pushed room message, in arrival order, duplicates included; a batch's messages get its room. */
   messages(): lomi.chat.v1.IChatMessage[];
 }
 

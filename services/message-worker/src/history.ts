@@ -1,9 +1,9 @@
 // Reading a room's messages: the Redis history stream first, and for the part trimmed from it,
 // Postgres (plus the outbox, for messages trimmed before the persister wrote them).
 import type { lomi, Room } from '@lomi/protocol';
+import { randomId } from '@lomi/common';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
-import { randomId } from '@lomi/common';
 import { maxStoredSeq, storedMessagesBetween } from './message-store';
 import { decodeEntry, entryId } from './stream-entries';
 

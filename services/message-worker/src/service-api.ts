@@ -1,10 +1,10 @@
 // Room lifecycle operations from the app's back end (through the gateway's HTTP endpoint).
 import type { LiveStreamsTable } from '@lomi/db';
 import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type Room } from '@lomi/protocol';
+import { randomId } from '@lomi/common';
 import { sql, type Selectable } from 'kysely';
 import type { WorkerContext } from './context';
 import { badRequest, decodeRequest, rejection, RequestError } from './errors';
-import { randomId } from '@lomi/common';
 import type { Rooms } from './rooms';
 
 const USER_ID_MAX = 128;

@@ -2,10 +2,10 @@
 // append as any message, so they get a seq, reach Postgres and are replayed on recovery, then
 // published to the room like any other.
 import { chat, internal, MessageKind, RoomKind, type lomi } from '@lomi/protocol';
+import { randomId } from '@lomi/common';
 import type { Append } from './append';
 import type { WorkerContext } from './context';
 import { badRequest, decodeRequest, rejection } from './errors';
-import { randomId } from '@lomi/common';
 import { validRoom } from './rooms';
 
 /** System messages have no user as sender. */

@@ -9,9 +9,9 @@
 import { createHmac } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MessageKind, type lomi } from '@lomi/protocol';
+import { randomId } from '@lomi/common';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
-import { randomId } from '@lomi/common';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
