@@ -212,3 +212,26 @@ test('a crowd too big for one presence script run is counted exactly, on the way
     await db.destroy();
   }
 });
+
+test('heartbeats keep viewers counted past the TTL, and go out in slices rather than at once', async () => {
+  const room = await system.createLiveRoom(system.user('caster'));
+  const heartbeatReports = async () => {
+    let n = 0;
+    for (const worker of system.presenceWorkers) {
+      const metric = await worker.registry.getSingleMetric('lomi_presence_reports_total')!.get();
+      n += metric.values.filter((v) => v.labels.kind === 'heartbeat').reduce((sum, v) => sum + v.value, 0);
+    }
+    return n;
+  };
+  const clients = await Promise.all(['lea', 'max', 'noa', 'oli'].map((n) => system.connect(system.user(n), { gateway: 0 })));
+  await Promise.all(clients.map((c) => c.join(room)));
+  await waitFor(async () => (await viewers(room)).count === 4, '4 viewers');
+
+  const before = await heartbeatReports();
+  await new Promise((resolve) => setTimeout(resolve, 2.5 * TTL_MS));
+  expect(await viewers(room)).toMatchObject({ count: 4 });
+  // Ten heartbeat intervals. Sent whole, each gateway's heartbeat would be one report; gateway 0
+  // alone holds at least 8 entries (4 sockets, 4 viewers), each of its slices at least one.
+  expect((await heartbeatReports()) - before).toBeGreaterThanOrEqual(10 * 8 * 0.8);
+  await Promise.all(clients.map((c) => c.close()));
+});

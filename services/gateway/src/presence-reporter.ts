@@ -1,7 +1,7 @@
 // Tells the presence workers who is on this gateway: every socket (for "is this user online"),
 // and which users are in which live room (for viewer counts and join/leave messages). Changes are
 // reported only at the edges that matter — a user's FIRST connection here joining a room, their
-// LAST one leaving it — and a heartbeat repeats the whole state periodically. Changes are sent
+// LAST one leaving it — and a heartbeat repeats the whole state periodically, in slices. Changes are sent
 // in batches every REPORT_INTERVAL_MS: at a connect burst one NATS message per socket and per
 // join cost the gateway, NATS and the presence workers more CPU than anything else a join does.
 // A batch holds at most one change per socket and per user of a room, so the workers may apply
@@ -17,6 +17,14 @@ const CHUNK_BYTES = 128 * 1024;
 const ENTRY_OVERHEAD_BYTES = 8;
 /** How long a change may wait to share a report; viewer counts are pushed at most once a second anyway. */
 const REPORT_INTERVAL_MS = 25;
+/**
+ * A heartbeat goes out as this many reports spread over the first half of its interval (so
+ * every entry is still refreshed well within the TTL, at least twice the interval). Sent at
+ * once, 10k sockets' refreshes cost a presence worker about half a second of CPU and Redis
+ * some 50k commands in one burst, which landed on whatever else the machine was doing: at
+ * 10k viewers, sends' acks and the fan-out (`pnpm bench`).
+ */
+const HEARTBEAT_SLICES = 20;
 
 export interface PresenceReporterOptions {
   nc: NatsConnection;
@@ -103,14 +111,50 @@ export function startPresenceReporter(options: PresenceReporterOptions) {
     }
   }
 
+  /**
+   * Every socket, then every live room's users, read from the live maps as the heartbeat goes:
+   * what closed or left before its turn is not listed, so a slice never refreshes anything
+   * older than the report that removed it.
+   */
+  function* heartbeatEntries(): Generator<{ connectionId: string; userId: string } | { room: Room; userId: string }> {
+    for (const [connectionId, userId] of connections) yield { connectionId, userId };
+    for (const { room, users } of rooms.values()) for (const userId of users.keys()) yield { room, userId };
+  }
+
+  let heartbeatLeft: ReturnType<typeof heartbeatEntries> | undefined;
+  let heartbeatSliceSize = 0;
+  let sliceTimer: NodeJS.Timeout | undefined;
+
   function heartbeat(): void {
+    let entries = connections.size;
+    for (const { users } of rooms.values()) entries += users.size;
+    heartbeatLeft = heartbeatEntries();
+    heartbeatSliceSize = Math.max(1, Math.ceil(entries / HEARTBEAT_SLICES));
+    clearTimeout(sliceTimer);
+    heartbeatSlice();
+  }
+
+  function heartbeatSlice(): void {
     const chunks = chunker(() => ({ heartbeat: { rooms: [], connections: [] } }));
-    for (const [connectionId, userId] of connections) {
-      chunks.report.heartbeat!.connections!.push({ connectionId, userId });
-      chunks.added(connectionId.length + userId.length);
+    let roomEntry: lomi.internal.v1.IRoomUsers | undefined;
+    for (let n = 0; n < heartbeatSliceSize && heartbeatLeft; n++) {
+      const next = heartbeatLeft.next();
+      if (next.done) {
+        heartbeatLeft = undefined;
+        break;
+      }
+      const entry = next.value;
+      if ('connectionId' in entry) {
+        chunks.report.heartbeat!.connections!.push(entry);
+        if (chunks.added(entry.connectionId.length + entry.userId.length)) roomEntry = undefined;
+        continue;
+      }
+      if (roomEntry?.room !== entry.room) chunks.report.heartbeat!.rooms!.push((roomEntry = { room: entry.room, userIds: [] }));
+      roomEntry.userIds!.push(entry.userId);
+      if (chunks.added(entry.userId.length)) roomEntry = undefined;
     }
-    for (const { room, users } of rooms.values()) addRoomUsers(chunks, (r) => r.heartbeat!.rooms!, room, users.keys());
     chunks.end();
+    if (heartbeatLeft) sliceTimer = setTimeout(heartbeatSlice, options.heartbeatMs / 2 / HEARTBEAT_SLICES);
   }
 
   function report(): void {
@@ -193,6 +237,7 @@ export function startPresenceReporter(options: PresenceReporterOptions) {
      */
     stop(): void {
       clearInterval(timer);
+      clearTimeout(sliceTimer);
       clearTimeout(reportTimer);
       stopped = true;
       report();
