@@ -85,6 +85,29 @@ test('a stream created after workers refused sends to its id takes sends at once
   for (let i = 0; i < 10; i++) expect(Number((await early.send(room, `on time ${i}`)).seq)).toBe(i + 1);
 });
 
+test('a send is timed at the gateway and at the message worker, in buckets that tell 10 ms from 20', async () => {
+  const workerSends = async () => {
+    const values = [];
+    for (const worker of system.workers) {
+      const metric = await worker.registry.getSingleMetric('lomi_worker_command_seconds')!.get();
+      values.push(...metric.values.filter((v) => v.labels.command === 'send' && v.labels.outcome === 'ok'));
+    }
+    return { count: values.filter((v) => v.metricName?.endsWith('_count')).reduce((sum, v) => sum + v.value, 0), values };
+  };
+  const room = await system.createLiveRoom(system.user('timed-host'));
+  const sender = await system.connect(system.user('timed-host'));
+  await sender.join(room);
+  const before = await workerSends();
+  await sender.send(room, 'timed');
+
+  // On-call reads the send-ack objective (p99 under 15 ms) off these two histograms.
+  const gateway = await (await fetch(`${system.httpUrl()}/metrics`)).text();
+  expect(gateway).toMatch(/^lomi_gateway_command_seconds_bucket\{[^}]*le="0\.015"[^}]*command="send",outcome="ok"[^}]*\} [1-9]/m);
+  const after = await workerSends();
+  expect(after.count - before.count).toBe(1);
+  expect(after.values.some((v) => v.labels.le === 0.015)).toBe(true);
+});
+
 test('health, readiness and metrics endpoints answer', async () => {
   expect((await fetch(`${system.httpUrl()}/healthz`)).status).toBe(200);
   expect((await fetch(`${system.httpUrl()}/readyz`)).status).toBe(200);

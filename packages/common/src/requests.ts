@@ -4,6 +4,7 @@
 // JSON body) for a read-only HTTP call. Shared so that each
 // worker only writes its own operations.
 import type { Msg, NatsConnection, Subscription } from 'nats';
+import type { Histogram } from 'prom-client';
 import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Logger } from './logger';
 
@@ -111,8 +112,10 @@ export type AfterReply = (action: () => void) => void;
 export function createCommandDispatcher(
   answer: (request: lomi.internal.v1.CommandRequest, afterReply: AfterReply) => Promise<ServerFrame>,
   reject: (op: string, err: unknown) => ProtocolError,
+  seconds: Histogram<'command' | 'outcome'>,
 ) {
   return async function handleCommand(data: Uint8Array, afterReply: AfterReply): Promise<Uint8Array> {
+    const started = performance.now();
     let requestId = 0;
     let op = 'command';
     let frame: ServerFrame;
@@ -124,6 +127,7 @@ export function createCommandDispatcher(
     } catch (err) {
       frame = { error: reject(op, err) };
     }
+    seconds.observe({ command: op, outcome: frame.error ? 'error' : 'ok' }, (performance.now() - started) / 1000);
     return internal.CommandReply.encode({ frame: { ...frame, requestId } }).finish();
   };
 }

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { createRegistry } from '@lomi/common';
+import { createRegistry, LATENCY_BUCKETS } from '@lomi/common';
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
@@ -25,7 +25,7 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
       name: 'lomi_gateway_command_seconds',
       help: 'Time from a client command to its reply',
       labelNames: ['command', 'outcome'] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
     deliveries: new Counter({

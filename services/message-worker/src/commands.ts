@@ -162,5 +162,5 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     }
   }
 
-  return createCommandDispatcher(answer, (op, err) => rejection(ctx, op, err));
+  return createCommandDispatcher(answer, (op, err) => rejection(ctx, op, err), ctx.metrics.commandSeconds);
 }

@@ -1,3 +1,4 @@
+import { createCommandSeconds } from '@lomi/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -5,6 +6,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
 export function createMetrics(registry: Registry) {
   const registers = [registry];
   return {
+    commandSeconds: createCommandSeconds(registry),
     messagesStored: new Counter({
       name: 'lomi_messages_stored_total',
       help: 'Messages appended to a room (Redis), by room kind and message kind',

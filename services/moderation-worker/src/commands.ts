@@ -72,5 +72,5 @@ export function createCommandHandler(ctx: ModerationContext, reject: (op: string
     if (frame.command === 'pin') return pin(userId, frame.pin as lomi.chat.v1.PinMessage);
     if (frame.command === 'unpin') return unpin(userId, frame.unpin as lomi.chat.v1.UnpinMessage);
     throw badRequest(`the moderation worker does not handle ${frame.command ?? 'an empty'} command`);
-  }, reject);
+  }, reject, metrics.commandSeconds);
 }

@@ -1,5 +1,6 @@
 // Client commands the gateways route to the presence workers: `typing` (SetTyping).
 import { badRequest, createCommandDispatcher, validRoom } from '@lomi/common';
+import type { Histogram } from 'prom-client';
 import { RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Typing } from './typing';
 
@@ -7,6 +8,7 @@ export function createCommandHandler(
   typing: Typing,
   requireMember: (room: Room, userId: string) => Promise<void>,
   reject: (op: string, err: unknown) => ProtocolError,
+  commandSeconds: Histogram<'command' | 'outcome'>,
 ) {
   async function setTyping(request: lomi.internal.v1.CommandRequest, cmd: lomi.chat.v1.ISetTyping): Promise<ServerFrame> {
     const room = validRoom(cmd.room);
@@ -24,5 +26,5 @@ export function createCommandHandler(
     if (!userId) throw badRequest('user_id is required');
     if (frame.command !== 'typing') throw badRequest(`the presence worker does not handle ${frame.command ?? 'an empty'} command`);
     return setTyping(request, frame.typing!);
-  }, reject);
+  }, reject, commandSeconds);
 }

@@ -1,3 +1,4 @@
+import { createCommandSeconds } from '@lomi/common';
 import { Counter, type Registry } from 'prom-client';
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -5,6 +6,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
 export function createMetrics(registry: Registry) {
   const registers = [registry];
   return {
+    commandSeconds: createCommandSeconds(registry),
     reports: new Counter({
       name: 'lomi_presence_reports_total',
       help: 'Presence reports received from gateways, by kind',

@@ -43,7 +43,7 @@ export function startPresenceWorker(
 
         responder.consume(ctx.subjects.presenceReports, createReportHandler(ctx, { presence, activeRooms, connections: userConnections, typing, apply }));
         responder.consume(ctx.subjects.events.streamEnded, createStreamEndHandler(ctx, presence, sessions));
-        responder.serve(ctx.subjects.commands.presence, createCommandHandler(typing, createMembership(ctx), reject));
+        responder.serve(ctx.subjects.commands.presence, createCommandHandler(typing, createMembership(ctx), reject, ctx.metrics.commandSeconds));
         responder.serve(ctx.subjects.api.presence, createApiHandler(ctx, presence, apply, reject));
         const sweeper = startSweeper(ctx, { activeRooms, presence, typing, messages, apply, workerId });
         // Sessions last: the sweep's final departures are written before the connections close.
