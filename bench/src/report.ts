@@ -169,6 +169,29 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
     );
   }
 
+  const timed = run.scenarios.filter((s) => s.sendTimings);
+  if (timed.length) {
+    out.push(
+      "## Where a send's ack time goes (ours)",
+      '',
+      "The sender's ack as the generator measures it, and the part of it inside our gateway (client frame in → ack out) and inside the message worker (request in → reply out), " +
+        'from their own `lomi_gateway_command_seconds` and `lomi_worker_command_seconds` histograms (interpolated within buckets). ' +
+        'What the gateway adds to the worker is NATS both ways and its own event loop; what the client adds to the gateway is the sockets and both event loops.',
+      '',
+      table(
+        ['viewers', 'msg/s', 'ack at the client p50 / p99 ms', 'in the gateway p50 / p99 ms', 'in the message worker p50 / p99 ms'],
+        timed.map((s) => [
+          String(s.viewers),
+          String(s.rate),
+          `${ms(s.ackMs.p50)} / ${ms(s.ackMs.p99)}`,
+          `${ms(s.sendTimings!.gateway.p50)} / ${ms(s.sendTimings!.gateway.p99)}`,
+          `${ms(s.sendTimings!.worker.p50)} / ${ms(s.sendTimings!.worker.p99)}`,
+        ]),
+      ),
+      '',
+    );
+  }
+
   out.push('## Connect + join and memory per connection', '');
   const memRows: string[][] = [];
   for (const viewers of [...new Set(run.scenarios.map((s) => s.viewers))]) {

@@ -1,4 +1,5 @@
 import type { HopCost } from './hop-cost';
+import type { SendTimings } from './server-timings';
 // The shape of one run's results: written raw to JSON and rendered by report.ts.
 import type { TargetName } from './ipc';
 
@@ -62,6 +63,8 @@ export interface ScenarioResult {
   deliveriesPerSecond: number;
   latencyMs: LatencyMs;
   ackMs: LatencyMs;
+  /** Ours: a send's time inside the gateway and the message worker, from their own histograms. */
+  sendTimings?: SendTimings;
   /** Every delivery and ack arrived before the drain deadline. */
   drained: boolean;
   /** The system was restarted (and reconnected) before this scenario, because the previous one did not drain. */

@@ -49,8 +49,14 @@ function progressLine(s: ScenarioResult): string {
   return (
     `  ${s.target.padEnd(8)} ${String(s.viewers).padStart(6)} viewers × ${String(s.rate).padStart(4)} msg/s: ` +
     `delivered ${(s.fraction * 100).toFixed(1)}%, ${Math.round(s.deliveriesPerSecond)}/s of ${Math.round(s.offeredPerSecond)}/s, ` +
-    `p99 ${p99} ms, ack p99 ${ack} ms, generator ${s.generator.cpu.toFixed(2)} cores — limited by ${s.limitedBy}`
+    `p99 ${p99} ms, ack p99 ${ack} ms${inside(s)}, generator ${s.generator.cpu.toFixed(2)} cores — limited by ${s.limitedBy}`
   );
+}
+
+/** Ours: the part of the ack's p99 spent inside the gateway and the message worker. */
+function inside(s: ScenarioResult): string {
+  const t = s.sendTimings;
+  return t ? ` (inside: gateway ${t.gateway.p99?.toFixed(1) ?? '–'}, message worker ${t.worker.p99?.toFixed(1) ?? '–'})` : '';
 }
 
 /** All rates at one viewer count on one target; restarts the system when a scenario left a backlog behind. */

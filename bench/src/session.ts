@@ -7,6 +7,7 @@ import type { CollectResult, ConnectResult, GeneratorCommand, GeneratorReply, Pr
 import { connectRedis, createKeys, createLogger, deleteMatching, SERVICE_NODE_FLAGS } from '@lomi/common';
 import { GATEWAY_NODE_FLAGS } from '@lomi/gateway/dist/node-flags';
 import { CpuWindow, infraPids, rssKb } from './proc-stats';
+import { startSendTimings } from './server-timings';
 import { nextMessage, freePort, sleep, waitForHttp, type Child, type ProcessGroup } from './processes';
 import type { BenchOptions } from './options';
 import type { ConnectFigures, LatencyMs, ProcessMemory, ScenarioResult } from './results';
@@ -44,7 +45,7 @@ interface SystemUnderTest {
    * comparison with work the baselines do not do.
    */
   helpers: Child[];
-  ours?: { namespace: string; roomId: string; jwtSecret: string; userPrefix: string };
+  ours?: { namespace: string; roomId: string; jwtSecret: string; userPrefix: string; gatewayMetrics: string[]; workerMetrics: string[] };
 }
 
 const serverEnv = () => ({
@@ -61,6 +62,7 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
   const serviceToken = randomBytes(24).toString('hex');
   const env = { ...serverEnv(), LOMI_NAMESPACE: namespace };
   const helpers: Child[] = [];
+  const workerMetrics: string[] = [];
   for (let i = 0; i < options.workers; i++) {
     const metricsPort = await freePort();
     const worker = group.start(`message-worker-${i}`, path.join(ROOT, 'services/message-worker/dist/main.js'), {
@@ -70,6 +72,7 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
       nodeFlags: SERVICE_NODE_FLAGS,
     });
     helpers.push(worker);
+    workerMetrics.push(`http://127.0.0.1:${metricsPort}/metrics`);
     await waitForHttp(worker, `http://127.0.0.1:${metricsPort}/healthz`);
   }
   helpers.push(
@@ -97,7 +100,8 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
   });
   const body = (await res.json()) as { id?: string };
   if (res.status !== 201 || !body.id) throw new Error(`creating the live room failed: ${res.status} ${JSON.stringify(body)}`);
-  return { ports, servers, helpers, ours: { namespace, roomId: body.id, jwtSecret, userPrefix: `${namespace}-` } };
+  const gatewayMetrics = ports.map((p) => `http://127.0.0.1:${p}/metrics`);
+  return { ports, servers, helpers, ours: { namespace, roomId: body.id, jwtSecret, userPrefix: `${namespace}-`, gatewayMetrics, workerMetrics } };
 }
 
 async function startBaseline(group: ProcessGroup, name: string, script: string, env: Record<string, string>): Promise<{ child: Child; port: number }> {
@@ -232,6 +236,7 @@ export class Session {
     const groups = processGroups(system, generators);
     const infra = infraPids();
     const cpuWindow = new CpuWindow(groups);
+    const sendTimings = system.ours ? await startSendTimings(system.ours.gatewayMetrics, system.ours.workerMetrics) : undefined;
 
     const windows: WindowResult[] = await Promise.all(
       generators.map((g, i) =>
@@ -304,6 +309,7 @@ export class Session {
       deliveriesPerSecond,
       latencyMs: latency(mergeHistograms(collected.map((c) => c.latency))),
       ackMs: latency(mergeHistograms(collected.map((c) => c.ack))),
+      ...(sendTimings ? { sendTimings: await sendTimings() } : {}),
       drained: delivered >= expected && acked >= sent,
       afterRestart: this.afterRestart && scenario === 1,
       connect: this.connect,
