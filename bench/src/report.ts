@@ -1,5 +1,6 @@
 // Renders a run: the Markdown tables (results, ratios of ours to each baseline, connect and
 // memory, the issue's targets) and an SVG chart of e2e p99 and deliveries/s against viewers.
+import { NATS_SPACING_MS } from './hop-cost';
 import type { TargetName } from './ipc';
 import type { RunResult, ScenarioResult } from './results';
 
@@ -100,8 +101,9 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
     `Command: \`${run.command}\` (${run.durationSeconds.toFixed(0)} s). Machine: ${run.machine.cpus} cores, Node ${run.machine.node}, load average at start ${run.machine.loadavgAtStart}.`,
     ...(run.machine.hopCost
       ? [
-          `One hop between two processes here (a 100-byte round trip over loopback TCP) takes ${run.machine.hopCost.p50Us.toFixed(0)} µs at the median, ${run.machine.hopCost.p99Us.toFixed(0)} µs at p99. ` +
-            'Before its ack, a send of ours makes three such round trips that the baselines do not (gateway ⇄ NATS ⇄ message worker ⇄ Redis), and its delivery one more (message worker → NATS → gateways).',
+          `One hop between two processes here (a 100-byte round trip over loopback TCP) takes ${run.machine.hopCost.p50Us.toFixed(0)} µs at the median, ${run.machine.hopCost.p99Us.toFixed(0)} µs at p99; ` +
+            `a NATS request/reply between two processes (one every ${NATS_SPACING_MS} ms) ${(run.machine.hopCost.natsP50Us / 1000).toFixed(2)} ms at the median, ${(run.machine.hopCost.natsP99Us / 1000).toFixed(2)} ms at p99. ` +
+            'Before its ack, a send of ours makes three such round trips that the baselines do not (gateway ⇄ NATS ⇄ message worker ⇄ Redis, the first two being the NATS request/reply), and its delivery one more (message worker → NATS → gateways).',
         ]
       : []),
     `${run.pinning}`,

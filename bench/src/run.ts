@@ -107,7 +107,10 @@ async function main(): Promise<void> {
   console.log(`${pinning}\nLogs of every process: ${path.relative(ROOT, logDir)}`);
   const loadavgAtStart = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const hopCost = await measureHopCost(group);
-  console.log(`One hop (100-byte loopback TCP round trip between two processes): p50 ${hopCost.p50Us.toFixed(0)} µs, p99 ${hopCost.p99Us.toFixed(0)} µs`);
+  console.log(
+    `One hop (100-byte loopback TCP round trip between two processes): p50 ${hopCost.p50Us.toFixed(0)} µs, p99 ${hopCost.p99Us.toFixed(0)} µs; ` +
+      `a NATS request/reply: p50 ${hopCost.natsP50Us.toFixed(0)} µs, p99 ${hopCost.natsP99Us.toFixed(0)} µs`,
+  );
   const scenarios: ScenarioResult[] = [];
   const errors: string[] = [];
   const skipped: string[] = [];

@@ -48,7 +48,7 @@ interface SystemUnderTest {
   ours?: { namespace: string; roomId: string; jwtSecret: string; userPrefix: string; gatewayMetrics: string[]; workerMetrics: string[] };
 }
 
-const serverEnv = () => ({
+export const serverEnv = () => ({
   NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
