@@ -1,7 +1,7 @@
-import type { HopCost } from './hop-cost';
-import type { SendTimings } from './server-timings';
 // The shape of one run's results: written raw to JSON and rendered by report.ts.
+import type { HopCost } from './hop-cost';
 import type { TargetName } from './ipc';
+import type { SendTimings } from './server-timings';
 
 export interface LatencyMs {
   p50?: number;
