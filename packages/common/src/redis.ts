@@ -35,18 +35,30 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
 }
 
 /**
- * `add`'s command for each call, with the calls of one event-loop turn sent as one Redis
- * pipeline: one write out and one read back (one wake-up of Redis and of this process) for all
- * of them, instead of a syscall each. Each call gets its own command's result or error.
+ * One command per call, with the calls of one event-loop turn sent as one Redis pipeline: one
+ * write out and one read back (one wake-up of Redis and of this process) for all of them,
+ * instead of a syscall each. Each call gets its own command's result or error. A turn with a
+ * single call sends it as a plain command (`one`): an ioredis pipeline copies every command
+ * and script onto itself, and at 500 msg/s, where most turns carry one send, that copy was the
+ * largest thing a message worker's send left for the garbage collector to promote (a sampling
+ * heap profile of the worker).
  */
-export function pipelinedPerTurn<A, R>(redis: Redis, add: (pipeline: ChainableCommander, arg: A) => void): (arg: A) => Promise<R> {
+export function pipelinedPerTurn<A, R>(
+  redis: Redis,
+  command: { one: (redis: Redis, arg: A) => Promise<R>; add: (pipeline: ChainableCommander, arg: A) => void },
+): (arg: A) => Promise<R> {
   type Call = { arg: A; resolve: (result: R) => void; reject: (err: unknown) => void };
   let calls: Call[] = [];
   function send(): void {
     const batch = calls;
     calls = [];
+    if (batch.length === 1) {
+      const [call] = batch as [Call];
+      command.one(redis, call.arg).then(call.resolve, call.reject);
+      return;
+    }
     const pipeline = redis.pipeline();
-    for (const call of batch) add(pipeline, call.arg);
+    for (const call of batch) command.add(pipeline, call.arg);
     pipeline.exec().then(
       (results) =>
         batch.forEach((call, i) => {

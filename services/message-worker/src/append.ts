@@ -108,8 +108,9 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms) {
   redis.defineCommand('lomiAppend', { numberOfKeys: 7, lua: APPEND });
   // The sends that arrive together (gateways batch their requests per turn too) share one
   // round trip to Redis.
-  const appendScript = pipelinedPerTurn<Parameters<Redis['lomiAppend']>, (string | number)[]>(redis, (pipeline, args) => {
-    pipeline.lomiAppend(...args);
+  const appendScript = pipelinedPerTurn<Parameters<Redis['lomiAppend']>, (string | number)[]>(redis, {
+    one: (client, args) => client.lomiAppend(...args),
+    add: (pipeline, args) => void pipeline.lomiAppend(...args),
   });
 
   async function attempt(message: lomi.chat.v1.ChatMessage, authorised: SeenFacts, limit: RateLimit | undefined): Promise<Attempt> {
