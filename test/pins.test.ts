@@ -10,8 +10,9 @@ let system: TestSystem;
 let redis: Redis;
 
 beforeAll(async () => {
-  // Pins as short as 1 s and a fast sweep, so expiry is testable in a second.
-  system = await startSystem({ gateways: 2, env: { PIN_MIN_DURATION_S: '1', PIN_SWEEP_MS: '100' } });
+  // Pins as short as 1 s and a fast sweep, so expiry is testable in a second. A request
+  // timeout longer than any test: a worker kind with nobody serving must be told at once.
+  system = await startSystem({ gateways: 2, env: { PIN_MIN_DURATION_S: '1', PIN_SWEEP_MS: '100', REQUEST_TIMEOUT_MS: '600000' } });
   redis = new Redis(system.env.REDIS_URL!);
 });
 afterAll(async () => {
@@ -114,6 +115,20 @@ test('a pin survives a restart of the moderation workers and the loss of its Red
   expect((await pinned(room))?.message.content).toBe('still here');
   await host.unpin(room);
   expect(await pinned(room)).toBeNull();
+});
+
+test('with no moderation worker running, a pin is refused as UNAVAILABLE at once and changes nothing; the retry works', async () => {
+  const { room, host } = await liveRoom('pu');
+  for (const worker of system.moderationWorkers.splice(0)) await worker.stop();
+  try {
+    // NATS says there are no responders; waiting for the request timeout would outlast the test.
+    await expect(host.pin(room, { text: 'nobody home' }, 600)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+  } finally {
+    await system.startModerationWorker();
+  }
+  expect(await pinned(room)).toBeNull();
+  await host.pin(room, { text: 'nobody home' }, 600);
+  expect((await pinned(room))?.message.content).toBe('nobody home');
 });
 
 test('ending the stream removes its pin', async () => {
