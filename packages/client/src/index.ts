@@ -1,6 +1,7 @@
 // Lomi Chat client SDK for Node and browsers. Pass a WebSocket constructor in Node 20 (the `ws`
 // package); browsers and Node 22+ use the global one. Both encodings of the protocol work.
 import {
+  batchMessages,
   decodeServerFrame,
   Encoding,
   encodeClientFrame,
@@ -380,14 +381,7 @@ export class LomiClient {
       return;
     }
     if (frame.message) this.deliver(frame.message);
-    else if (frame.batch) {
-      // Decoded messages are ours: give each the room its batch names once (a spread copy would
-      // lose the defaults protobufjs keeps on the prototype).
-      for (const m of frame.batch.messages ?? []) {
-        m.room ??= frame.batch.room;
-        this.deliver(m);
-      }
-    }
+    else if (frame.batch) for (const m of batchMessages(frame.batch)) this.deliver(m);
     else if (frame.roomClosed) for (const l of this.listeners.roomClosed) l(frame.roomClosed);
     else if (frame.viewers) for (const l of this.listeners.viewers) l(frame.viewers);
     else if (frame.typing) for (const l of this.listeners.typing) l(frame.typing);

@@ -87,6 +87,16 @@ export function encodeServerFrame(frame: ServerFrame, encoding: Encoding): Uint8
 export function decodeServerFrame(data: ArrayBuffer | Uint8Array | string, encoding: Encoding): lomi.chat.v1.ServerFrame {
   return decodeWith(ServerFrameCodec, data, encoding);
 }
+/**
+ * The messages of a decoded batch push, each given the room the batch names once (in place:
+ * a spread copy would lose the defaults protobufjs keeps on the prototype).
+ */
+export function batchMessages(batch: lomi.chat.v1.IMessageBatch): lomi.chat.v1.IChatMessage[] {
+  const messages = batch.messages ?? [];
+  for (const m of messages) m.room ??= batch.room;
+  return messages;
+}
+
 export function encodeClientFrame(frame: ClientFrame, encoding: Encoding): Uint8Array | string {
   return encodeWith(ClientFrameCodec, frame, encoding);
 }

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { Encoding, WS_PATH } from '@lomi/client';
-import { decodeServerFrame, encodeClientFrame, type lomi, type Room } from '@lomi/protocol';
+import { batchMessages, decodeServerFrame, encodeClientFrame, type lomi, type Room } from '@lomi/protocol';
 import type { TestSystem } from './system';
 import { waitFor } from './wait';
 
@@ -42,12 +42,6 @@ export async function rawViewer(system: TestSystem, name: string, room: Room, op
     joined: reply.joined,
     pushes,
     pushBytes: () => pushes().map((f) => sizes.get(f)!),
-    messages: () =>
-      pushes().flatMap((f) => {
-        if (!f.batch) return [f.message!];
-        const messages = f.batch.messages as lomi.chat.v1.IChatMessage[];
-        for (const m of messages) m.room ??= f.batch.room;
-        return messages;
-      }),
+    messages: () => pushes().flatMap((f) => (f.batch ? batchMessages(f.batch) : [f.message!])),
   };
 }
