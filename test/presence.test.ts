@@ -22,6 +22,16 @@ beforeAll(async () => {
 });
 afterAll(() => system.stop());
 
+/** Presence reports of one kind the presence workers have received so far, all workers together. */
+async function reportsReceived(kind: 'changes' | 'heartbeat'): Promise<number> {
+  let n = 0;
+  for (const worker of system.presenceWorkers) {
+    const metric = await worker.registry.getSingleMetric('lomi_presence_reports_total')!.get();
+    n += metric.values.filter((v) => v.labels.kind === kind).reduce((sum, v) => sum + v.value, 0);
+  }
+  return n;
+}
+
 async function viewers(room: Room): Promise<{ count: number; peak: number }> {
   const res = await system.api('GET', `/api/v1/live/${room.id}/viewers`);
   expect(res.status).toBe(200);
@@ -165,14 +175,7 @@ test("every socket is listed as the user's connection while open", async () => {
 
 test('a burst of joins reaches the presence workers as a few batched reports, every viewer counted', async () => {
   const room = await system.createLiveRoom(system.user('caster'));
-  const reports = async () => {
-    let n = 0;
-    for (const worker of system.presenceWorkers) {
-      const metric = await worker.registry.getSingleMetric('lomi_presence_reports_total')!.get();
-      n += metric.values.filter((v) => v.labels.kind === 'changes').reduce((sum, v) => sum + v.value, 0);
-    }
-    return n;
-  };
+  const reports = () => reportsReceived('changes');
   const before = await reports();
   const crowd = await Promise.all(Array.from({ length: 40 }, (_, i) => system.connect(system.user(`burst${i}`), { gateway: i % 2 })));
   await Promise.all(crowd.map((c) => c.join(room)));
@@ -215,14 +218,7 @@ test('a crowd too big for one presence script run is counted exactly, on the way
 
 test('heartbeats keep viewers counted past the TTL, and go out in slices rather than at once', async () => {
   const room = await system.createLiveRoom(system.user('caster'));
-  const heartbeatReports = async () => {
-    let n = 0;
-    for (const worker of system.presenceWorkers) {
-      const metric = await worker.registry.getSingleMetric('lomi_presence_reports_total')!.get();
-      n += metric.values.filter((v) => v.labels.kind === 'heartbeat').reduce((sum, v) => sum + v.value, 0);
-    }
-    return n;
-  };
+  const heartbeatReports = () => reportsReceived('heartbeat');
   const clients = await Promise.all(['lea', 'max', 'noa', 'oli'].map((n) => system.connect(system.user(n), { gateway: 0 })));
   await Promise.all(clients.map((c) => c.join(room)));
   await waitFor(async () => (await viewers(room)).count === 4, '4 viewers');
