@@ -24,7 +24,7 @@ export interface StartCommand {
   rate: number;
   seconds: number;
   /** Start of the window left out of deliveries/s, while the first messages are still in flight. */
-  warmupSeconds: number;
+  rampSeconds: number;
 }
 
 export type GeneratorCommand =
@@ -56,7 +56,7 @@ export interface WindowResult extends Progress {
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
   windowSeconds: number;
-  /** Deliveries in the steady part of the window (after the warm-up) and its length. */
+  /** Deliveries in the steady part of the window (after the ramp) and its length. */
   deliveriesSteady: number;
   steadySeconds: number;
 }

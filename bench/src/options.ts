@@ -12,6 +12,8 @@ export interface BenchOptions {
   seconds: number;
   /** Longest wait after the window for the last deliveries and acks. */
   drain: number;
+  /** Seconds the chatters send alone, unmeasured, before the viewers connect (0: none). */
+  warmup: number;
   targets: TargetName[];
   gateways: number;
   workers: number;
@@ -36,6 +38,8 @@ const USAGE = `pnpm bench [-- flags]
                           messages come from many viewers)
   --seconds 5             send window per scenario
   --drain 3               longest wait for late deliveries after the window
+  --warmup 8              seconds the chatters send alone at the highest rate, unmeasured,
+                          before the viewers connect (every system; 0 = none)
   --targets ours,uws,socketio
   --gateways 2            our gateways (and Socket.IO nodes)
   --workers 1             message workers
@@ -67,6 +71,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     chatters: { type: 'string' },
     seconds: { type: 'string' },
     drain: { type: 'string' },
+    warmup: { type: 'string' },
     targets: { type: 'string' },
     gateways: { type: 'string' },
     workers: { type: 'string' },
@@ -104,6 +109,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     chatters: count('chatters', get('chatters') ?? String(Math.ceil(Math.max(...rates) / CHATTER_RATE))),
     seconds: count('seconds', get('seconds') ?? (quick ? '3' : '5')),
     drain: count('drain', get('drain') ?? (quick ? '2' : '3')),
+    warmup: get('warmup') === '0' ? 0 : count('warmup', get('warmup') ?? (quick ? '2' : '8')),
     targets: targets as TargetName[],
     gateways: count('gateways', get('gateways') ?? '2'),
     workers: count('workers', get('workers') ?? '1'),

@@ -93,6 +93,15 @@ function targetChecks(run: RunResult): string[][] {
 const table = (head: string[], rows: string[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
+function warmUpSentence(run: RunResult): string {
+  const seconds = Number(run.options.warmup ?? 0);
+  if (!seconds) return '';
+  return (
+    `Before its viewers connect, every system under test gets ${seconds} s of the chatters sending alone at the highest rate, unmeasured: ` +
+    'a fresh Node process runs its code unoptimised until V8 has seen it run thousands of times, and a deployed service is warm when a stream starts (figures below). '
+  );
+}
+
 export function renderMarkdown(run: RunResult, chartFile: string): string {
   const targets = [...new Set(run.scenarios.map((s) => s.target))];
   const out: string[] = [];
@@ -109,6 +118,7 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
     `${run.pinning}`,
     `One live room; ${run.scenarios[0]?.chatters ?? '?'} chatters send ~100-byte texts at the combined rate for ${run.options.seconds} s per scenario; ` +
       `late deliveries are awaited up to ${run.options.drain} s. Latency is send → viewer receipt on one clock. ` +
+      warmUpSentence(run) +
       `Ours runs as deployed: ${run.options.gateways} gateways, ${run.options.workers} message worker(s), a presence worker, real NATS/Redis/Postgres; ` +
       `the sender ack comes after the message is stored. Bare uWS acks by echoing in its message handler; Socket.IO (${run.options.gateways} nodes, Redis adapter) acks with its ack callback.`,
     '',
@@ -238,13 +248,30 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
     }
     out.push(table(['viewers', 'KB/idle conn ÷ uWS', 'connect time ÷ uWS', 'KB/idle conn ÷ Socket.IO', 'connect time ÷ Socket.IO'], memRatio), '');
   }
+  const warmUpRows: string[][] = [];
+  for (const viewers of [...new Set(run.scenarios.map((s) => s.viewers))]) {
+    for (const t of targets) {
+      const w = firstSession(run, t, viewers)?.warmUp;
+      if (w) warmUpRows.push([String(viewers), LABEL[t], `${w.sent} at ${w.rate}/s`, String(w.acked), `${ms(w.ackMs.p50)} / ${ms(w.ackMs.p99)}`]);
+    }
+  }
+  if (warmUpRows.length) {
+    out.push(
+      '## Warm-up (before the viewers connect; in no figure above)',
+      '',
+      'The chatters alone, sending into the room before any viewer joined it, on freshly started servers. The ack here is what a cold process gives.',
+      '',
+      table(['viewers', 'server', 'sent', 'acked', 'ack p50 / p99 ms'], warmUpRows),
+      '',
+    );
+  }
 
   out.push('## Targets of issue 5', '', table(['target', 'measured', 'verdict'], targetChecks(run)), '');
   out.push(
     '## How to read this',
     '',
     '- *delivered*: messages received by all viewers after the drain ÷ (messages sent × viewers joined); "short" = viewers that missed at least one.',
-    '- *deliveries/s*: messages received by all viewers from the end of a warm-up (the first second of the window) to the end of the send window, per second: the offered rate (sent/s × viewers) when the server keeps up, its capacity when it falls behind.',
+    '- *deliveries/s*: messages received by all viewers from the end of a ramp (the first second of the window) to the end of the send window, per second: the offered rate (sent/s × viewers) when the server keeps up, its capacity when it falls behind.',
     '- *msg/frame* (ours): room messages per WebSocket frame; above 1 when the gateway sent a burst as one batch frame. The baselines send one frame per message.',
     '- *server CPU*: cores used during the window by each process of the system under test (gw = gateway, mw = message worker, pw = presence worker, sio = Socket.IO node). ' +
       'NATS, Redis and Postgres are shared with the rest of the machine and not pinned; their CPU is in the JSON (`infraCpu`).',

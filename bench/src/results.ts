@@ -34,6 +34,15 @@ export interface ConnectFigures {
   cpu: Record<string, number>;
 }
 
+/** The chatters' sends before the viewers connected (see --warmup): not part of any scenario. */
+export interface WarmUpFigures {
+  rate: number;
+  seconds: number;
+  sent: number;
+  acked: number;
+  ackMs: LatencyMs;
+}
+
 export interface ScenarioResult {
   target: TargetName;
   viewers: number;
@@ -56,7 +65,7 @@ export interface ScenarioResult {
   viewerCloses: Record<string, number>;
   offeredPerSecond: number;
   /**
-   * Deliveries received between the end of the warm-up (first second, or a quarter of a short
+   * Deliveries received between the end of the ramp (first second, or a quarter of a short
    * window) and the end of the send window, per second: the offered rate when the server keeps
    * up, its capacity when it falls behind.
    */
@@ -70,6 +79,7 @@ export interface ScenarioResult {
   /** The system was restarted (and reconnected) before this scenario, because the previous one did not drain. */
   afterRestart: boolean;
   connect: ConnectFigures;
+  warmUp?: WarmUpFigures;
   memory: ProcessMemory[];
   /** CPU of each process during the send window, in cores. */
   cpu: Record<string, number>;

@@ -69,7 +69,11 @@ async function runViewerCount(target: TargetName, viewers: number, group: Proces
       if (!session) {
         session = await Session.open(target, viewers, group, options, restarted);
         const c = session.connect;
-        console.log(`  ${target.padEnd(8)} ${String(viewers).padStart(6)} viewers: ${c.joined} joined in ${c.seconds.toFixed(2)} s${c.failed ? `, ${c.failed} failed: ${c.errors.join('; ')}` : ''}`);
+        const w = session.warmUp;
+        console.log(
+          `  ${target.padEnd(8)} ${String(viewers).padStart(6)} viewers: ${c.joined} joined in ${c.seconds.toFixed(2)} s${c.failed ? `, ${c.failed} failed: ${c.errors.join('; ')}` : ''}` +
+            (w ? `, after a warm-up of ${w.acked}/${w.sent} sends acked (cold ack p99 ${w.ackMs.p99?.toFixed(1) ?? '–'} ms)` : ''),
+        );
       }
       const result = await session.run(rate);
       results.push(result);

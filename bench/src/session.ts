@@ -10,7 +10,7 @@ import { CpuWindow, infraPids, rssKb } from './proc-stats';
 import { startSendTimings } from './server-timings';
 import { nextMessage, freePort, sleep, waitForHttp, type Child, type ProcessGroup } from './processes';
 import type { BenchOptions } from './options';
-import type { ConnectFigures, LatencyMs, ProcessMemory, ScenarioResult } from './results';
+import type { ConnectFigures, LatencyMs, ProcessMemory, ScenarioResult, WarmUpFigures } from './results';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const SERVER_CORE = 0;
@@ -22,7 +22,9 @@ const SETTLE_MS = 2000;
  * measured sooner, a gateway's figure is the burst's garbage, not what an idle viewer costs.
  */
 const IDLE_SETTLE_MS = 12_000;
-const MAX_WARMUP_S = 1;
+const MAX_RAMP_S = 1;
+/** Scenarios are numbered from 1; a late warm-up message is never counted in one. */
+const WARM_UP_SCENARIO = 0;
 const PROGRESS_POLL_MS = 200;
 // A generator at full CPU is not necessarily the bottleneck: reads then simply carry more frames
 // each (it keeps up with 2M deliveries/s over 1k sockets). It is the bottleneck when its event
@@ -137,6 +139,34 @@ class Generator {
 
 const sum = <T>(items: T[], f: (t: T) => number) => items.reduce((s, t) => s + f(t), 0);
 
+/** Polls the generators until `done` says everything arrived, or for at most `seconds`. */
+async function drain(generators: Generator[], first: Progress[], done: (progress: Progress[]) => boolean, seconds: number): Promise<void> {
+  const deadline = performance.now() + seconds * 1000;
+  let progress = first;
+  while (!done(progress) && performance.now() <= deadline) {
+    await sleep(PROGRESS_POLL_MS);
+    progress = await Promise.all(generators.map((g) => g.request({ type: 'progress' }, 'progress', 30_000)));
+  }
+}
+
+/**
+ * The chatters send alone at the highest rate for --warmup seconds, before any viewer connects,
+ * and the figures are kept apart from every scenario's. A freshly started Node process runs its
+ * code unoptimised until V8 has seen it run thousands of times, and a deployed service has
+ * long been warm when a stream starts: measured cold, our 1k × 500 msg/s ack p99 was 2–6×
+ * its figure after three more such windows (50–138 ms, then 17–35 ms; `--rates 500,500,...`).
+ * Every system under test gets the same warm-up.
+ */
+async function warmUpSends(chatters: Generator, options: BenchOptions): Promise<WarmUpFigures | undefined> {
+  if (options.warmup <= 0) return undefined;
+  const rate = Math.max(...options.rates);
+  const start: GeneratorCommand = { type: 'start', scenario: WARM_UP_SCENARIO, rate, seconds: options.warmup, rampSeconds: 0 };
+  const window = await chatters.request(start, 'window', (options.warmup + 60) * 1000);
+  await drain([chatters], [window], ([p]) => p!.acked >= p!.sent, options.drain);
+  const { sent, acked, ack } = await chatters.request({ type: 'collect', expectedPerViewer: 0 }, 'collected', 30_000);
+  return { rate, seconds: options.warmup, sent, acked, ackMs: latency(ack) };
+}
+
 function latency(h: HistogramData): LatencyMs {
   return { p50: quantileMs(h, 0.5), p90: quantileMs(h, 0.9), p99: quantileMs(h, 0.99), max: h.count ? h.maxUs / 1000 : undefined };
 }
@@ -152,6 +182,7 @@ export class Session {
     private readonly generators: Generator[],
     readonly viewers: number,
     readonly connect: ConnectFigures,
+    readonly warmUp: WarmUpFigures | undefined,
     private readonly memory: ProcessMemory[],
     readonly afterRestart: boolean,
   ) {}
@@ -173,31 +204,30 @@ export class Session {
         generators.push(new Generator(child));
       }
       const perProcess = Math.ceil(viewers / viewerProcesses);
+      const connectCommand = (firstViewer: number, viewerCount: number, chatters: number): GeneratorCommand => ({
+        type: 'connect',
+        target,
+        ports: system.ports,
+        firstViewer,
+        viewers: viewerCount,
+        chatters,
+        concurrency: Math.ceil(options.concurrency / viewerProcesses),
+        roomId: system.ours?.roomId,
+        jwtSecret: system.ours?.jwtSecret,
+        userPrefix: system.ours?.userPrefix,
+      });
+      const [chatterGenerator, ...viewerGenerators] = generators as [Generator, ...Generator[]];
+      const chatters = await chatterGenerator.request(connectCommand(0, 0, options.chatters), 'connected', 120_000);
+      if (chatters.chatters < options.chatters) throw new Error(`not every chatter could connect: ${chatters.errors.join('; ')}`);
+      const warmUp = await warmUpSends(chatterGenerator, options);
       const cpuWindow = new CpuWindow(processGroups(system, generators));
       const results: ConnectResult[] = await Promise.all(
-        generators.map((g, i) => {
-          const firstViewer = Math.max(0, i - 1) * perProcess;
-          return g.request(
-            {
-              type: 'connect',
-              target,
-              ports: system.ports,
-              firstViewer,
-              viewers: i === 0 ? 0 : Math.min(perProcess, viewers - firstViewer),
-              chatters: i === 0 ? options.chatters : 0,
-              concurrency: Math.ceil(options.concurrency / viewerProcesses),
-              roomId: system.ours?.roomId,
-              jwtSecret: system.ours?.jwtSecret,
-              userPrefix: system.ours?.userPrefix,
-            },
-            'connected',
-            120_000,
-          );
-        }),
+        viewerGenerators.map((g, i) =>
+          g.request(connectCommand(i * perProcess, Math.min(perProcess, viewers - i * perProcess), 0), 'connected', 120_000),
+        ),
       );
       const joined = sum(results, (r) => r.joined);
       const errors = results.flatMap((r) => r.errors);
-      if (sum(results, (r) => r.chatters) < options.chatters) throw new Error(`not every chatter could connect: ${errors.join('; ')}`);
       const seconds = Math.max(...results.map((r) => r.seconds));
       const connect: ConnectFigures = {
         seconds,
@@ -223,7 +253,7 @@ export class Session {
           ...(Number.isFinite(heapDelta) ? { heapPerIdleConnectionKb: heapDelta / connections } : {}),
         };
       });
-      return new Session(target, group, options, system, generators, viewers, connect, memory, afterRestart);
+      return new Session(target, group, options, system, generators, viewers, connect, warmUp, memory, afterRestart);
     } catch (err) {
       await Promise.all([...generators.map((g) => g.child), ...system.servers, ...system.helpers].map((c) => group.stop(c)));
       throw err;
@@ -241,7 +271,7 @@ export class Session {
     const windows: WindowResult[] = await Promise.all(
       generators.map((g, i) =>
         g.request(
-          { type: 'start', scenario, rate: i === 0 ? rate : 0, seconds: options.seconds, warmupSeconds: Math.min(MAX_WARMUP_S, options.seconds / 4) },
+          { type: 'start', scenario, rate: i === 0 ? rate : 0, seconds: options.seconds, rampSeconds: Math.min(MAX_RAMP_S, options.seconds / 4) },
           'window',
           (options.seconds + 60) * 1000,
         ),
@@ -252,13 +282,7 @@ export class Session {
 
     const sent = sum(windows, (w) => w.sent);
     const expected = sent * this.connect.joined;
-    const deadline = performance.now() + options.drain * 1000;
-    let progress: Progress[] = windows;
-    while (sum(progress, (p) => p.deliveries) < expected || sum(progress, (p) => p.acked) < sent) {
-      if (performance.now() > deadline) break;
-      await sleep(PROGRESS_POLL_MS);
-      progress = await Promise.all(generators.map((g) => g.request({ type: 'progress' }, 'progress', 30_000)));
-    }
+    await drain(generators, windows, (p) => sum(p, (g) => g.deliveries) >= expected && sum(p, (g) => g.acked) >= sent, options.drain);
     const collected: CollectResult[] = await Promise.all(
       generators.map((g) => g.request({ type: 'collect', expectedPerViewer: sent }, 'collected', 30_000)),
     );
@@ -313,6 +337,7 @@ export class Session {
       drained: delivered >= expected && acked >= sent,
       afterRestart: this.afterRestart && scenario === 1,
       connect: this.connect,
+      ...(this.warmUp ? { warmUp: this.warmUp } : {}),
       memory: this.memory.map((m, i) => {
         const load = loadKb[i];
         return load === undefined ? m : { ...m, loadKb: load, perLoadedConnectionKb: (load - m.idleKb) / m.connections };

@@ -106,7 +106,7 @@ async function connect(cmd: ConnectCommand): Promise<ConnectResult> {
 
 function start(cmd: StartCommand): Promise<WindowResult> {
   const proto = protocol!;
-  recorder.start(cmd.scenario, cmd.warmupSeconds * 1e6);
+  recorder.start(cmd.scenario, cmd.rampSeconds * 1e6);
   viewersAtStart = viewers.filter((v) => !v.conn!.closed);
   for (const v of viewersAtStart) v.received = 0;
   const total = chatters.length ? Math.round(cmd.rate * cmd.seconds) : 0;

@@ -37,11 +37,11 @@ export class Recorder {
   /** Why sends were refused, by error text. */
   ackErrors: Record<string, number> = {};
 
-  start(scenario: number, warmupUs: number): void {
+  start(scenario: number, rampUs: number): void {
     this.scenario = scenario;
     this.windowEndUs = Infinity;
     this.sent = this.acked = this.deliveries = this.deliveriesSteady = this.pushFrames = 0;
-    this.steadyFromUs = nowUs() + warmupUs;
+    this.steadyFromUs = nowUs() + rampUs;
     this.latency.reset();
     this.ack.reset();
     this.closes = {};
