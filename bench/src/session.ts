@@ -237,7 +237,9 @@ export class Session {
         errors,
         cpu: cpuWindow.end().processes,
       };
-      await sleep(IDLE_SETTLE_MS);
+      // Idle memory is reported from a viewer count's first session only: a restarted one (after
+      // a scenario that did not drain) goes straight on to its scenario.
+      if (!afterRestart) await sleep(IDLE_SETTLE_MS);
       const connectedHeap = await heapUsedKb(target, system);
       // Viewer i and chatter j are on server (i mod servers), (j mod servers): see the generator.
       const memory = system.servers.map((s, i): ProcessMemory => {
