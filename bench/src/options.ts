@@ -29,7 +29,7 @@ export interface BenchOptions {
 }
 
 const USAGE = `pnpm bench [-- flags]
-  --quick                 1-minute smoke run: 1k viewers, 10 and 500 msg/s, 3 s windows
+  --quick                 1½-minute smoke run: 1k viewers, 10 and 500 msg/s, 3 s windows, 2 s warm-up
   --viewers 1000,5000,10000
   --with-20k              add 20,000 viewers (two generator processes)
   --rates 10,100,500      combined msg/s of all chatters
