@@ -1,5 +1,6 @@
 // One system under test with its viewers connected: starts the servers (pinned to core 0), the
-// generator processes (core 1), connects and joins, measures memory, and runs scenarios on it.
+// generator processes (core 1), connects the chatters and warms the servers up with their sends,
+// connects and joins the viewers, measures memory, and runs scenarios on it.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { mergeHistograms, quantileMs, type HistogramData } from './histogram';
@@ -153,8 +154,8 @@ async function drain(generators: Generator[], first: Progress[], done: (progress
  * The chatters send alone at the highest rate for --warmup seconds, before any viewer connects,
  * and the figures are kept apart from every scenario's. A freshly started Node process runs its
  * code unoptimised until V8 has seen it run thousands of times, and a deployed service has
- * long been warm when a stream starts: measured cold, our 1k × 500 msg/s ack p99 was 2–6×
- * its figure after three more such windows (50–138 ms, then 17–35 ms; `--rates 500,500,...`).
+ * long been warm when a stream starts: measured cold, our 1k × 500 msg/s ack p99 was 68–138 ms
+ * in the first window and 17–44 ms from the third on (`--rates 500,500,...`, three runs).
  * Every system under test gets the same warm-up.
  */
 async function warmUpSends(chatters: Generator, options: BenchOptions): Promise<WarmUpFigures | undefined> {
