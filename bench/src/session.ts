@@ -6,6 +6,7 @@ import path from 'node:path';
 import { mergeHistograms, quantileMs, type HistogramData } from './histogram';
 import type { CollectResult, ConnectResult, GeneratorCommand, GeneratorReply, Progress, TargetName, WindowResult } from './ipc';
 import { connectRedis, createKeys, createLogger, deleteMatching, SERVICE_NODE_FLAGS } from '@lomi/common';
+import { createDb } from '@lomi/db';
 import { GATEWAY_NODE_FLAGS } from '@lomi/gateway/dist/node-flags';
 import { CpuWindow, infraPids, rssKb } from './proc-stats';
 import { startSendTimings } from './server-timings';
@@ -358,12 +359,20 @@ export class Session {
     const { group, system, generators } = this;
     await Promise.all(generators.map((g) => group.stop(g.child)));
     await Promise.all([...system.servers, ...system.helpers].map((c) => group.stop(c)));
-    // The run leaves nothing in Redis (its history streams, dedup hashes and presence would
-    // otherwise pile up in the machine's Redis run after run).
+    // The run leaves nothing in Redis or Postgres: its history streams, dedup hashes and
+    // presence, and its stream's messages and viewing sessions (10k rows per 10k session) would
+    // otherwise pile up in the machine's shared servers run after run.
     if (system.ours) {
-      const redis = await connectRedis(serverEnv().REDIS_URL, createLogger('bench', 'silent'));
+      const log = createLogger('bench', 'silent');
+      const redis = await connectRedis(serverEnv().REDIS_URL, log);
       await deleteMatching(redis, createKeys(system.ours.namespace).allPattern);
       redis.disconnect();
+      const db = createDb(serverEnv().DATABASE_URL, log);
+      const { roomId } = system.ours;
+      await db.deleteFrom('messages').where('room_kind', '=', 'live').where('room_id', '=', roomId).execute();
+      // Its viewers, pins and gifters go with it (foreign keys on delete cascade).
+      await db.deleteFrom('live_streams').where('id', '=', roomId).execute();
+      await db.destroy();
     }
   }
 }
