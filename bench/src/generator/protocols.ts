@@ -56,31 +56,31 @@ const CHAT_MESSAGE_CONTENT_TAG = (6 << 3) | LENGTH_DELIMITED;
 // not read), so that the generator spends on a delivery of ours about what it spends on one
 // of the baselines' bare-text frames.
 
-/** Records the delivery of the ChatMessage in buf[pos, end). */
-function deliverMessage(recorder: Recorder, peer: Peer, buf: Buffer, pos: number, end: number, now: number): void {
+/**
+ * The start of the body of the next length-delimited field `tag` in buf[pos, end), with its
+ * length left in varintValue; -1 when there is none.
+ */
+function nextField(buf: Buffer, pos: number, end: number, tag: number): number {
   while (pos < end) {
     pos = readVarint(buf, pos);
-    const tag = varintValue;
-    if (tag === CHAT_MESSAGE_CONTENT_TAG) {
-      pos = readVarint(buf, pos);
-      recorder.delivery(peer, buf, pos, pos + varintValue, now);
-      return;
-    }
-    pos = skipField(buf, pos, tag & 7);
+    if (varintValue === tag) return readVarint(buf, pos);
+    pos = skipField(buf, pos, varintValue & 7);
   }
+  return -1;
+}
+
+/** Records the delivery of the ChatMessage in buf[pos, end). */
+function deliverMessage(recorder: Recorder, peer: Peer, buf: Buffer, pos: number, end: number, now: number): void {
+  const content = nextField(buf, pos, end, CHAT_MESSAGE_CONTENT_TAG);
+  if (content >= 0) recorder.delivery(peer, buf, content, content + varintValue, now);
 }
 
 /** Records the delivery of every ChatMessage of the MessageBatch in buf[pos, end). */
 function deliverBatch(recorder: Recorder, peer: Peer, buf: Buffer, pos: number, end: number, now: number): void {
-  while (pos < end) {
-    pos = readVarint(buf, pos);
-    const tag = varintValue;
-    if (tag === BATCH_MESSAGES_TAG) {
-      pos = readVarint(buf, pos);
-      const messageEnd = pos + varintValue;
-      deliverMessage(recorder, peer, buf, pos, messageEnd, now);
-      pos = messageEnd;
-    } else pos = skipField(buf, pos, tag & 7);
+  while ((pos = nextField(buf, pos, end, BATCH_MESSAGES_TAG)) >= 0) {
+    const messageEnd = pos + varintValue;
+    deliverMessage(recorder, peer, buf, pos, messageEnd, now);
+    pos = messageEnd;
   }
 }
 
