@@ -1,10 +1,10 @@
 // Viewer counts of live rooms: distinct users across gateways, pushed to the room and readable
 // over HTTP, kept honest by TTLs when a gateway dies without a word, and recorded as viewing
 // sessions in Postgres.
-import { createKeys } from '@lomi/common';
+import { connectNats, createKeys, createLogger, createSubjects } from '@lomi/common';
 import { createDb } from '@lomi/db';
 import { USERS_PER_SCRIPT } from '@lomi/presence-worker';
-import type { Room } from '@lomi/protocol';
+import { internal, type Room } from '@lomi/protocol';
 import { startSystem, waitFor, type TestSystem } from '@lomi/testkit';
 import Redis from 'ioredis';
 
@@ -169,6 +169,52 @@ test("every socket is listed as the user's connection while open", async () => {
     await kim.close();
     await waitFor(async () => (await redis.zcard(key)) === 0, 'no connection');
   } finally {
+    redis.disconnect();
+  }
+});
+
+test("a user's sockets: a report lists several, a late one never shortens an expiry, expired ones are dropped", async () => {
+  const redis = new Redis(system.env.REDIS_URL!);
+  const nc = await connectNats(system.env.NATS_URL!, 'test-gateway', createLogger('test', 'silent'));
+  const user = system.user('lena');
+  const key = createKeys(system.namespace).userConnections(user);
+  // As a gateway reports them; `sentAtMs` sets each socket's expiry (sent at + TTL).
+  const report = (sentAtMs: number, ...connectionIds: string[]) =>
+    nc.publish(
+      createSubjects(system.namespace).presenceReports,
+      internal.PresenceReport.encode({ gatewayId: 'gw-test', ttlMs: TTL_MS, sentAtMs, connected: connectionIds.map((connectionId) => ({ connectionId, userId: user })) }).finish(),
+    );
+  /** Socket → expiry, as Redis holds them. */
+  const expiries = async (): Promise<Record<string, number>> => {
+    const flat = await redis.zrange(key, 0, -1, 'WITHSCORES');
+    return Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, Number(flat[i + 1])]] : [])));
+  };
+  try {
+    const fresh = Date.now();
+    report(fresh, 'phone', 'tablet');
+    await waitFor(async () => Object.keys(await expiries()).length === 2, 'both sockets listed');
+    expect(await expiries()).toEqual({ phone: fresh + TTL_MS, tablet: fresh + TTL_MS });
+
+    // An older report of the phone, handled after the newer one: its expiry stays.
+    report(fresh - 500, 'phone', 'laptop');
+    await waitFor(async () => 'laptop' in (await expiries()), 'the laptop listed');
+    expect(await expiries()).toMatchObject({ phone: fresh + TTL_MS, laptop: fresh - 500 + TTL_MS });
+
+    // The phone's gateway keeps reporting it, so the key lives on; the sockets no report refreshes
+    // (the tablet, the laptop) go once expired.
+    const refresh = async (at: number) => {
+      await new Promise((resolve) => setTimeout(resolve, at - Date.now()));
+      const sentAt = Date.now();
+      report(sentAt, 'phone');
+      await waitFor(async () => (await expiries()).phone === sentAt + TTL_MS, 'the phone refreshed');
+    };
+    await refresh(fresh + TTL_MS / 2);
+    expect(Object.keys(await expiries()).sort()).toEqual(['laptop', 'phone', 'tablet']);
+    await refresh(fresh + TTL_MS + 50);
+    expect(Object.keys(await expiries())).toEqual(['phone']);
+    expect(await redis.pttl(key)).toBeGreaterThan(0);
+  } finally {
+    await nc.close();
     redis.disconnect();
   }
 });
