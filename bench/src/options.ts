@@ -14,6 +14,8 @@ export interface BenchOptions {
   drain: number;
   /** Seconds the chatters send alone, unmeasured, before the viewers connect (0: none). */
   warmup: number;
+  /** Extra ours/uWS pairs of the headline scenario after the main run (0: none). */
+  repeats: number;
   targets: TargetName[];
   gateways: number;
   workers: number;
@@ -40,6 +42,9 @@ const USAGE = `pnpm bench [-- flags]
   --drain 3               longest wait for late deliveries after the window
   --warmup 8              seconds the chatters send alone at the highest rate, unmeasured,
                           before the viewers connect (every system; 0 = none)
+  --repeats 1             after the main run, ours and bare uWS at 10k viewers × 100 msg/s again,
+                          this many more times, uWS first (0 = none); the targets comparing
+                          them are judged on the median of every pair's ratio
   --targets ours,uws,socketio
   --gateways 2            our gateways (and Socket.IO nodes)
   --workers 1             message workers
@@ -61,6 +66,8 @@ const count = (name: string, s: string) => {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(s)}\n\n${USAGE}`);
   return n;
 };
+/** A count where 0 means none. */
+const countOrNone = (name: string, s: string) => (s === '0' ? 0 : count(name, s));
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
   const spec = {
@@ -72,6 +79,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     seconds: { type: 'string' },
     drain: { type: 'string' },
     warmup: { type: 'string' },
+    repeats: { type: 'string' },
     targets: { type: 'string' },
     gateways: { type: 'string' },
     workers: { type: 'string' },
@@ -109,7 +117,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     chatters: count('chatters', get('chatters') ?? String(Math.ceil(Math.max(...rates) / CHATTER_RATE))),
     seconds: count('seconds', get('seconds') ?? (quick ? '3' : '5')),
     drain: count('drain', get('drain') ?? (quick ? '2' : '3')),
-    warmup: get('warmup') === '0' ? 0 : count('warmup', get('warmup') ?? (quick ? '2' : '8')),
+    warmup: countOrNone('warmup', get('warmup') ?? (quick ? '2' : '8')),
+    repeats: countOrNone('repeats', get('repeats') ?? (quick ? '0' : '1')),
     targets: targets as TargetName[],
     gateways: count('gateways', get('gateways') ?? '2'),
     workers: count('workers', get('workers') ?? '1'),

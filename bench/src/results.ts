@@ -93,6 +93,9 @@ export interface ScenarioResult {
   limitedBy: string;
 }
 
+/** The scenario the comparisons with bare uWS are about. */
+export const HEADLINE = { viewers: 10_000, rate: 100 } as const;
+
 export interface RunResult {
   startedAt: string;
   command: string;
@@ -100,6 +103,11 @@ export interface RunResult {
   pinning: string;
   options: Record<string, unknown>;
   scenarios: ScenarioResult[];
+  /**
+   * The headline scenario again, ours and bare uWS alternately (uWS first), after the main run:
+   * a comparison made once follows the machine's phase as much as the systems (--repeats).
+   */
+  repeats: ScenarioResult[];
   skipped: string[];
   errors: string[];
   durationSeconds: number;

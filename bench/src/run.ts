@@ -10,7 +10,7 @@ import type { TargetName } from './ipc';
 import { parseOptions, type BenchOptions } from './options';
 import { ProcessGroup } from './processes';
 import { renderMarkdown, renderSvg } from './report';
-import type { RunResult, ScenarioResult } from './results';
+import { HEADLINE, type RunResult, type ScenarioResult } from './results';
 import { GENERATOR_CORE, SERVER_CORE, Session } from './session';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -59,11 +59,14 @@ function inside(s: ScenarioResult): string {
   return t ? ` (inside: gateway ${t.gateway.p99?.toFixed(1) ?? '–'}, message worker ${t.worker.p99?.toFixed(1) ?? '–'})` : '';
 }
 
-/** All rates at one viewer count on one target; restarts the system when a scenario left a backlog behind. */
-async function runViewerCount(target: TargetName, viewers: number, group: ProcessGroup, options: BenchOptions): Promise<ScenarioResult[]> {
+/**
+ * All rates at one viewer count on one target; restarts the system when a scenario left a
+ * backlog behind. A repeat, like a restart, does not measure idle memory again.
+ */
+async function runViewerCount(target: TargetName, viewers: number, group: ProcessGroup, options: BenchOptions, repeat = false): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   let session: Session | undefined;
-  let restarted = false;
+  let restarted = repeat;
   try {
     for (const [i, rate] of options.rates.entries()) {
       if (!session) {
@@ -91,6 +94,20 @@ async function runViewerCount(target: TargetName, viewers: number, group: Proces
   return results;
 }
 
+/** runViewerCount, with a failure recorded in `errors` instead of ending the run. */
+async function attempt(target: TargetName, viewers: number, group: ProcessGroup, options: BenchOptions, errors: string[], repeat = false): Promise<ScenarioResult[]> {
+  try {
+    return await runViewerCount(target, viewers, group, options, repeat);
+  } catch (err) {
+    const message = `${target} at ${viewers} viewers${repeat ? ' (repeat)' : ''}: ${(err as Error).message}`;
+    errors.push(message);
+    console.error(`  FAILED ${message}`);
+    // A system that failed half-started must not load the machine under the next one.
+    await group.stopAll();
+    return [];
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);
@@ -116,6 +133,7 @@ async function main(): Promise<void> {
       `a NATS request/reply: p50 ${hopCost.natsP50Us.toFixed(0)} µs, p99 ${hopCost.natsP99Us.toFixed(0)} µs`,
   );
   const scenarios: ScenarioResult[] = [];
+  const repeats: ScenarioResult[] = [];
   const errors: string[] = [];
   const skipped: string[] = [];
   try {
@@ -126,15 +144,15 @@ async function main(): Promise<void> {
           console.log(`  ${target.padEnd(8)} ${String(viewers).padStart(6)} viewers: skipped (${skipped.at(-1)})`);
           continue;
         }
-        try {
-          scenarios.push(...(await runViewerCount(target, viewers, group, options)));
-        } catch (err) {
-          const message = `${target} at ${viewers} viewers: ${(err as Error).message}`;
-          errors.push(message);
-          console.error(`  FAILED ${message}`);
-          // A system that failed half-started must not load the machine under the next one.
-          await group.stopAll();
-        }
+        scenarios.push(...(await attempt(target, viewers, group, options, errors)));
+      }
+    }
+    const { viewers, rate } = HEADLINE;
+    if (options.viewers.includes(viewers) && options.rates.includes(rate) && (['ours', 'uws'] as const).every((t) => options.targets.includes(t))) {
+      for (let pair = 1; pair <= options.repeats; pair++) {
+        console.log(`  repeat ${pair} of ${options.repeats}: ${viewers} viewers × ${rate} msg/s, bare uWS first`);
+        // The main run measured ours first: with uWS first here, neither always follows the other.
+        for (const target of ['uws', 'ours'] as const) repeats.push(...(await attempt(target, viewers, group, { ...options, rates: [rate] }, errors, true)));
       }
     }
   } finally {
@@ -148,6 +166,7 @@ async function main(): Promise<void> {
     pinning,
     options: { ...options },
     scenarios,
+    repeats,
     skipped,
     errors,
     durationSeconds: (Date.now() - started.getTime()) / 1000,
