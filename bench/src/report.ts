@@ -73,12 +73,10 @@ function median(values: number[]): number {
 function pairwise(pairs: Pair[], figure: (s: ScenarioResult) => number | undefined, show: (v: number) => string) {
   const measured = pairs.filter((p) => figure(p.ours) !== undefined && figure(p.uws) !== undefined);
   if (!measured.length) return { text: '–', ratio: undefined };
-  const ratios = measured.map((p) => figure(p.ours)! / figure(p.uws)!);
-  const each = measured.map((p) => `${show(figure(p.ours)!)} vs ${show(figure(p.uws)!)}`);
-  const ratioText = (r: number) => `${r.toFixed(2)}×`;
-  if (measured.length === 1) return { text: `${each[0]} = ${ratioText(ratios[0]!)}`, ratio: ratios[0] };
-  const m = median(ratios);
-  return { text: `median ${ratioText(m)} over ${measured.length} pairs (${each.map((e, i) => `${e} = ${ratioText(ratios[i]!)}`).join('; ')})`, ratio: m };
+  const each = measured.map((p) => `${show(figure(p.ours)!)} vs ${show(figure(p.uws)!)} = ${ratio(figure(p.ours), figure(p.uws))}`);
+  if (measured.length === 1) return { text: each[0]!, ratio: figure(measured[0]!.ours)! / figure(measured[0]!.uws)! };
+  const m = median(measured.map((p) => figure(p.ours)! / figure(p.uws)!));
+  return { text: `median ${ratio(m, 1)} over ${measured.length} pairs (${each.join('; ')})`, ratio: m };
 }
 
 function scenarioKeys(run: RunResult): [number, number][] {

@@ -61,16 +61,16 @@ function inside(s: ScenarioResult): string {
 
 /**
  * All rates at one viewer count on one target; restarts the system when a scenario left a
- * backlog behind. A repeat, like a restart, does not measure idle memory again.
+ * backlog behind. Idle memory is the first session's: a repeat, like a restart, skips it.
  */
 async function runViewerCount(target: TargetName, viewers: number, group: ProcessGroup, options: BenchOptions, repeat = false): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   let session: Session | undefined;
-  let restarted = repeat;
+  let restarted = false;
   try {
     for (const [i, rate] of options.rates.entries()) {
       if (!session) {
-        session = await Session.open(target, viewers, group, options, restarted);
+        session = await Session.open(target, viewers, group, options, restarted, !restarted && !repeat);
         const c = session.connect;
         const w = session.warmUp;
         console.log(

@@ -189,7 +189,19 @@ export class Session {
     readonly afterRestart: boolean,
   ) {}
 
-  static async open(target: TargetName, viewers: number, group: ProcessGroup, options: BenchOptions, afterRestart: boolean): Promise<Session> {
+  /**
+   * `afterRestart`: a previous session of this target and viewer count left a backlog behind.
+   * `reportsIdleMemory`: only a viewer count's first session does (it waits IDLE_SETTLE_MS for
+   * that); a restarted or repeated one goes straight on to its scenario.
+   */
+  static async open(
+    target: TargetName,
+    viewers: number,
+    group: ProcessGroup,
+    options: BenchOptions,
+    afterRestart: boolean,
+    reportsIdleMemory: boolean,
+  ): Promise<Session> {
     const system = await startSystem(target, group, options);
     const generators: Generator[] = [];
     try {
@@ -239,9 +251,7 @@ export class Session {
         errors,
         cpu: cpuWindow.end().processes,
       };
-      // Idle memory is reported from a viewer count's first session only: a restarted one (after
-      // a scenario that did not drain) goes straight on to its scenario.
-      if (!afterRestart) await sleep(IDLE_SETTLE_MS);
+      if (reportsIdleMemory) await sleep(IDLE_SETTLE_MS);
       const connectedHeap = await heapUsedKb(target, system);
       // Viewer i and chatter j are on server (i mod servers), (j mod servers): see the generator.
       const memory = system.servers.map((s, i): ProcessMemory => {

@@ -46,9 +46,10 @@ export function createUserConnections(ctx: PresenceContext) {
       if (connections.length === 0 || expiry <= now) return;
       const byUser = new Map<string, string[]>();
       for (const { connectionId, userId } of connections) {
-        const ids = byUser.get(userId ?? '');
+        const user = userId ?? '';
+        const ids = byUser.get(user);
         if (ids) ids.push(connectionId ?? '');
-        else byUser.set(userId ?? '', [connectionId ?? '']);
+        else byUser.set(user, [connectionId ?? '']);
       }
       const pipeline = redis.pipeline();
       for (const [userId, ids] of byUser) pipeline.lomiConnectionsOpen(keys.userConnections(userId), now, expiry, report.ttlMs, ...ids);
