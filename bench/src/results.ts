@@ -43,6 +43,17 @@ export interface WarmUpFigures {
   ackMs: LatencyMs;
 }
 
+/** The chatters' sends once the viewers joined, before the first scenario: not part of any either. */
+export interface FanOutWarmUpFigures {
+  rate: number;
+  seconds: number;
+  sent: number;
+  /** Of sent × viewers. */
+  fraction: number;
+  /** From the first send until all was delivered, or the wait for it ended. */
+  tookSeconds: number;
+}
+
 export interface ScenarioResult {
   target: TargetName;
   viewers: number;
@@ -80,6 +91,7 @@ export interface ScenarioResult {
   afterRestart: boolean;
   connect: ConnectFigures;
   warmUp?: WarmUpFigures;
+  fanOutWarmUp?: FanOutWarmUpFigures;
   memory: ProcessMemory[];
   /** CPU of each process during the send window, in cores. */
   cpu: Record<string, number>;

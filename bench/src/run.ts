@@ -73,9 +73,11 @@ async function runViewerCount(target: TargetName, viewers: number, group: Proces
         session = await Session.open(target, viewers, group, options, restarted, !restarted && !repeat);
         const c = session.connect;
         const w = session.warmUp;
+        const f = session.fanOutWarmUp;
         console.log(
           `  ${target.padEnd(8)} ${String(viewers).padStart(6)} viewers: ${c.joined} joined in ${c.seconds.toFixed(2)} s${c.failed ? `, ${c.failed} failed: ${c.errors.join('; ')}` : ''}` +
-            (w ? `, after a warm-up of ${w.acked}/${w.sent} sends acked (cold ack p99 ${w.ackMs.p99?.toFixed(1) ?? '–'} ms)` : ''),
+            (w ? `, after a warm-up of ${w.acked}/${w.sent} sends acked (cold ack p99 ${w.ackMs.p99?.toFixed(1) ?? '–'} ms)` : '') +
+            (f ? `; fan-out warm-up at ${f.rate}/s: ${(f.fraction * 100).toFixed(1)}% delivered in ${f.tookSeconds.toFixed(1)} s` : ''),
         );
       }
       const result = await session.run(rate);

@@ -12,7 +12,7 @@ import { CpuWindow, infraPids, rssKb } from './proc-stats';
 import { startSendTimings } from './server-timings';
 import { nextMessage, freePort, sleep, waitForHttp, type Child, type ProcessGroup } from './processes';
 import type { BenchOptions } from './options';
-import type { ConnectFigures, LatencyMs, ProcessMemory, ScenarioResult, WarmUpFigures } from './results';
+import type { ConnectFigures, FanOutWarmUpFigures, LatencyMs, ProcessMemory, ScenarioResult, WarmUpFigures } from './results';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const SERVER_CORE = 0;
@@ -25,8 +25,20 @@ const SETTLE_MS = 2000;
  */
 const IDLE_SETTLE_MS = 12_000;
 const MAX_RAMP_S = 1;
-/** Scenarios are numbered from 1; a late warm-up message is never counted in one. */
-const WARM_UP_SCENARIO = 0;
+/**
+ * Scenario numbers of the two warm-ups; measured scenarios come after them, so a late warm-up
+ * message is never counted in one. Each needs its own: a send's client_msg_id is made of its
+ * scenario and number, and ours would take a second "0-17" for a retry of the first.
+ */
+const WARM_UP = { sends: 0, fanOut: 1 } as const;
+/**
+ * The fan-out warm-up: this many deliveries in all, at the highest rate the viewer count allows
+ * in FAN_OUT_WARM_UP_S, awaited up to FAN_OUT_WARM_UP_DRAIN_S. 500k is a second at 500 msg/s for
+ * 1k viewers, and what Socket.IO, the slowest system here, delivers in about 5 s.
+ */
+const FAN_OUT_WARM_UP_DELIVERIES = 500_000;
+const FAN_OUT_WARM_UP_S = 1;
+const FAN_OUT_WARM_UP_DRAIN_S = 10;
 const PROGRESS_POLL_MS = 200;
 // A generator at full CPU is not necessarily the bottleneck: reads then simply carry more frames
 // each (it keeps up with 2M deliveries/s over 1k sockets). It is the bottleneck when its event
@@ -162,11 +174,36 @@ async function drain(generators: Generator[], first: Progress[], done: (progress
 async function warmUpSends(chatters: Generator, options: BenchOptions): Promise<WarmUpFigures | undefined> {
   if (options.warmup <= 0) return undefined;
   const rate = Math.max(...options.rates);
-  const start: GeneratorCommand = { type: 'start', scenario: WARM_UP_SCENARIO, rate, seconds: options.warmup, rampSeconds: 0 };
+  const start: GeneratorCommand = { type: 'start', scenario: WARM_UP.sends, rate, seconds: options.warmup, rampSeconds: 0 };
   const window = await chatters.request(start, 'window', (options.warmup + 60) * 1000);
   await drain([chatters], [window], ([p]) => p!.acked >= p!.sent, options.drain);
   const { sent, acked, ack } = await chatters.request({ type: 'collect', expectedPerViewer: 0 }, 'collected', 30_000);
   return { rate, seconds: options.warmup, sent, acked, ackMs: latency(ack) };
+}
+
+/**
+ * Then, with the viewers joined, the chatters send for FAN_OUT_WARM_UP_S more, so that the code
+ * that delivers is warm too: each server's fan-out and the generators' reading run for the first
+ * time here. Without it the first window at the highest rate measured their tiering: at 1k
+ * viewers our first 500 msg/s window had an ack p99 of 19–36 ms and the ones after it 9–17 ms
+ * (`--rates 500,500,500`, nine sessions), and a 100 msg/s window before it did not help (21–22
+ * ms after one). Every system gets the same, unmeasured; its deliveries are awaited, so no
+ * backlog of it reaches the first scenario.
+ */
+async function warmUpFanOut(generators: Generator[], viewers: number, options: BenchOptions): Promise<FanOutWarmUpFigures | undefined> {
+  if (options.warmup <= 0 || viewers === 0) return undefined;
+  const rate = Math.min(Math.max(...options.rates), Math.ceil(FAN_OUT_WARM_UP_DELIVERIES / (viewers * FAN_OUT_WARM_UP_S)));
+  const started = performance.now();
+  const windows = await Promise.all(
+    generators.map((g, i) =>
+      g.request({ type: 'start', scenario: WARM_UP.fanOut, rate: i === 0 ? rate : 0, seconds: FAN_OUT_WARM_UP_S, rampSeconds: 0 }, 'window', (FAN_OUT_WARM_UP_S + 60) * 1000),
+    ),
+  );
+  const sent = sum(windows, (w) => w.sent);
+  const expected = sent * viewers;
+  await drain(generators, windows, (p) => sum(p, (g) => g.deliveries) >= expected && sum(p, (g) => g.acked) >= sent, FAN_OUT_WARM_UP_DRAIN_S);
+  const collected = await Promise.all(generators.map((g) => g.request({ type: 'collect', expectedPerViewer: sent }, 'collected', 30_000)));
+  return { rate, seconds: FAN_OUT_WARM_UP_S, sent, fraction: expected ? sum(collected, (c) => c.deliveries) / expected : 0, tookSeconds: (performance.now() - started) / 1000 };
 }
 
 function latency(h: HistogramData): LatencyMs {
@@ -174,7 +211,7 @@ function latency(h: HistogramData): LatencyMs {
 }
 
 export class Session {
-  private scenarios = 0;
+  private scenarios: number = WARM_UP.fanOut;
 
   private constructor(
     readonly target: TargetName,
@@ -185,6 +222,7 @@ export class Session {
     readonly viewers: number,
     readonly connect: ConnectFigures,
     readonly warmUp: WarmUpFigures | undefined,
+    readonly fanOutWarmUp: FanOutWarmUpFigures | undefined,
     private readonly memory: ProcessMemory[],
     readonly afterRestart: boolean,
   ) {}
@@ -267,7 +305,8 @@ export class Session {
           ...(Number.isFinite(heapDelta) ? { heapPerIdleConnectionKb: heapDelta / connections } : {}),
         };
       });
-      return new Session(target, group, options, system, generators, viewers, connect, warmUp, memory, afterRestart);
+      const fanOutWarmUp = await warmUpFanOut(generators, joined, options);
+      return new Session(target, group, options, system, generators, viewers, connect, warmUp, fanOutWarmUp, memory, afterRestart);
     } catch (err) {
       await Promise.all([...generators.map((g) => g.child), ...system.servers, ...system.helpers].map((c) => group.stop(c)));
       throw err;
@@ -352,6 +391,7 @@ export class Session {
       afterRestart: this.afterRestart && scenario === 1,
       connect: this.connect,
       ...(this.warmUp ? { warmUp: this.warmUp } : {}),
+      ...(this.fanOutWarmUp ? { fanOutWarmUp: this.fanOutWarmUp } : {}),
       memory: this.memory.map((m, i) => {
         const load = loadKb[i];
         return load === undefined ? m : { ...m, loadKb: load, perLoadedConnectionKb: (load - m.idleKb) / m.connections };
