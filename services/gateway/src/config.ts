@@ -41,6 +41,11 @@ const schema = z
      * the next messages through (each socket written is a 5–10 µs syscall).
      */
     FANOUT_TURN_SOCKETS: positiveInt.default(128),
+    /**
+     * And bytes it writes in one turn (at least one shard's sockets): a busy room's frames grow
+     * to 16 KB each, and 128 sockets of those held a gateway's acks up for 5–15 ms.
+     */
+    FANOUT_TURN_BYTES: positiveInt.default(256 * 1024),
     /** Rooms one connection may have joined at once. */
     MAX_ROOMS_PER_CONNECTION: positiveInt.default(50),
     /** How long a worker may take to answer a command before the client gets UNAVAILABLE. */

@@ -1,7 +1,7 @@
 // How one room's events reach its local sockets. Sockets are spread over several uWS topics per
-// encoding; a sweep visits the shards in order, about `turnSockets` sockets per event-loop turn, and
-// publishes to each shard, as one frame, every event that shard has not had yet. Encoding is
-// done once per encoding per turn, not per socket.
+// encoding; a sweep visits the shards in order, about `turnSockets` sockets (or `turnBytes`) per
+// event-loop turn, and publishes to each shard, as one frame, every event that shard has not had
+// yet. Encoding is done once per encoding per sweep, not per socket.
 //
 // A sweep that falls behind (a big room on a busy core) is not followed by a queue of fan-outs:
 // each shard simply gets whatever arrived since its last visit, like uWS's own per-iteration
@@ -32,7 +32,7 @@ export type RoomEvent = { message: ChatMessage } | { frame: ServerFrame };
  * batch, which names the room once for all its messages.
  */
 type Logged = { message: ChatMessage; bytes: number; inBatch: ChatMessage } | { frame: ServerFrame };
-type Encoded = ReturnType<typeof encodeServerFrame>;
+type EncodedFrames = { frames: ReturnType<typeof encodeServerFrame>[]; bytes: number };
 
 export interface FanOutDeps {
   app: TemplatedApp;
@@ -47,6 +47,12 @@ export interface FanOutDeps {
    * acks, joins and the next messages would all wait behind it.
    */
   turnSockets: number;
+  /**
+   * Bytes one turn writes before it yields (at least one shard's): a busy room's frames grow to
+   * 16 KB, and 128 sockets of them would hold the loop for as long as 128 × 16 KB of loopback
+   * writes take.
+   */
+  turnBytes: number;
 }
 
 /**
@@ -98,6 +104,12 @@ export class RoomFanOut {
   /** performance.now() of the last sweep's start, to tell a hot room from a quiet one. */
   private lastSweepAt = -Infinity;
   private closed = false;
+  /**
+   * This sweep's frames by the first event they carry, encoded once for all the shards that start
+   * there (mostly all of them), while the log still ends at encodedEnd.
+   */
+  private readonly encoded = new Map<number, Partial<Record<Encoding, EncodedFrames>>>();
+  private encodedEnd = -1;
 
   constructor(
     private readonly room: Room,
@@ -158,6 +170,18 @@ export class RoomFanOut {
     this.closed = true;
   }
 
+  /** The frames carrying the log from event `from` to its end, in `encoding`. */
+  private framesFrom(from: number, encoding: Encoding): EncodedFrames {
+    let byEncoding = this.encoded.get(from);
+    if (!byEncoding) this.encoded.set(from, (byEncoding = {}));
+    let encoded = byEncoding[encoding];
+    if (!encoded) {
+      const frames = framesOf(this.room, this.log.slice(from - this.logStart)).map((f) => encodeServerFrame(f, encoding));
+      encoded = byEncoding[encoding] = { frames, bytes: frames.reduce((n, f) => n + f.length, 0) };
+    }
+    return encoded;
+  }
+
   private scheduleSweep(): void {
     if (this.sweepScheduled || this.sweepNext !== undefined || this.closed) return;
     this.sweepScheduled = true;
@@ -185,26 +209,43 @@ export class RoomFanOut {
 
   private sweepTurn(): void {
     if (this.closed) return;
-    const { app, metrics } = this.deps;
+    const { app, metrics, turnSockets, turnBytes } = this.deps;
     const end = this.logStart + this.log.length;
-    // Shards visited in one turn mostly start from the same event: encode each range once.
-    const encodedFrom = new Map<number, Partial<Record<Encoding, Encoded[]>>>();
+    if (end !== this.encodedEnd) {
+      this.encoded.clear();
+      this.encodedEnd = end;
+    }
     let sockets = 0;
-    while (this.sweepNext! < this.shards && sockets < this.deps.turnSockets) {
-      const shard = this.sweepNext!++;
+    let bytes = 0;
+    while (this.sweepNext! < this.shards && sockets < turnSockets) {
+      const shard = this.sweepNext!;
       const from = this.cursors[shard]!;
-      if (from === end) continue;
+      if (from === end) {
+        this.sweepNext! += 1;
+        continue;
+      }
+      let shardSockets = 0;
+      let shardBytes = 0;
+      for (const encoding of ENCODINGS) {
+        const subscribers = this.subscribers[encoding][shard]!;
+        if (subscribers > 0) {
+          shardSockets += subscribers;
+          shardBytes += subscribers * this.framesFrom(from, encoding).bytes;
+        }
+      }
+      // Every turn writes at least one shard, so a sweep always ends.
+      if (sockets > 0 && bytes + shardBytes > turnBytes) break;
+      this.sweepNext! += 1;
+      sockets += shardSockets;
+      bytes += shardBytes;
       this.cursors[shard] = end;
       this.edges[shard] = this.lastSeq;
       for (const encoding of ENCODINGS) {
         const subscribers = this.subscribers[encoding][shard]!;
         if (subscribers === 0) continue;
-        sockets += subscribers;
-        let encoded = encodedFrom.get(from);
-        if (!encoded) encodedFrom.set(from, (encoded = {}));
-        const frames = (encoded[encoding] ??= framesOf(this.room, this.log.slice(from - this.logStart)).map((f) => encodeServerFrame(f, encoding)));
         const topic = this.topics[encoding][shard]!;
-        for (const bytes of frames) app.publish(topic, bytes, encoding === Encoding.PROTO);
+        const { frames } = this.framesFrom(from, encoding);
+        for (const frame of frames) app.publish(topic, frame, encoding === Encoding.PROTO);
         metrics.deliveries.inc({ encoding }, (end - from) * subscribers);
         metrics.pushFrames.inc({ encoding }, frames.length * subscribers);
       }
@@ -214,6 +255,7 @@ export class RoomFanOut {
       return;
     }
     this.sweepNext = undefined;
+    this.encoded.clear();
     const behind = Math.min(...this.cursors);
     this.log.splice(0, behind - this.logStart);
     this.logStart = behind;

@@ -63,6 +63,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     batchWindowMs: config.BATCH_WINDOW_MS,
     batchFramesPerS: config.BATCH_FRAMES_PER_S,
     turnSockets: config.FANOUT_TURN_SOCKETS,
+    turnBytes: config.FANOUT_TURN_BYTES,
   });
   const connections = new Set<Connection>();
   const presence = startPresenceReporter({
