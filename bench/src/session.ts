@@ -28,9 +28,11 @@ const MAX_RAMP_S = 1;
 /**
  * Scenario numbers of the two warm-ups; measured scenarios come after them, so a late warm-up
  * message is never counted in one. Each needs its own: a send's client_msg_id is made of its
- * scenario and number, and ours would take a second "0-17" for a retry of the first.
+ * scenario and number, and ours would take a second "0-17" from a chatter for a retry of its
+ * first and store nothing.
  */
 const WARM_UP = { sends: 0, fanOut: 1 } as const;
+const FIRST_SCENARIO = 2;
 /**
  * The fan-out warm-up: this many deliveries in all, at the highest rate the viewer count allows
  * in FAN_OUT_WARM_UP_S, awaited up to FAN_OUT_WARM_UP_DRAIN_S. 500k is a second at 500 msg/s for
@@ -211,7 +213,7 @@ function latency(h: HistogramData): LatencyMs {
 }
 
 export class Session {
-  private scenarios: number = WARM_UP.fanOut;
+  private scenarios = FIRST_SCENARIO - 1;
 
   private constructor(
     readonly target: TargetName,
@@ -388,7 +390,7 @@ export class Session {
       ackMs: latency(mergeHistograms(collected.map((c) => c.ack))),
       ...(sendTimings ? { sendTimings: await sendTimings() } : {}),
       drained: delivered >= expected && acked >= sent,
-      afterRestart: this.afterRestart && scenario === 1,
+      afterRestart: this.afterRestart && scenario === FIRST_SCENARIO,
       connect: this.connect,
       ...(this.warmUp ? { warmUp: this.warmUp } : {}),
       ...(this.fanOutWarmUp ? { fanOutWarmUp: this.fanOutWarmUp } : {}),
