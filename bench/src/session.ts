@@ -165,6 +165,20 @@ async function drain(generators: Generator[], first: Progress[], done: (progress
   }
 }
 
+/** The chatters (the first generator) send at `rate` for `seconds`; every generator records `scenario`. */
+function sendWindow(generators: Generator[], scenario: number, rate: number, seconds: number, rampSeconds: number): Promise<WindowResult[]> {
+  return Promise.all(
+    generators.map((g, i) => g.request({ type: 'start', scenario, rate: i === 0 ? rate : 0, seconds, rampSeconds }, 'window', (seconds + 60) * 1000)),
+  );
+}
+
+/** Waits up to `seconds` for the window's sends to be acked and delivered to every viewer, then collects the figures. */
+async function drainAndCollect(generators: Generator[], windows: WindowResult[], viewers: number, seconds: number): Promise<CollectResult[]> {
+  const sent = sum(windows, (w) => w.sent);
+  await drain(generators, windows, (p) => sum(p, (g) => g.deliveries) >= sent * viewers && sum(p, (g) => g.acked) >= sent, seconds);
+  return Promise.all(generators.map((g) => g.request({ type: 'collect', expectedPerViewer: sent }, 'collected', 30_000)));
+}
+
 /**
  * The chatters send alone at the highest rate for --warmup seconds, before any viewer connects,
  * and the figures are kept apart from every scenario's. A freshly started Node process runs its
@@ -196,15 +210,10 @@ async function warmUpFanOut(generators: Generator[], viewers: number, options: B
   if (options.warmup <= 0 || viewers === 0) return undefined;
   const rate = Math.min(Math.max(...options.rates), Math.ceil(FAN_OUT_WARM_UP_DELIVERIES / (viewers * FAN_OUT_WARM_UP_S)));
   const started = performance.now();
-  const windows = await Promise.all(
-    generators.map((g, i) =>
-      g.request({ type: 'start', scenario: WARM_UP.fanOut, rate: i === 0 ? rate : 0, seconds: FAN_OUT_WARM_UP_S, rampSeconds: 0 }, 'window', (FAN_OUT_WARM_UP_S + 60) * 1000),
-    ),
-  );
+  const windows = await sendWindow(generators, WARM_UP.fanOut, rate, FAN_OUT_WARM_UP_S, 0);
   const sent = sum(windows, (w) => w.sent);
   const expected = sent * viewers;
-  await drain(generators, windows, (p) => sum(p, (g) => g.deliveries) >= expected && sum(p, (g) => g.acked) >= sent, FAN_OUT_WARM_UP_DRAIN_S);
-  const collected = await Promise.all(generators.map((g) => g.request({ type: 'collect', expectedPerViewer: sent }, 'collected', 30_000)));
+  const collected = await drainAndCollect(generators, windows, viewers, FAN_OUT_WARM_UP_DRAIN_S);
   return { rate, seconds: FAN_OUT_WARM_UP_S, sent, fraction: expected ? sum(collected, (c) => c.deliveries) / expected : 0, tookSeconds: (performance.now() - started) / 1000 };
 }
 
@@ -323,24 +332,13 @@ export class Session {
     const cpuWindow = new CpuWindow(groups);
     const sendTimings = system.ours ? await startSendTimings(system.ours.gatewayMetrics, system.ours.workerMetrics) : undefined;
 
-    const windows: WindowResult[] = await Promise.all(
-      generators.map((g, i) =>
-        g.request(
-          { type: 'start', scenario, rate: i === 0 ? rate : 0, seconds: options.seconds, rampSeconds: Math.min(MAX_RAMP_S, options.seconds / 4) },
-          'window',
-          (options.seconds + 60) * 1000,
-        ),
-      ),
-    );
+    const windows = await sendWindow(generators, scenario, rate, options.seconds, Math.min(MAX_RAMP_S, options.seconds / 4));
     const { processes: cpu, cores } = cpuWindow.end();
     const loadKb = system.servers.map((s) => rssKb(s.pid));
 
     const sent = sum(windows, (w) => w.sent);
     const expected = sent * this.connect.joined;
-    await drain(generators, windows, (p) => sum(p, (g) => g.deliveries) >= expected && sum(p, (g) => g.acked) >= sent, options.drain);
-    const collected: CollectResult[] = await Promise.all(
-      generators.map((g) => g.request({ type: 'collect', expectedPerViewer: sent }, 'collected', 30_000)),
-    );
+    const collected = await drainAndCollect(generators, windows, this.connect.joined, options.drain);
 
     const delivered = sum(collected, (c) => c.deliveries);
     const acked = sum(collected, (c) => c.acked);
