@@ -2,7 +2,7 @@
 // memory, the issue's targets) and an SVG chart of e2e p99 and deliveries/s against viewers.
 import { NATS_SPACING_MS } from './hop-cost';
 import type { TargetName } from './ipc';
-import { HEADLINE, type RunResult, type ScenarioResult } from './results';
+import { FAN_OUT_WARM_UP, HEADLINE, type FanOutWarmUpFigures, type RunResult, type ScenarioResult } from './results';
 
 const LABEL: Record<TargetName, string> = { ours: 'Lomi (ours)', uws: 'bare uWS', socketio: 'Socket.IO+Redis' };
 const COLOR: Record<TargetName, string> = { ours: '#1f6fd1', uws: '#2a9d3a', socketio: '#d1402a' };
@@ -131,8 +131,13 @@ function warmUpSentence(run: RunResult): string {
   return (
     `Before its viewers connect, every system under test gets ${seconds} s of the chatters sending alone at the highest rate, unmeasured: ` +
     'a fresh Node process runs its code unoptimised until V8 has seen it run thousands of times, and a deployed service is warm when a stream starts. ' +
-    'Once they have joined, the chatters send for one more second (at up to the highest rate, 500k deliveries at most), unmeasured and awaited, so that the fan-out is warm too (figures below). '
+    `Once they have joined, the chatters send for ${FAN_OUT_WARM_UP.seconds} s more (at up to the highest rate, ${rate(FAN_OUT_WARM_UP.deliveries)} deliveries at most), unmeasured and awaited, so that the fan-out is warm too (figures below). `
   );
+}
+
+/** How the fan-out warm-up went, for the report and the progress line. */
+export function describeFanOutWarmUp(f: FanOutWarmUpFigures): string {
+  return `at ${f.rate}/s: ${(f.fraction * 100).toFixed(1)}% delivered in ${f.tookSeconds.toFixed(1)} s`;
 }
 
 export function renderMarkdown(run: RunResult, chartFile: string): string {
@@ -287,7 +292,7 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
       const first = firstSession(run, t, viewers);
       const w = first?.warmUp;
       const f = first?.fanOutWarmUp;
-      const fanOut = f ? `${f.sent} at ${f.rate}/s: ${(f.fraction * 100).toFixed(1)}% delivered in ${f.tookSeconds.toFixed(1)} s` : '–';
+      const fanOut = f ? `${f.sent} ${describeFanOutWarmUp(f)}` : '–';
       if (w) warmUpRows.push([String(viewers), LABEL[t], `${w.sent} at ${w.rate}/s`, String(w.acked), `${ms(w.ackMs.p50)} / ${ms(w.ackMs.p99)}`, fanOut]);
     }
   }

@@ -43,6 +43,13 @@ export interface WarmUpFigures {
   ackMs: LatencyMs;
 }
 
+/**
+ * The fan-out warm-up: this many deliveries in all, at the highest rate the viewer count allows
+ * in `seconds`, awaited up to `drainSeconds`. 500k is a second at 500 msg/s for 1k viewers, and
+ * what Socket.IO, the slowest system here, delivers in about 5 s.
+ */
+export const FAN_OUT_WARM_UP = { deliveries: 500_000, seconds: 1, drainSeconds: 10 } as const;
+
 /** The chatters' sends once the viewers joined, before the first scenario: not part of any either. */
 export interface FanOutWarmUpFigures {
   rate: number;

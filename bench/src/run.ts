@@ -9,7 +9,7 @@ import { measureHopCost } from './hop-cost';
 import type { TargetName } from './ipc';
 import { parseOptions, type BenchOptions } from './options';
 import { ProcessGroup } from './processes';
-import { renderMarkdown, renderSvg } from './report';
+import { describeFanOutWarmUp, renderMarkdown, renderSvg } from './report';
 import { HEADLINE, type RunResult, type ScenarioResult } from './results';
 import { GENERATOR_CORE, SERVER_CORE, Session } from './session';
 
@@ -77,7 +77,7 @@ async function runViewerCount(target: TargetName, viewers: number, group: Proces
         console.log(
           `  ${target.padEnd(8)} ${String(viewers).padStart(6)} viewers: ${c.joined} joined in ${c.seconds.toFixed(2)} s${c.failed ? `, ${c.failed} failed: ${c.errors.join('; ')}` : ''}` +
             (w ? `, after a warm-up of ${w.acked}/${w.sent} sends acked (cold ack p99 ${w.ackMs.p99?.toFixed(1) ?? '–'} ms)` : '') +
-            (f ? `; fan-out warm-up at ${f.rate}/s: ${(f.fraction * 100).toFixed(1)}% delivered in ${f.tookSeconds.toFixed(1)} s` : ''),
+            (f ? `; fan-out warm-up ${describeFanOutWarmUp(f)}` : ''),
         );
       }
       const result = await session.run(rate);

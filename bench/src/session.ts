@@ -12,7 +12,7 @@ import { CpuWindow, infraPids, rssKb } from './proc-stats';
 import { startSendTimings } from './server-timings';
 import { nextMessage, freePort, sleep, waitForHttp, type Child, type ProcessGroup } from './processes';
 import type { BenchOptions } from './options';
-import type { ConnectFigures, FanOutWarmUpFigures, LatencyMs, ProcessMemory, ScenarioResult, WarmUpFigures } from './results';
+import { FAN_OUT_WARM_UP, type ConnectFigures, type FanOutWarmUpFigures, type LatencyMs, type ProcessMemory, type ScenarioResult, type WarmUpFigures } from './results';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const SERVER_CORE = 0;
@@ -33,14 +33,6 @@ const MAX_RAMP_S = 1;
  */
 const WARM_UP = { sends: 0, fanOut: 1 } as const;
 const FIRST_SCENARIO = 2;
-/**
- * The fan-out warm-up: this many deliveries in all, at the highest rate the viewer count allows
- * in FAN_OUT_WARM_UP_S, awaited up to FAN_OUT_WARM_UP_DRAIN_S. 500k is a second at 500 msg/s for
- * 1k viewers, and what Socket.IO, the slowest system here, delivers in about 5 s.
- */
-const FAN_OUT_WARM_UP_DELIVERIES = 500_000;
-const FAN_OUT_WARM_UP_S = 1;
-const FAN_OUT_WARM_UP_DRAIN_S = 10;
 const PROGRESS_POLL_MS = 200;
 // A generator at full CPU is not necessarily the bottleneck: reads then simply carry more frames
 // each (it keeps up with 2M deliveries/s over 1k sockets). It is the bottleneck when its event
@@ -198,7 +190,7 @@ async function warmUpSends(chatters: Generator, options: BenchOptions): Promise<
 }
 
 /**
- * Then, with the viewers joined, the chatters send for FAN_OUT_WARM_UP_S more, so that the code
+ * Then, with the viewers joined, the chatters send for FAN_OUT_WARM_UP.seconds more, so that the code
  * that delivers is warm too: each server's fan-out and the generators' reading run for the first
  * time here. Without it the first window at the highest rate measured their tiering: at 1k
  * viewers our first 500 msg/s window had an ack p99 of 19–36 ms and the ones after it 9–17 ms
@@ -208,13 +200,14 @@ async function warmUpSends(chatters: Generator, options: BenchOptions): Promise<
  */
 async function warmUpFanOut(generators: Generator[], viewers: number, options: BenchOptions): Promise<FanOutWarmUpFigures | undefined> {
   if (options.warmup <= 0 || viewers === 0) return undefined;
-  const rate = Math.min(Math.max(...options.rates), Math.ceil(FAN_OUT_WARM_UP_DELIVERIES / (viewers * FAN_OUT_WARM_UP_S)));
+  const { deliveries, seconds, drainSeconds } = FAN_OUT_WARM_UP;
+  const rate = Math.min(Math.max(...options.rates), Math.ceil(deliveries / (viewers * seconds)));
   const started = performance.now();
-  const windows = await sendWindow(generators, WARM_UP.fanOut, rate, FAN_OUT_WARM_UP_S, 0);
+  const windows = await sendWindow(generators, WARM_UP.fanOut, rate, seconds, 0);
   const sent = sum(windows, (w) => w.sent);
   const expected = sent * viewers;
-  const collected = await drainAndCollect(generators, windows, viewers, FAN_OUT_WARM_UP_DRAIN_S);
-  return { rate, seconds: FAN_OUT_WARM_UP_S, sent, fraction: expected ? sum(collected, (c) => c.deliveries) / expected : 0, tookSeconds: (performance.now() - started) / 1000 };
+  const collected = await drainAndCollect(generators, windows, viewers, drainSeconds);
+  return { rate, seconds, sent, fraction: expected ? sum(collected, (c) => c.deliveries) / expected : 0, tookSeconds: (performance.now() - started) / 1000 };
 }
 
 function latency(h: HistogramData): LatencyMs {
