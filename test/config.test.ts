@@ -17,10 +17,11 @@ function startGateway(env: Record<string, string>): Promise<{ code: number | nul
 }
 
 test('a gateway given wrong fan-out settings exits at once, naming each one', async () => {
-  const { code, stderr } = await startGateway({ FANOUT_TURN_SOCKETS: '0', BATCH_FRAMES_PER_S: 'fast', BATCH_WINDOW_MS: '500' });
+  const { code, stderr } = await startGateway({ FANOUT_TURN_SOCKETS: '0', FANOUT_TURN_BYTES: '-1', BATCH_FRAMES_PER_S: 'fast', BATCH_WINDOW_MS: '500' });
   expect(code).toBe(1);
   expect(stderr).toContain('gateway failed to start: invalid configuration');
   expect(stderr).toMatch(/FANOUT_TURN_SOCKETS="0": .+/);
+  expect(stderr).toMatch(/FANOUT_TURN_BYTES="-1": .+/);
   expect(stderr).toMatch(/BATCH_FRAMES_PER_S="fast": .+/);
   expect(stderr).toMatch(/BATCH_WINDOW_MS="500": .+/);
 });
