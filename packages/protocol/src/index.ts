@@ -18,14 +18,17 @@ export type MessageKind = lomi.chat.v1.MessageKind;
 export const ErrorCode = lomi.chat.v1.ErrorCode;
 export type ErrorCode = lomi.chat.v1.ErrorCode;
 export { lomi };
-
-/** Sec-WebSocket-Protocol values. The first is the default when a client names none. */
-export const Encoding = {
-  PROTO: 'lomi.v1.proto',
-  JSON: 'lomi.v1.json',
-} as const;
-export type Encoding = (typeof Encoding)[keyof typeof Encoding];
-export const ENCODINGS: readonly Encoding[] = [Encoding.PROTO, Encoding.JSON];
+export {
+  Encoding,
+  ENCODINGS,
+  FrameDecodeError,
+  encodeServerFrame,
+  decodeServerFrame,
+  batchMessages,
+  encodeClientFrame,
+  decodeClientFrame,
+} from './encodings';
+export { EncodedMessage, encodePush } from './push-frames';
 
 /** A subprotocol entry carrying the JWT, for browsers that cannot set an Authorization header. */
 export const TOKEN_SUBPROTOCOL_PREFIX = 'lomi.token.';
@@ -38,71 +41,6 @@ export const CloseCode = {
   AUTH_FAILED: 4401,
   BANNED: 4403,
 } as const;
-
-// The canonical proto3 JSON mapping: enum names, 64-bit integers as strings, no default values.
-const toJsonOptions = { enums: String, longs: String, defaults: false } as const;
-
-/** Thrown when a frame cannot be decoded; the message is safe to show to the sender. */
-export class FrameDecodeError extends Error {}
-
-type Codec<T> = {
-  encode(m: T): { finish(): Uint8Array };
-  decode(b: Uint8Array): T;
-  fromObject(o: Record<string, unknown>): T;
-  toObject(m: T, o: typeof toJsonOptions): Record<string, unknown>;
-  create(p?: object): T;
-};
-
-function encodeWith<T>(codec: Codec<T>, value: object, encoding: Encoding): Uint8Array | string {
-  if (encoding === Encoding.JSON) {
-    return JSON.stringify(codec.toObject(codec.fromObject(value as Record<string, unknown>), toJsonOptions));
-  }
-  return codec.encode(codec.create(value)).finish();
-}
-
-function decodeWith<T>(codec: Codec<T>, data: ArrayBuffer | Uint8Array | string, encoding: Encoding): T {
-  try {
-    if (encoding === Encoding.JSON) {
-      const text = typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer).toString('utf8');
-      const parsed: unknown = JSON.parse(text);
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        throw new FrameDecodeError('a JSON frame must be an object');
-      }
-      return codec.fromObject(parsed as Record<string, unknown>);
-    }
-    if (typeof data === 'string') throw new FrameDecodeError('binary encoding expects binary frames');
-    return codec.decode(data instanceof Uint8Array ? data : new Uint8Array(data));
-  } catch (err) {
-    if (err instanceof FrameDecodeError) throw err;
-    throw new FrameDecodeError(`undecodable ${encoding} frame: ${(err as Error).message}`);
-  }
-}
-
-const ClientFrameCodec = lomi.chat.v1.ClientFrame as unknown as Codec<lomi.chat.v1.ClientFrame>;
-const ServerFrameCodec = lomi.chat.v1.ServerFrame as unknown as Codec<lomi.chat.v1.ServerFrame>;
-
-export function encodeServerFrame(frame: ServerFrame, encoding: Encoding): Uint8Array | string {
-  return encodeWith(ServerFrameCodec, frame, encoding);
-}
-export function decodeServerFrame(data: ArrayBuffer | Uint8Array | string, encoding: Encoding): lomi.chat.v1.ServerFrame {
-  return decodeWith(ServerFrameCodec, data, encoding);
-}
-/**
- * The messages of a decoded batch push, each given the room the batch names once (in place:
- * a spread copy would lose the defaults protobufjs keeps on the prototype).
- */
-export function batchMessages(batch: lomi.chat.v1.IMessageBatch): lomi.chat.v1.IChatMessage[] {
-  const messages = batch.messages ?? [];
-  for (const m of messages) m.room ??= batch.room;
-  return messages;
-}
-
-export function encodeClientFrame(frame: ClientFrame, encoding: Encoding): Uint8Array | string {
-  return encodeWith(ClientFrameCodec, frame, encoding);
-}
-export function decodeClientFrame(data: ArrayBuffer | Uint8Array | string, encoding: Encoding): lomi.chat.v1.ClientFrame {
-  return decodeWith(ClientFrameCodec, data, encoding);
-}
 
 /** Room ids are NATS subject tokens and Redis hash tags, so they are restricted to a safe alphabet. */
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

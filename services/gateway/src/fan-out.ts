@@ -1,13 +1,14 @@
 // How one room's events reach its local sockets. Sockets are spread over several uWS topics per
 // encoding; a sweep visits the shards in order, about `turnSockets` sockets (or `turnBytes`) per
 // event-loop turn, and publishes to each shard, as one frame, every event that shard has not had
-// yet. Encoding is done once per encoding per sweep, not per socket.
+// yet. A message is encoded once per encoding when it arrives; a sweep's frames are its messages'
+// encodings copied together, made once per encoding for all the shards that start at one event.
 //
 // A sweep that falls behind (a big room on a busy core) is not followed by a queue of fan-outs:
 // each shard simply gets whatever arrived since its last visit, like uWS's own per-iteration
 // drain, so a message waits for at most one sweep, and a hot room's frames grow instead of its
 // latency.
-import { chat, Encoding, ENCODINGS, encodeServerFrame, roomKey, RoomKind, type ChatMessage, type Room, type ServerFrame } from '@lomi/protocol';
+import { EncodedMessage, Encoding, ENCODINGS, encodePush, encodeServerFrame, roomKey, RoomKind, type ChatMessage, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
 import type { GatewayMetrics } from './metrics';
 import type { TemplatedApp } from './uws';
@@ -18,7 +19,7 @@ import type { TemplatedApp } from './uws';
  */
 const LIVE_ROOM_SHARDS = 64;
 /**
- * Largest batch frame, in bytes of its messages. uWS writes a frame of up to 16 KB (its cork
+ * Largest batch frame, in bytes of its messages in the frame's encoding. uWS writes a frame of up to 16 KB (its cork
  * buffer) straight to the socket; a bigger one goes through the socket's backpressure buffer
  * instead, which made a gateway falling behind deliver three times less: at 10k viewers ×
  * 500 msg/s, frames of 300–800 messages (70–170 KB) brought 1.3–1.7M deliveries/s, frames of
@@ -27,12 +28,9 @@ const LIVE_ROOM_SHARDS = 64;
 const FRAME_BYTES = 16 * 1024;
 
 export type RoomEvent = { message: ChatMessage } | { frame: ServerFrame };
-/**
- * A room event as the fan-out keeps it: a message with its encoded size, and as it goes in a
- * batch, which names the room once for all its messages.
- */
-type Logged = { message: ChatMessage; bytes: number; inBatch: ChatMessage } | { frame: ServerFrame };
-type EncodedFrames = { frames: ReturnType<typeof encodeServerFrame>[]; bytes: number };
+/** A room event as the fan-out keeps it: a message encoded, or any other push. */
+type Logged = { encoded: EncodedMessage } | { frame: ServerFrame };
+type EncodedFrames = { frames: (Uint8Array | string)[]; bytes: number };
 
 export interface FanOutDeps {
   app: TemplatedApp;
@@ -56,27 +54,27 @@ export interface FanOutDeps {
 }
 
 /**
- * Consecutive messages become batch frames of up to FRAME_BYTES; any other event is a frame of
- * its own, in place.
+ * Consecutive messages become pushes of up to FRAME_BYTES; any other event is a frame of its
+ * own, in place.
  */
-function framesOf(room: Room, events: Logged[]): ServerFrame[] {
-  const frames: ServerFrame[] = [];
-  let run: Extract<Logged, { message: ChatMessage }>[] = [];
+function framesOf(room: Room, events: Logged[], encoding: Encoding): (Uint8Array | string)[] {
+  const frames: (Uint8Array | string)[] = [];
+  let run: EncodedMessage[] = [];
   let runBytes = 0;
   const endRun = () => {
-    if (run.length === 1) frames.push({ message: run[0]!.message });
-    else if (run.length > 1) frames.push({ batch: { room, messages: run.map((e) => e.inBatch) } });
+    if (run.length > 0) frames.push(encodePush(room, run, encoding));
     run = [];
     runBytes = 0;
   };
   for (const event of events) {
-    if ('message' in event) {
-      if (runBytes + event.bytes > FRAME_BYTES) endRun();
-      run.push(event);
-      runBytes += event.bytes;
+    if ('encoded' in event) {
+      const bytes = event.encoded.size(encoding);
+      if (runBytes + bytes > FRAME_BYTES) endRun();
+      run.push(event.encoded);
+      runBytes += bytes;
     } else {
       endRun();
-      frames.push(event.frame);
+      frames.push(encodeServerFrame(event.frame, encoding));
     }
   }
   endRun();
@@ -160,8 +158,7 @@ export class RoomFanOut {
   push(event: RoomEvent): void {
     if ('message' in event) {
       this.lastSeq = Number(event.message.seq);
-      const { message } = event;
-      this.log.push({ message, bytes: chat.ChatMessage.encode(message).finish().length, inBatch: { ...message, room: null } });
+      this.log.push({ encoded: new EncodedMessage(event.message) });
     } else this.log.push(event);
     this.scheduleSweep();
   }
@@ -176,7 +173,7 @@ export class RoomFanOut {
     if (!byEncoding) this.encoded.set(from, (byEncoding = {}));
     let encoded = byEncoding[encoding];
     if (!encoded) {
-      const frames = framesOf(this.room, this.log.slice(from - this.logStart)).map((f) => encodeServerFrame(f, encoding));
+      const frames = framesOf(this.room, this.log.slice(from - this.logStart), encoding);
       encoded = byEncoding[encoding] = { frames, bytes: frames.reduce((n, f) => n + f.length, 0) };
     }
     return encoded;
