@@ -1,9 +1,14 @@
-// Latency histogram with logarithmic buckets (~2% wide): recording is one log2 and an array
-// increment, cheap enough for millions of deliveries a second, and histograms from several
-// generator processes merge by adding counts.
-const PER_OCTAVE = 32;
-/** 2^38 µs ≈ 76 hours: nothing a run can measure overflows it. */
-const BUCKETS = 38 * PER_OCTAVE + 1;
+// Latency histogram of octaves of microseconds, each cut into 32 equal buckets (at most 3% wide):
+// a value's bucket is its leading bit and the five bits after it, found with one clz32 and a
+// shift, and histograms from several generator processes merge by adding counts. Recording runs
+// for every delivery, millions a second at 10k viewers: a Math.log2 per value, as before, was
+// 11% of a viewer generator's CPU (perf, 5k viewers x 500 msg/s).
+const SUB_BITS = 5;
+const PER_OCTAVE = 1 << SUB_BITS;
+/** Octaves of µs clz32 can tell apart: 2^31 µs is 36 minutes, longer than any run. */
+const OCTAVES = 31;
+const BUCKETS = OCTAVES * PER_OCTAVE;
+const MAX_US = 2 ** OCTAVES - 1;
 
 export interface HistogramData {
   counts: number[];
@@ -18,8 +23,10 @@ export class Histogram {
 
   record(us: number): void {
     // Timestamps from two generator processes may differ by a few µs; never index below 0.
-    const index = us <= 1 ? 0 : Math.min(BUCKETS - 1, Math.floor(Math.log2(us) * PER_OCTAVE));
-    this.counts[index]! += 1;
+    const value = us < 1 ? 1 : Math.min(us, MAX_US);
+    const octave = 31 - Math.clz32(value);
+    const sub = octave >= SUB_BITS ? (value >>> (octave - SUB_BITS)) & (PER_OCTAVE - 1) : (value << (SUB_BITS - octave)) & (PER_OCTAVE - 1);
+    this.counts[octave * PER_OCTAVE + sub]! += 1;
     this.count += 1;
     if (us > this.maxUs) this.maxUs = us;
   }
@@ -48,7 +55,7 @@ export function quantileMs(h: HistogramData, q: number): number | undefined {
   let seen = 0;
   for (let i = 0; i < h.counts.length; i++) {
     seen += h.counts[i]!;
-    if (seen >= rank) return Math.min(2 ** ((i + 0.5) / PER_OCTAVE), h.maxUs) / 1000;
+    if (seen >= rank) return Math.min(2 ** Math.floor(i / PER_OCTAVE) * (1 + ((i % PER_OCTAVE) + 0.5) / PER_OCTAVE), h.maxUs) / 1000;
   }
   return h.maxUs / 1000;
 }
