@@ -74,4 +74,3 @@ export function encodeClientFrame(frame: ClientFrame, encoding: Encoding): Uint8
 export function decodeClientFrame(data: ArrayBuffer | Uint8Array | string, encoding: Encoding): lomi.chat.v1.ClientFrame {
   return decodeWith(ClientFrameCodec, data, encoding);
 }
-

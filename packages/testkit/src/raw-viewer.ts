@@ -17,22 +17,29 @@ export interface RawViewer {
 }
 
 /**
- * A viewer on a bare WebSocket, joined to `room` (recovering after `sinceSeq` if given). Unlike
- * the client SDK, which drops what it has seen, it shows exactly what the gateway sent.
+ * A viewer on a bare WebSocket, joined to `room` (recovering after `sinceSeq` if given) in
+ * `encoding` (protobuf unless given). Unlike the client SDK, which drops what it has seen, it
+ * shows exactly what the gateway sent.
  */
-export async function rawViewer(system: TestSystem, name: string, room: Room, options: { gateway?: number; sinceSeq?: number } = {}): Promise<RawViewer> {
-  const ws = new WebSocket(`${system.wsUrl(options.gateway)}${WS_PATH}`, [Encoding.PROTO], {
+export async function rawViewer(
+  system: TestSystem,
+  name: string,
+  room: Room,
+  options: { gateway?: number; sinceSeq?: number; encoding?: Encoding } = {},
+): Promise<RawViewer> {
+  const { encoding = Encoding.PROTO } = options;
+  const ws = new WebSocket(`${system.wsUrl(options.gateway)}${WS_PATH}`, [encoding], {
     headers: { authorization: `Bearer ${await system.token(system.user(name))}` },
   });
   const frames: lomi.chat.v1.ServerFrame[] = [];
   const sizes = new Map<lomi.chat.v1.ServerFrame, number>();
   ws.on('message', (data: Buffer) => {
-    const frame = decodeServerFrame(new Uint8Array(data), Encoding.PROTO);
+    const frame = decodeServerFrame(encoding === Encoding.JSON ? data.toString('utf8') : new Uint8Array(data), encoding);
     frames.push(frame);
     sizes.set(frame, data.length);
   });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  ws.send(encodeClientFrame({ requestId: 1, join: { room, sinceSeq: options.sinceSeq } }, Encoding.PROTO));
+  ws.send(encodeClientFrame({ requestId: 1, join: { room, sinceSeq: options.sinceSeq } }, encoding));
   await waitFor(() => frames.some((f) => f.joined || f.error), `${name} joined`);
   const reply = frames.find((f) => f.joined || f.error)!;
   if (!reply.joined) throw new Error(`${name} could not join: ${reply.error?.message}`);

@@ -19,11 +19,11 @@ import type { TemplatedApp } from './uws';
  */
 const LIVE_ROOM_SHARDS = 64;
 /**
- * Largest batch frame, in bytes of its messages in the frame's encoding. uWS writes a frame of up to 16 KB (its cork
- * buffer) straight to the socket; a bigger one goes through the socket's backpressure buffer
- * instead, which made a gateway falling behind deliver three times less: at 10k viewers ×
- * 500 msg/s, frames of 300–800 messages (70–170 KB) brought 1.3–1.7M deliveries/s, frames of
- * at most 64 messages 5.7M (`pnpm bench`).
+ * Largest batch frame, in bytes of its messages in the frame's encoding. uWS writes a frame of
+ * up to 16 KB (its cork buffer) straight to the socket; a bigger one goes through the socket's
+ * backpressure buffer instead, which made a gateway falling behind deliver three times less: at
+ * 10k viewers × 500 msg/s, frames of 300–800 messages (70–170 KB) brought 1.3–1.7M
+ * deliveries/s, frames of at most 64 messages 5.7M (`pnpm bench`).
  */
 const FRAME_BYTES = 16 * 1024;
 
