@@ -14,8 +14,10 @@ export interface BenchOptions {
   drain: number;
   /** Seconds the chatters send alone, unmeasured, before the viewers connect (0: none). */
   warmup: number;
-  /** Extra ours/uWS pairs of the headline scenario after the main run (0: none). */
+  /** Extra ours/uWS pairs of the headline scenario after the main run, at most (0: none). */
   repeats: number;
+  /** Run time in seconds within which each repeat pair after the first must fit, judged by the one before. */
+  budget: number;
   targets: TargetName[];
   gateways: number;
   workers: number;
@@ -42,9 +44,12 @@ const USAGE = `pnpm bench [-- flags]
   --drain 3               longest wait for late deliveries after the window
   --warmup 8              seconds the chatters send alone at the highest rate, unmeasured,
                           before the viewers connect (every system; 0 = none)
-  --repeats 1             after the main run, ours and bare uWS at 10k viewers × 100 msg/s again,
-                          this many more times, uWS first (0 = none); the targets comparing
-                          them are judged on the median of every pair's ratio
+  --repeats 2             after the main run, ours and bare uWS at 10k viewers × 100 msg/s again,
+                          up to this many more times, uWS first (0 = none); the targets
+                          comparing them are judged on the median of every pair's ratio
+  --budget 570            seconds of run time: a repeat after the first starts only if one more
+                          pair as long as the last would end within it (the build before the
+                          run and the report after it take the rest of 10 minutes)
   --targets ours,uws,socketio
   --gateways 2            our gateways (and Socket.IO nodes)
   --workers 1             message workers
@@ -80,6 +85,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     drain: { type: 'string' },
     warmup: { type: 'string' },
     repeats: { type: 'string' },
+    budget: { type: 'string' },
     targets: { type: 'string' },
     gateways: { type: 'string' },
     workers: { type: 'string' },
@@ -118,7 +124,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     seconds: count('seconds', get('seconds') ?? (quick ? '3' : '5')),
     drain: count('drain', get('drain') ?? (quick ? '2' : '3')),
     warmup: countOrNone('warmup', get('warmup') ?? (quick ? '2' : '8')),
-    repeats: countOrNone('repeats', get('repeats') ?? (quick ? '0' : '1')),
+    repeats: countOrNone('repeats', get('repeats') ?? (quick ? '0' : '2')),
+    budget: count('budget', get('budget') ?? '570'),
     targets: targets as TargetName[],
     gateways: count('gateways', get('gateways') ?? '2'),
     workers: count('workers', get('workers') ?? '1'),

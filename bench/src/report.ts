@@ -312,7 +312,7 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
     out.push(
       `## Ours and bare uWS at ${HEADLINE.viewers} viewers × ${HEADLINE.rate} msg/s, pair by pair`,
       '',
-      'The main run measured ours first; each repeat measures bare uWS first, each system started afresh and warmed up as above. ' +
+      'The main run measured ours first; the repeats take turns, bare uWS first in the first one, each system started afresh and warmed up as above. ' +
         'The targets comparing the two are judged on the median of the pairs\' ratios.',
       '',
       table(
