@@ -45,8 +45,9 @@ const USAGE = `pnpm bench [-- flags]
   --warmup 8              seconds the chatters send alone at the highest rate, unmeasured,
                           before the viewers connect (every system; 0 = none)
   --repeats 2             after the main run, ours and bare uWS at 10k viewers × 100 msg/s again,
-                          up to this many more times, uWS first (0 = none); the targets
-                          comparing them are judged on the median of every pair's ratio
+                          up to this many more times, taking turns at going first, uWS first
+                          (0 = none); the targets comparing them are judged on the median of
+                          every pair's ratio
   --budget 570            seconds of run time: a repeat after the first starts only if one more
                           pair as long as the last would end within it (the build before the
                           run and the report after it take the rest of 10 minutes)

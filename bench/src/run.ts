@@ -114,6 +114,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);
   const started = new Date();
+  const runSeconds = () => (Date.now() - started.getTime()) / 1000;
   const stamp = started.toISOString().replace(/[:.]/g, '-');
   const outDir = path.resolve(ROOT, options.out);
   const logDir = path.join(outDir, `${stamp}-logs`);
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
     if (options.viewers.includes(viewers) && options.rates.includes(rate) && (['ours', 'uws'] as const).every((t) => options.targets.includes(t))) {
       let lastPairSeconds = 0;
       for (let pair = 1; pair <= options.repeats; pair++) {
-        const elapsed = (Date.now() - started.getTime()) / 1000;
+        const elapsed = runSeconds();
         // One pair always runs; more only while the run stays within its time (a median of
         // three pairs shrugs off one odd minute, which the mean of two does not).
         if (pair > 1 && elapsed + lastPairSeconds > options.budget) {
@@ -187,7 +188,7 @@ async function main(): Promise<void> {
     repeats,
     skipped,
     errors,
-    durationSeconds: (Date.now() - started.getTime()) / 1000,
+    durationSeconds: runSeconds(),
   };
   const base = path.join(outDir, stamp);
   writeFileSync(`${base}.json`, JSON.stringify(run, null, 2));
