@@ -31,6 +31,8 @@ declare module 'ioredis' {
       rateIntervalUs: number,
       rateBurst: number,
       seenMeta: string,
+      historyTtlSeconds: number,
+      metaTtlSeconds: number,
     ): Result<(string | number)[], Context>;
   }
 }
@@ -38,13 +40,17 @@ declare module 'ioredis' {
 // KEYS: seq, epoch, history, outbox, dedup, rate, meta
 // ARGV: client_msg_id, message, history max length, epoch if none, seq floor ('' = unknown),
 //       dedup TTL, stream field, rate emission interval in µs (0 = no limit), rate burst,
-//       the meta value the send was authorised against
+//       the meta value the send was authorised against, history TTL, seq and epoch TTL (seconds)
 // Returns {'facts', current meta or none} | {'dup', seq} | {'noseq'} | {'limited', retry after ms}
 //       | {'ok', seq, epoch, 1 if the outbox was empty}.
 //
 // The rate limit is GCRA on the sender's theoretical arrival time (TAT), in Redis TIME so every
 // worker shares one clock. It runs after the dedup check (a retried send that was stored is not
 // charged again) and before anything is written (a refused message leaves no trace).
+//
+// Every stored message renews the room's expiry: an idle room's history, then its seq and epoch,
+// leave Redis on their own (config.ts). The outbox never expires (it may hold messages not yet in
+// Postgres); the persister deletes it once drained.
 const APPEND = `
 local meta = redis.call('GET', KEYS[7])
 if meta ~= ARGV[10] then return {'facts', meta} end
@@ -81,6 +87,9 @@ end
 local seq = redis.call('INCR', KEYS[1])
 local id = seq .. '-0'
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], id, ARGV[7], ARGV[2])
+redis.call('EXPIRE', KEYS[3], ARGV[11])
+redis.call('EXPIRE', KEYS[1], ARGV[12])
+redis.call('EXPIRE', KEYS[2], ARGV[12])
 local outboxWasEmpty = redis.call('XLEN', KEYS[4]) == 0
 redis.call('XADD', KEYS[4], id, ARGV[7], ARGV[2])
 redis.call('HSET', KEYS[5], ARGV[1], seq)
@@ -135,6 +144,8 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms) {
         limit ? Math.round(1_000_000 / limit.perSecond) : 0,
         limit?.burst ?? 0,
         authorised.meta,
+        config.HISTORY_TTL_SECONDS,
+        config.HISTORY_META_TTL_SECONDS,
       ]);
 
     const timer = metrics.appendSeconds.startTimer();

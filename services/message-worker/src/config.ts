@@ -29,6 +29,19 @@ export const messageWorkerEnv = z
     MAX_MESSAGE_LENGTH: positiveInt.default(500),
     /** Messages kept per room in the Redis history stream (approximate cap); older ones come from Postgres. */
     HISTORY_MAX_LEN: positiveInt.default(10_000),
+    /**
+     * How long a room's Redis history stream outlives the room's last message. Redis holds up to
+     * HISTORY_MAX_LEN messages of every room that ever spoke; without an end, ended streams and
+     * old conversations would fill it. Recovery and history of an expired room come from Postgres.
+     */
+    HISTORY_TTL_SECONDS: positiveInt.default(3 * 86_400),
+    /**
+     * The same for the room's seq and epoch (a few bytes each). Kept longer, as Centrifugo keeps
+     * its stream meta: while the epoch lives, a client back from a long absence still recovers
+     * (from Postgres) instead of being told to reload; when it goes, the next join or send
+     * starts a new epoch after the highest stored seq.
+     */
+    HISTORY_META_TTL_SECONDS: positiveInt.default(30 * 86_400),
     /** Most messages returned by one join recovery or one gateway range request. */
     RECOVERY_MAX: positiveInt.default(1000),
     /** Outbox entries the persister writes to Postgres in one INSERT (14 parameters a row; Postgres takes 65535). */
@@ -53,6 +66,11 @@ export const messageWorkerEnv = z
     OFFLINE_WEBHOOK_BACKOFF_MS: positiveInt.default(1000),
     /** How long one webhook call may take before it counts as failed. */
     OFFLINE_WEBHOOK_TIMEOUT_MS: positiveInt.default(5000),
+  })
+  .refine((c) => c.HISTORY_META_TTL_SECONDS >= c.HISTORY_TTL_SECONDS, {
+    // An epoch gone before its stream would tell clients to reload a history that is still there.
+    message: 'must be at least HISTORY_TTL_SECONDS',
+    path: ['HISTORY_META_TTL_SECONDS'],
   })
   .refine((c) => !c.OFFLINE_WEBHOOK_URL || Boolean(c.OFFLINE_WEBHOOK_SECRET), {
     message: 'must be set when OFFLINE_WEBHOOK_URL is',

@@ -9,17 +9,18 @@ import { decodeEntry, entryId } from './stream-entries';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    lomiRoomState(seqKey: string, epochKey: string, newEpoch: string): Result<[epoch: string, seq: string | null], Context>;
-    lomiSeedSeq(seqKey: string, historyKey: string, outboxKey: string, storedMax: number): Result<number, Context>;
+    lomiRoomState(seqKey: string, epochKey: string, newEpoch: string, metaTtlSeconds: number): Result<[epoch: string, seq: string | null], Context>;
+    lomiSeedSeq(seqKey: string, historyKey: string, outboxKey: string, storedMax: number, metaTtlSeconds: number): Result<number, Context>;
   }
 }
 
-// Gives the room an epoch on first sight, so a joiner and the first send agree on it.
+// Gives the room an epoch on first sight, so a joiner and the first send agree on it. Reads do
+// not renew it: a room nobody writes to leaves Redis (the append script renews on every send).
 const ROOM_STATE = `
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[1]
-  redis.call('SET', KEYS[2], epoch)
+  redis.call('SET', KEYS[2], epoch, 'EX', ARGV[2])
 end
 return {epoch, redis.call('GET', KEYS[1])}
 `;
@@ -29,14 +30,14 @@ return {epoch, redis.call('GET', KEYS[1])}
 // append script's own recovery (which also reads the streams) decides.
 const SEED_SEQ = `
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('XLEN', KEYS[2]) > 0 or redis.call('XLEN', KEYS[3]) > 0 then return 0 end
-redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1
 `;
 
 export type History = ReturnType<typeof createHistory>;
 
 export function createHistory(ctx: WorkerContext) {
-  const { redis, db, keys } = ctx;
+  const { redis, db, keys, config } = ctx;
   redis.defineCommand('lomiRoomState', { numberOfKeys: 2, lua: ROOM_STATE });
   redis.defineCommand('lomiSeedSeq', { numberOfKeys: 3, lua: SEED_SEQ });
 
@@ -52,11 +53,11 @@ export function createHistory(ctx: WorkerContext) {
   return {
     /** The room's newest seq and its history epoch. */
     async top(room: Room): Promise<{ topSeq: number; epoch: string }> {
-      const [epoch, seq] = await redis.lomiRoomState(keys.seq(room), keys.epoch(room), randomId(8));
+      const [epoch, seq] = await redis.lomiRoomState(keys.seq(room), keys.epoch(room), randomId(8), config.HISTORY_META_TTL_SECONDS);
       // No seq key: no message since Redis lost the room (or ever), so Postgres has the top.
       if (seq !== null) return { epoch, topSeq: Number(seq) };
       const storedMax = await maxStoredSeq(db, room);
-      await redis.lomiSeedSeq(keys.seq(room), keys.history(room), keys.outbox(room), storedMax);
+      await redis.lomiSeedSeq(keys.seq(room), keys.history(room), keys.outbox(room), storedMax, config.HISTORY_META_TTL_SECONDS);
       return { epoch, topSeq: storedMax };
     },
 

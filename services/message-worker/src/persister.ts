@@ -2,6 +2,7 @@
 // persisting the same room at once is harmless because inserts skip rows already stored. An
 // entry is deleted from the outbox only after its row committed, so nothing is ever dropped.
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
 import { storeMessages } from './message-store';
 import { decodeEntry, type StreamEntry } from './stream-entries';
@@ -13,6 +14,21 @@ const BACKOFF_MAX_MS = 5000;
 // its SADD leaves one behind.
 const SWEEP_INTERVAL_MS = 30_000;
 
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    lomiOutboxLeft(outboxKey: string): Result<number, Context>;
+  }
+}
+
+// The outbox's length, deleting it when empty: Redis keeps an empty stream for ever (unlike an
+// empty hash or set), and every room that ever spoke would leave one. In one script, so an
+// append landing meanwhile is never deleted with it.
+const OUTBOX_LEFT = `
+local left = redis.call('XLEN', KEYS[1])
+if left == 0 then redis.call('DEL', KEYS[1]) end
+return left
+`;
+
 export interface Persister {
   /** Finishes the outbox in hand and stops; whatever is left is persisted by another worker. */
   stop(): Promise<void>;
@@ -21,6 +37,7 @@ export interface Persister {
 export function startPersister(ctx: WorkerContext): Persister {
   const { redis, db, keys, log, metrics, config } = ctx;
   const stopping = new AbortController();
+  redis.defineCommand('lomiOutboxLeft', { numberOfKeys: 1, lua: OUTBOX_LEFT });
 
   /** Persists one batch of one outbox; returns whether the batch was full and what is left. */
   async function persistOutbox(outboxKey: string): Promise<{ full: boolean; left: number }> {
@@ -32,7 +49,7 @@ export function startPersister(ctx: WorkerContext): Persister {
       metrics.persisted.inc(messages.length);
       await redis.xdel(outboxKey, ...entries.map(([id]) => id));
     }
-    const left = await redis.xlen(outboxKey);
+    const left = await redis.lomiOutboxLeft(outboxKey);
     if (left === 0) {
       await redis.srem(keys.outboxRooms, outboxKey);
       // An append may have landed between XLEN and SREM, its SADD lost to our SREM: re-add.
