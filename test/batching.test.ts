@@ -78,3 +78,30 @@ test('a batch names its room once, and the client SDK gives each of its messages
   expect(received.map((m) => m.content).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `named ${i}`).sort());
   raw.ws.close();
 });
+
+test("operators see how long messages waited for the gateway's write, the batch window included", async () => {
+  // A private room: one socket group, and no join messages, so every message is counted once.
+  const [a, b] = [system.user('delay-a'), system.user('delay-b')];
+  const room = await system.createPrivateRoom(a, b);
+  const [alice, bob] = [await system.connect(a), await system.connect(b)];
+  const log = new MessageLog(bob);
+  await alice.join(room);
+  await bob.join(room);
+  const histogram = async () => {
+    const text = await (await fetch(`${system.httpUrl()}/metrics`)).text();
+    const value = (series: string, le = '') => Number(text.match(new RegExp(`^lomi_gateway_fanout_delay_seconds_${series}\\{${le}[^}]*\\} (\\S+)$`, 'm'))?.[1]);
+    return { count: value('count'), sum: value('sum'), underOneSecond: value('bucket', 'le="1",') };
+  };
+  const before = await histogram();
+
+  for (let i = 0; i < 20; i++) await alice.send(room, `delay ${i}`);
+  await log.waitFor(room, 20);
+
+  const after = await histogram();
+  expect(after.count - before.count).toBe(20);
+  expect(after.underOneSecond - before.underOneSecond).toBe(20);
+  // Storage and NATS take a millisecond or two; the rest is the 20 ms window of a hot 2-socket room.
+  const meanMs = ((after.sum - before.sum) / 20) * 1000;
+  expect(meanMs).toBeGreaterThan(3);
+  expect(meanMs).toBeLessThan(1000);
+});

@@ -219,7 +219,7 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
     );
   }
 
-  const timed = run.scenarios.filter((s) => s.sendTimings);
+  const timed = run.scenarios.filter((s) => s.serverTimings);
   if (timed.length) {
     out.push(
       "## Where a send's ack time goes (ours)",
@@ -234,8 +234,31 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
           String(s.viewers),
           String(s.rate),
           `${ms(s.ackMs.p50)} / ${ms(s.ackMs.p99)}`,
-          `${ms(s.sendTimings!.gateway.p50)} / ${ms(s.sendTimings!.gateway.p99)}`,
-          `${ms(s.sendTimings!.worker.p50)} / ${ms(s.sendTimings!.worker.p99)}`,
+          `${ms(s.serverTimings!.gateway.p50)} / ${ms(s.serverTimings!.gateway.p99)}`,
+          `${ms(s.serverTimings!.worker.p50)} / ${ms(s.serverTimings!.worker.p99)}`,
+        ]),
+      ),
+      '',
+    );
+  }
+
+  const fannedOut = timed.filter((s) => s.serverTimings!.fanOut.p50 !== undefined);
+  if (fannedOut.length) {
+    out.push(
+      "## Where a delivery's time goes (ours)",
+      '',
+      'End-to-end latency as the generator measures it (chatter send → viewer receipt), and how old each message was when a gateway wrote it to ' +
+        "a group of its viewers' sockets, from the message worker's creating it (`lomi_gateway_fanout_delay_seconds`, interpolated within buckets): " +
+        'storage, NATS, the batch window and the sweep. What the viewer adds to the write is the send reaching the worker (gateway and NATS, ' +
+        'about the ack figures above), the loopback socket and the generator reading thousands of them on its core.',
+      '',
+      table(
+        ['viewers', 'msg/s', 'e2e at the viewer p50 / p99 ms', 'written by the gateway p50 / p99 ms'],
+        fannedOut.map((s) => [
+          String(s.viewers),
+          String(s.rate),
+          `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p99)}`,
+          `${ms(s.serverTimings!.fanOut.p50)} / ${ms(s.serverTimings!.fanOut.p99)}`,
         ]),
       ),
       '',

@@ -1,7 +1,7 @@
 // The shape of one run's results: written raw to JSON and rendered by report.ts.
 import type { HopCost } from './hop-cost';
 import type { TargetName } from './ipc';
-import type { SendTimings } from './server-timings';
+import type { ServerTimings } from './server-timings';
 
 export interface LatencyMs {
   p50?: number;
@@ -91,7 +91,7 @@ export interface ScenarioResult {
   latencyMs: LatencyMs;
   ackMs: LatencyMs;
   /** Ours: a send's time inside the gateway and the message worker, from their own histograms. */
-  sendTimings?: SendTimings;
+  serverTimings?: ServerTimings;
   /** Every delivery and ack arrived before the drain deadline. */
   drained: boolean;
   /** The system was restarted (and reconnected) before this scenario, because the previous one did not drain. */

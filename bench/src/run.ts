@@ -53,10 +53,11 @@ function progressLine(s: ScenarioResult): string {
   );
 }
 
-/** Ours: the part of the ack's p99 spent inside the gateway and the message worker. */
+/** Ours: the part of the ack's p99 spent inside the gateway and the message worker, and a delivery's age p99 when written. */
 function inside(s: ScenarioResult): string {
-  const t = s.sendTimings;
-  return t ? ` (inside: gateway ${t.gateway.p99?.toFixed(1) ?? '–'}, message worker ${t.worker.p99?.toFixed(1) ?? '–'})` : '';
+  const t = s.serverTimings;
+  const p99 = (q: { p99?: number }) => q.p99?.toFixed(1) ?? '–';
+  return t ? ` (inside: gateway ${p99(t.gateway)}, message worker ${p99(t.worker)}; written by the gateway at p99 ${p99(t.fanOut)})` : '';
 }
 
 /**

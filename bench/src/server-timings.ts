@@ -1,22 +1,40 @@
-// Where a send's ack time goes inside our system, from the services' own Prometheus histograms:
-// the gateway's (client frame in → ack out) and the message worker's (request in → reply out).
-// Read before and after a scenario; the difference is that scenario's sends alone. Quantiles
-// are interpolated within buckets, as Prometheus's histogram_quantile does, so they are as fine
-// as the buckets (LATENCY_BUCKETS: 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50 ms, …).
+// Where a send's ack time and a delivery's time go inside our system, from the services' own
+// Prometheus histograms: the gateway's (client frame in → ack out) and the message worker's
+// (request in → reply out) for sends, and the gateway's fan-out delay (message created by its
+// worker → written to a group of sockets) for deliveries. Read before and after a scenario; the
+// difference is that scenario's alone. Quantiles are interpolated within buckets, as
+// Prometheus's histogram_quantile does, so they are as fine as the buckets (LATENCY_BUCKETS: 1,
+// 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 100, 250 ms, …; the fan-out's adds 75, 150, 200, 300 ms, …).
 
 /** Cumulative count per upper bound (seconds), summed over processes. */
 type Buckets = Map<number, number>;
 
-export interface SendTimings {
-  gateway: { p50?: number; p99?: number };
-  worker: { p50?: number; p99?: number };
+type Quantiles = { p50?: number; p99?: number };
+
+export interface ServerTimings {
+  /** A send in the gateway, and in the message worker. */
+  gateway: Quantiles;
+  worker: Quantiles;
+  /** A delivery: the message's age when the gateway wrote it to its viewers' sockets. */
+  fanOut: Quantiles;
 }
 
-function parseBuckets(text: string, metric: string): Buckets {
+/** A histogram, with only the series whose labels pass `keep`. */
+interface Metric {
+  name: string;
+  keep?: (labels: string) => boolean;
+}
+
+const SENT_OK = (labels: string) => /command="send"/.test(labels) && /outcome="ok"/.test(labels);
+const GATEWAY_SEND: Metric = { name: 'lomi_gateway_command_seconds', keep: SENT_OK };
+const WORKER_SEND: Metric = { name: 'lomi_worker_command_seconds', keep: SENT_OK };
+const FAN_OUT: Metric = { name: 'lomi_gateway_fanout_delay_seconds' };
+
+function parseBuckets(text: string, { name, keep = () => true }: Metric): Buckets {
   const buckets: Buckets = new Map();
-  const line = new RegExp(`^${metric}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm');
+  const line = new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm');
   for (const [, labels, value] of text.matchAll(line)) {
-    if (!/command="send"/.test(labels!) || !/outcome="ok"/.test(labels!)) continue;
+    if (!keep(labels!)) continue;
     const le = /le="([^"]+)"/.exec(labels!)?.[1];
     if (!le) continue;
     const bound = le === '+Inf' ? Infinity : Number(le);
@@ -25,7 +43,7 @@ function parseBuckets(text: string, metric: string): Buckets {
   return buckets;
 }
 
-async function scrape(urls: string[], metric: string): Promise<Buckets> {
+async function scrape(urls: string[], metric: Metric): Promise<Buckets> {
   const total: Buckets = new Map();
   for (const url of urls) {
     const text = await (await fetch(url)).text();
@@ -56,16 +74,16 @@ function quantileMs(before: Buckets, after: Buckets, q: number): number | undefi
   return undefined;
 }
 
-/** Reads both histograms now; the returned function reads them again and gives the difference. */
-export async function startSendTimings(gatewayUrls: string[], workerUrls: string[]): Promise<() => Promise<SendTimings>> {
-  const gatewayBefore = await scrape(gatewayUrls, 'lomi_gateway_command_seconds');
-  const workerBefore = await scrape(workerUrls, 'lomi_worker_command_seconds');
+function quantiles(before: Buckets, after: Buckets): Quantiles {
+  return { p50: quantileMs(before, after, 0.5), p99: quantileMs(before, after, 0.99) };
+}
+
+/** Reads the histograms now; the returned function reads them again and gives the difference. */
+export async function startServerTimings(gatewayUrls: string[], workerUrls: string[]): Promise<() => Promise<ServerTimings>> {
+  const read = () => Promise.all([scrape(gatewayUrls, GATEWAY_SEND), scrape(workerUrls, WORKER_SEND), scrape(gatewayUrls, FAN_OUT)]);
+  const [gateway, worker, fanOut] = await read();
   return async () => {
-    const gatewayAfter = await scrape(gatewayUrls, 'lomi_gateway_command_seconds');
-    const workerAfter = await scrape(workerUrls, 'lomi_worker_command_seconds');
-    return {
-      gateway: { p50: quantileMs(gatewayBefore, gatewayAfter, 0.5), p99: quantileMs(gatewayBefore, gatewayAfter, 0.99) },
-      worker: { p50: quantileMs(workerBefore, workerAfter, 0.5), p99: quantileMs(workerBefore, workerAfter, 0.99) },
-    };
+    const [gatewayAfter, workerAfter, fanOutAfter] = await read();
+    return { gateway: quantiles(gateway, gatewayAfter), worker: quantiles(worker, workerAfter), fanOut: quantiles(fanOut, fanOutAfter) };
   };
 }

@@ -9,7 +9,7 @@ import { connectRedis, createKeys, createLogger, deleteMatching, SERVICE_NODE_FL
 import { createDb } from '@lomi/db';
 import { GATEWAY_NODE_FLAGS } from '@lomi/gateway/dist/node-flags';
 import { CpuWindow, infraPids, rssKb } from './proc-stats';
-import { startSendTimings } from './server-timings';
+import { startServerTimings } from './server-timings';
 import { nextMessage, freePort, sleep, waitForHttp, type Child, type ProcessGroup } from './processes';
 import type { BenchOptions } from './options';
 import { FAN_OUT_WARM_UP, type ConnectFigures, type FanOutWarmUpFigures, type LatencyMs, type ProcessMemory, type ScenarioResult, type WarmUpFigures } from './results';
@@ -323,7 +323,7 @@ export class Session {
     const groups = processGroups(system, generators);
     const infra = infraPids();
     const cpuWindow = new CpuWindow(groups);
-    const sendTimings = system.ours ? await startSendTimings(system.ours.gatewayMetrics, system.ours.workerMetrics) : undefined;
+    const serverTimings = system.ours ? await startServerTimings(system.ours.gatewayMetrics, system.ours.workerMetrics) : undefined;
 
     const windows = await sendWindow(generators, scenario, rate, options.seconds, Math.min(MAX_RAMP_S, options.seconds / 4));
     const { processes: cpu, cores } = cpuWindow.end();
@@ -379,7 +379,7 @@ export class Session {
       deliveriesPerSecond,
       latencyMs: latency(mergeHistograms(collected.map((c) => c.latency))),
       ackMs: latency(mergeHistograms(collected.map((c) => c.ack))),
-      ...(sendTimings ? { sendTimings: await sendTimings() } : {}),
+      ...(serverTimings ? { serverTimings: await serverTimings() } : {}),
       drained: delivered >= expected && acked >= sent,
       afterRestart: this.afterRestart && scenario === FIRST_SCENARIO,
       connect: this.connect,

@@ -28,8 +28,8 @@ const LIVE_ROOM_SHARDS = 64;
 const FRAME_BYTES = 16 * 1024;
 
 export type RoomEvent = { message: ChatMessage } | { frame: ServerFrame };
-/** A room event as the fan-out keeps it: a message encoded, or any other push. */
-type Logged = { encoded: EncodedMessage } | { frame: ServerFrame };
+/** A room event as the fan-out keeps it: a message encoded (and when it was created), or any other push. */
+type Logged = { encoded: EncodedMessage; createdAtMs: number } | { frame: ServerFrame };
 type EncodedFrames = { frames: (Uint8Array | string)[]; bytes: number };
 
 export interface FanOutDeps {
@@ -158,7 +158,7 @@ export class RoomFanOut {
   push(event: RoomEvent): void {
     if ('message' in event) {
       this.lastSeq = Number(event.message.seq);
-      this.log.push({ encoded: new EncodedMessage(event.message) });
+      this.log.push({ encoded: new EncodedMessage(event.message), createdAtMs: Number(event.message.createdAtMs) });
     } else this.log.push(event);
     this.scheduleSweep();
   }
@@ -177,6 +177,14 @@ export class RoomFanOut {
       encoded = byEncoding[encoding] = { frames, bytes: frames.reduce((n, f) => n + f.length, 0) };
     }
     return encoded;
+  }
+
+  /** How long each message of events [from, end) waited until the sockets of a shard got it. */
+  private observeDelays(from: number, end: number, now: number): void {
+    for (let i = from - this.logStart; i < end - this.logStart; i++) {
+      const event = this.log[i]!;
+      if ('encoded' in event) this.deps.metrics.fanOutDelay.observe((now - event.createdAtMs) / 1000);
+    }
   }
 
   private scheduleSweep(): void {
@@ -214,6 +222,7 @@ export class RoomFanOut {
     }
     let sockets = 0;
     let bytes = 0;
+    const now = Date.now();
     while (this.sweepNext! < this.shards && sockets < turnSockets) {
       const shard = this.sweepNext!;
       const from = this.cursors[shard]!;
@@ -246,6 +255,7 @@ export class RoomFanOut {
         metrics.deliveries.inc({ encoding }, (end - from) * subscribers);
         metrics.pushFrames.inc({ encoding }, frames.length * subscribers);
       }
+      if (shardSockets > 0) this.observeDelays(from, end, now);
     }
     if (this.sweepNext! < this.shards) {
       setImmediate(() => this.sweepTurn());

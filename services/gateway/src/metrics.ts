@@ -40,6 +40,13 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
       labelNames: ['encoding'] as const,
       registers: [registry],
     }),
+    fanOutDelay: new Histogram({
+      name: 'lomi_gateway_fanout_delay_seconds',
+      help: 'Age of a room message (since its worker created it, on that host clock) when the gateway wrote it to a group of local sockets: storage, NATS, the batch window and the sweep',
+      // Finer than LATENCY_BUCKETS between 50 ms and 1 s, where a busy room's fan-out lives.
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5],
+      registers: [registry],
+    }),
     duplicateMessages: new Counter({
       name: 'lomi_gateway_duplicate_room_messages_total',
       help: 'Room messages received again (already delivered) and dropped',
