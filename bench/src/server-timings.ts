@@ -4,7 +4,7 @@
 // worker → written to a group of sockets) for deliveries. Read before and after a scenario; the
 // difference is that scenario's alone. Quantiles are interpolated within buckets, as
 // Prometheus's histogram_quantile does, so they are as fine as the buckets (LATENCY_BUCKETS: 1,
-// 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 100, 250 ms, …; the fan-out's adds 75, 150, 200, 300 ms, …).
+// 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 100, 250 ms, …; the fan-out's is finer from 50 ms to 1 s).
 
 /** Cumulative count per upper bound (seconds), summed over processes. */
 type Buckets = Map<number, number>;
