@@ -16,7 +16,7 @@ export interface BenchOptions {
   warmup: number;
   /** Extra ours/uWS pairs of the headline scenario after the main run, at most (0: none). */
   repeats: number;
-  /** Run time in seconds within which each repeat pair after the first must fit, judged by the one before. */
+  /** Run time in seconds within which each repeat pair must fit, judged by the one before (the first by an estimate). */
   budget: number;
   targets: TargetName[];
   gateways: number;
@@ -48,9 +48,9 @@ const USAGE = `pnpm bench [-- flags]
                           up to this many more times, taking turns at going first, uWS first
                           (0 = none); the targets comparing them are judged on the median of
                           every pair's ratio
-  --budget 570            seconds of run time: a repeat after the first starts only if one more
-                          pair as long as the last would end within it (the build before the
-                          run and the report after it take the rest of 10 minutes)
+  --budget 570            seconds of run time: a repeat starts only if one more pair as long as
+                          the last (45 s before the first) would end within it (the build
+                          before the run and the report after it take the rest of 10 minutes)
   --targets ours,uws,socketio
   --gateways 2            our gateways (and Socket.IO nodes)
   --workers 1             message workers
