@@ -90,7 +90,7 @@ export interface ScenarioResult {
   deliveriesPerSecond: number;
   latencyMs: LatencyMs;
   ackMs: LatencyMs;
-  /** Ours: a send's time inside the gateway and the message worker, from their own histograms. */
+  /** Ours: a send's time inside the gateway and the message worker, and a delivery's age when a gateway wrote it, from their own histograms. */
   serverTimings?: ServerTimings;
   /** Every delivery and ack arrived before the drain deadline. */
   drained: boolean;

@@ -43,13 +43,16 @@ function parseBuckets(text: string, { name, keep = () => true }: Metric): Bucket
   return buckets;
 }
 
-async function scrape(urls: string[], metric: Metric): Promise<Buckets> {
-  const total: Buckets = new Map();
+/** Each metric's buckets, summed over `urls`; each endpoint is read once for all of them. */
+async function scrape(urls: string[], metrics: Metric[]): Promise<Buckets[]> {
+  const totals: Buckets[] = metrics.map(() => new Map());
   for (const url of urls) {
     const text = await (await fetch(url)).text();
-    for (const [bound, count] of parseBuckets(text, metric)) total.set(bound, (total.get(bound) ?? 0) + count);
+    metrics.forEach((metric, i) => {
+      for (const [bound, count] of parseBuckets(text, metric)) totals[i]!.set(bound, (totals[i]!.get(bound) ?? 0) + count);
+    });
   }
-  return total;
+  return totals;
 }
 
 /** The q-quantile in milliseconds of the observations between two scrapes. */
@@ -80,7 +83,10 @@ function quantiles(before: Buckets, after: Buckets): Quantiles {
 
 /** Reads the histograms now; the returned function reads them again and gives the difference. */
 export async function startServerTimings(gatewayUrls: string[], workerUrls: string[]): Promise<() => Promise<ServerTimings>> {
-  const read = () => Promise.all([scrape(gatewayUrls, GATEWAY_SEND), scrape(workerUrls, WORKER_SEND), scrape(gatewayUrls, FAN_OUT)]);
+  const read = async () => {
+    const [[gateway, fanOut], [worker]] = await Promise.all([scrape(gatewayUrls, [GATEWAY_SEND, FAN_OUT]), scrape(workerUrls, [WORKER_SEND])]);
+    return [gateway!, worker!, fanOut!] as const;
+  };
   const [gateway, worker, fanOut] = await read();
   return async () => {
     const [gatewayAfter, workerAfter, fanOutAfter] = await read();

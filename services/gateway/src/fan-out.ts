@@ -34,8 +34,8 @@ const FRAME_BYTES = 16 * 1024;
 const DELAY_SAMPLE_SHARDS = 4;
 
 export type RoomEvent = { message: ChatMessage } | { frame: ServerFrame };
-/** A room event as the fan-out keeps it: a message encoded (and when it was created), or any other push. */
-type Logged = { encoded: EncodedMessage; createdAtMs: number } | { frame: ServerFrame };
+/** A room event as the fan-out keeps it: a message encoded, or any other push. */
+type Logged = { encoded: EncodedMessage } | { frame: ServerFrame };
 type EncodedFrames = { frames: (Uint8Array | string)[]; bytes: number };
 
 export interface FanOutDeps {
@@ -164,7 +164,7 @@ export class RoomFanOut {
   push(event: RoomEvent): void {
     if ('message' in event) {
       this.lastSeq = Number(event.message.seq);
-      this.log.push({ encoded: new EncodedMessage(event.message), createdAtMs: Number(event.message.createdAtMs) });
+      this.log.push({ encoded: new EncodedMessage(event.message) });
     } else this.log.push(event);
     this.scheduleSweep();
   }
@@ -189,7 +189,7 @@ export class RoomFanOut {
   private observeDelays(from: number, end: number, now: number): void {
     for (let i = from - this.logStart; i < end - this.logStart; i++) {
       const event = this.log[i]!;
-      if ('encoded' in event) this.deps.metrics.fanOutDelay.observe((now - event.createdAtMs) / 1000);
+      if ('encoded' in event) this.deps.metrics.fanOutDelay.observe((now - Number(event.encoded.message.createdAtMs)) / 1000);
     }
   }
 
