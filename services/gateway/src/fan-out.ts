@@ -34,8 +34,15 @@ const FRAME_BYTES = 16 * 1024;
 const DELAY_SAMPLE_SHARDS = 4;
 
 export type RoomEvent = { message: ChatMessage } | { frame: ServerFrame };
-/** A room event as the fan-out keeps it: a message encoded, or any other push. */
-type Logged = { encoded: EncodedMessage } | { frame: ServerFrame };
+/**
+ * A room event as the fan-out keeps it: a message encoded, or any other push. One shape for
+ * both: with two, the sweep's code, optimised while only messages came, was thrown away and
+ * recompiled when a room's first viewer-count push arrived (V8 --trace-deopt: "wrong map").
+ */
+interface Logged {
+  encoded: EncodedMessage | undefined;
+  frame: ServerFrame | undefined;
+}
 type EncodedFrames = { frames: (Uint8Array | string)[]; bytes: number };
 
 export interface FanOutDeps {
@@ -72,15 +79,15 @@ function framesOf(room: Room, events: Logged[], encoding: Encoding): (Uint8Array
     run = [];
     runBytes = 0;
   };
-  for (const event of events) {
-    if ('encoded' in event) {
-      const bytes = event.encoded.size(encoding);
+  for (const { encoded, frame } of events) {
+    if (encoded) {
+      const bytes = encoded.size(encoding);
       if (runBytes + bytes > FRAME_BYTES) endRun();
-      run.push(event.encoded);
+      run.push(encoded);
       runBytes += bytes;
     } else {
       endRun();
-      frames.push(encodeServerFrame(event.frame, encoding));
+      frames.push(encodeServerFrame(frame!, encoding));
     }
   }
   endRun();
@@ -164,8 +171,8 @@ export class RoomFanOut {
   push(event: RoomEvent): void {
     if ('message' in event) {
       this.lastSeq = Number(event.message.seq);
-      this.log.push({ encoded: new EncodedMessage(event.message) });
-    } else this.log.push(event);
+      this.log.push({ encoded: new EncodedMessage(event.message), frame: undefined });
+    } else this.log.push({ encoded: undefined, frame: event.frame });
     this.scheduleSweep();
   }
 
@@ -188,8 +195,8 @@ export class RoomFanOut {
   /** How long each message of events [from, end) waited until the sockets of a shard got it. */
   private observeDelays(from: number, end: number, now: number): void {
     for (let i = from - this.logStart; i < end - this.logStart; i++) {
-      const event = this.log[i]!;
-      if ('encoded' in event) this.deps.metrics.fanOutDelay.observe((now - Number(event.encoded.message.createdAtMs)) / 1000);
+      const { encoded } = this.log[i]!;
+      if (encoded) this.deps.metrics.fanOutDelay.observe((now - Number(encoded.message.createdAtMs)) / 1000);
     }
   }
 
