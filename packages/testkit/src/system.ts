@@ -41,17 +41,25 @@ type PushKind = Exclude<NonNullable<lomi.chat.v1.ServerFrame['body']>, 'message'
  */
 export class PushLog {
   readonly frames: lomi.chat.v1.ServerFrame[] = [];
+  /** When each of `frames` arrived (performance.now()). */
+  readonly arrivedAt: number[] = [];
   private waiters = new Set<() => void>();
 
   record(frame: lomi.chat.v1.ServerFrame): void {
     if (frame.requestId || !frame.body || frame.body === 'message' || frame.body === 'batch') return;
     this.frames.push(frame);
+    this.arrivedAt.push(performance.now());
     for (const wake of this.waiters) wake();
   }
 
   /** The events of one kind received so far, e.g. of('viewers'). */
   of<K extends PushKind>(kind: K): NonNullable<lomi.chat.v1.ServerFrame[K]>[] {
     return this.frames.filter((f) => f.body === kind).map((f) => f[kind] as NonNullable<lomi.chat.v1.ServerFrame[K]>);
+  }
+
+  /** When each event of one kind arrived (performance.now()), in the order of of(kind). */
+  arrivalsOf(kind: PushKind): number[] {
+    return this.arrivedAt.filter((_, i) => this.frames[i]!.body === kind);
   }
 
   /** How many pushes have arrived so far: pass it as `after` to wait only for later ones. */

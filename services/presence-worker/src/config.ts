@@ -14,6 +14,15 @@ export const presenceWorkerEnv = z
     PRESENCE_SWEEP_MS: positiveInt.default(500),
     /** Shortest time between two viewer-count pushes to one room. */
     VIEWER_PUSH_INTERVAL_MS: positiveInt.default(1000),
+    /**
+     * Deliveries per second one room's viewer-count pushes may cost. Each push goes to every
+     * viewer: a room of more viewers than this gets its count less often than every
+     * VIEWER_PUSH_INTERVAL_MS (5,000 viewers: every 5 s). Pushed once a second, the counts of a 10k-viewer
+     * stream filling up were twice as many frames as its join replies (`pnpm bench`).
+     */
+    VIEWER_PUSH_DELIVERIES_PER_S: positiveInt.default(1000),
+    /** Longest time between two pushes of a changed count, however big the room. */
+    VIEWER_PUSH_INTERVAL_MAX_MS: positiveInt.default(10_000),
     /** Announce joins and leaves as system messages in live rooms at all. */
     JOIN_LEAVE_MESSAGES: z.stringbool().default(true),
     /** Above this many viewers, joins and leaves are announced in one digest message per interval. */
@@ -32,6 +41,10 @@ export const presenceWorkerEnv = z
   .refine((c) => c.JOIN_MESSAGES_MAX_ROOM >= c.JOIN_AGGREGATE_ABOVE, {
     message: 'must be at least JOIN_AGGREGATE_ABOVE',
     path: ['JOIN_MESSAGES_MAX_ROOM'],
+  })
+  .refine((c) => c.VIEWER_PUSH_INTERVAL_MAX_MS >= c.VIEWER_PUSH_INTERVAL_MS, {
+    message: 'must be at least VIEWER_PUSH_INTERVAL_MS',
+    path: ['VIEWER_PUSH_INTERVAL_MAX_MS'],
   });
 
 export type PresenceWorkerConfig = z.infer<typeof presenceWorkerEnv>;

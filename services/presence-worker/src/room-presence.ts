@@ -24,6 +24,8 @@ declare module 'ioredis' {
       pushIntervalMs: number,
       keepMs: number,
       sentAtMs: number,
+      pushDeliveriesPerS: number,
+      pushIntervalMaxMs: number,
       ...userIds: string[]
     ): Result<[number, number, number, number, string[], string[]], Context>;
   }
@@ -34,7 +36,8 @@ type PresenceOp = 'add' | 'remove' | 'sweep' | 'end';
 // KEYS: presence (zset entry → expiry ms), viewers (hash user → entries), since (hash user →
 //       session start ms), stats (hash: peak, pushed, pushed_at, ended), ever (set of users),
 //       left (zset entry → when its gateway reported the leave)
-// ARGV: op, gateway id, ttl ms, push interval ms, keep ms, report sent at (ms), user ids…
+// ARGV: op, gateway id, ttl ms, shortest push interval ms, keep ms, report sent at (ms),
+//       push deliveries per second, longest push interval ms, user ids…
 //   add: create or refresh the users' entries of this gateway until sent at + ttl
 //   remove: drop them; sweep: only expire; end: drop every entry and refuse new ones
 // Several workers may apply one gateway's reports out of order, so a report never undoes a newer
@@ -48,6 +51,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nowText = string.format('%d', now)
 local op, gateway, ttl, interval, keep = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local sentAt = tonumber(ARGV[6])
+local budget, longest = tonumber(ARGV[7]), tonumber(ARGV[8])
 local arrivals, departures = {}, {}
 local function depart(entry)
   local user = string.match(entry, '^(.*)|[^|]*$')
@@ -67,7 +71,7 @@ local ended = redis.call('HGET', KEYS[4], 'ended') == '1'
 if op == 'add' and not ended and sentAt + ttl > now then
   -- A leave older than the TTL cannot be overtaken by any report still valid.
   redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - ttl)
-  for i = 7, #ARGV do
+  for i = 9, #ARGV do
     local user = ARGV[i]
     local entry = user .. '|' .. gateway
     local left = redis.call('ZSCORE', KEYS[6], entry)
@@ -83,7 +87,7 @@ if op == 'add' and not ended and sentAt + ttl > now then
     end
   end
 elseif op == 'remove' then
-  for i = 7, #ARGV do
+  for i = 9, #ARGV do
     local entry = ARGV[i] .. '|' .. gateway
     local expiry = redis.call('ZSCORE', KEYS[1], entry)
     if not expiry or tonumber(expiry) - ttl <= sentAt then
@@ -99,8 +103,10 @@ local count = redis.call('HLEN', KEYS[2])
 local peak = math.max(tonumber(redis.call('HGET', KEYS[4], 'peak') or '0'), count)
 redis.call('HSET', KEYS[4], 'peak', peak)
 -- Coalescing: publish only a count not yet published, and at most once per interval; a change
--- held back here is published by a later sweep of the room.
+-- held back here is published by a later sweep of the room. Every push goes to every viewer, so
+-- a big room's interval grows with it, up to the longest.
 local pushed = 0
+interval = math.max(interval, math.min(count * 1000 / budget, longest))
 if not ended and tostring(count) ~= redis.call('HGET', KEYS[4], 'pushed')
     and now - tonumber(redis.call('HGET', KEYS[4], 'pushed_at') or '0') >= interval then
   redis.call('HSET', KEYS[4], 'pushed', count, 'pushed_at', nowText)
@@ -172,6 +178,8 @@ export function createRoomPresence(ctx: PresenceContext) {
       pushIntervalMs,
       KEEP_MS,
       report.sentAtMs,
+      config.VIEWER_PUSH_DELIVERIES_PER_S,
+      config.VIEWER_PUSH_INTERVAL_MAX_MS,
       ...userIds,
     );
     return { room, count, peak, everCount, push: push === 1, arrivals: sessions(arrivals), departures: sessions(departures) };
