@@ -16,11 +16,6 @@ export interface Child {
 }
 
 const STOP_GRACE_MS = 5000;
-/**
- * The niceness of the processes started with `raised` (the load generators) when pinning: see
- * the pinning line of the report (run.ts).
- */
-export const RAISED_NICE = -10;
 
 export class ProcessGroup {
   private readonly children = new Set<Child>();
@@ -29,28 +24,24 @@ export class ProcessGroup {
   constructor(
     private readonly logDir: string,
     private readonly pin: boolean,
-    /** Processes started with `raised` run at RAISED_NICE (this user may raise priorities). */
-    private readonly raise: boolean,
     /** Where server processes write V8 CPU profiles (--profile); none when undefined. */
     private readonly profileDir?: string,
   ) {}
 
   /**
-   * Starts `node script` with the given environment; `cpu` pins it when pinning is on, `raised`
-   * runs it at RAISED_NICE when the group may, `profile` has it write a CPU profile on exit when
-   * profiling is on.
+   * Starts `node script` with the given environment; `cpu` pins it when pinning is on, `profile`
+   * has it write a CPU profile on exit when profiling is on.
    */
   start(
     name: string,
     script: string,
-    options: { env?: Record<string, string>; cpu?: number; raised?: boolean; ipc?: boolean; profile?: boolean; nodeFlags?: readonly string[] } = {},
+    options: { env?: Record<string, string>; cpu?: number; ipc?: boolean; profile?: boolean; nodeFlags?: readonly string[] } = {},
   ): Child {
     const log = path.join(this.logDir, `${name}.log`);
     const fd = openSync(log, 'a');
     const profiling = options.profile && this.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, `--cpu-prof-name=${name}-${++this.profiles}.cpuprofile`] : [];
     const node = [process.execPath, ...(options.nodeFlags ?? []), ...profiling, script];
-    const pinned = this.pin && options.cpu !== undefined ? ['taskset', '-c', String(options.cpu), ...node] : node;
-    const [command, ...args] = this.raise && options.raised ? ['nice', '-n', String(RAISED_NICE), ...pinned] : pinned;
+    const [command, ...args] = this.pin && options.cpu !== undefined ? ['taskset', '-c', String(options.cpu), ...node] : node;
     const proc = spawn(command!, args, {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', fd, fd, ...(options.ipc ? (['ipc'] as const) : [])],

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { measureHopCost } from './hop-cost';
 import type { TargetName } from './ipc';
 import { parseOptions, type BenchOptions } from './options';
-import { ProcessGroup, RAISED_NICE } from './processes';
+import { ProcessGroup } from './processes';
 import { describeFanOutWarmUp, renderMarkdown, renderSvg } from './report';
 import { HEADLINE, type RunResult, type ScenarioResult } from './results';
 import { GENERATOR_CORE, SERVER_CORE, Session } from './session';
@@ -23,51 +23,26 @@ const SINGLE_PROCESS_MAX_SOCKETS = 19_000;
 /** What a repeat pair (ours and bare uWS at 10k viewers, each started afresh) is taken to last before one has run: 39–50 s here. */
 const FIRST_PAIR_ESTIMATE_S = 45;
 
-/** Whether this user may raise a process's priority (root, or CAP_SYS_NICE): nice runs the command anyway when it may not. */
-function canRaisePriority(): boolean {
-  try {
-    const stat = execFileSync('nice', ['-n', String(RAISED_NICE), 'cat', '/proc/self/stat'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    // Field 19 of stat(5), the 17th after the parenthesised command name.
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) === RAISED_NICE;
-  } catch {
-    return false;
-  }
-}
-
-/** Where the processes will run, as the report states it; `raise` when the generators get RAISED_NICE. */
-function preflight(options: BenchOptions): { pinning: string; raise: boolean } {
+function preflight(options: BenchOptions): string {
   for (const file of ['services/gateway/dist/main.js', 'services/message-worker/dist/main.js', 'services/presence-worker/dist/main.js']) {
     if (options.targets.includes('ours') && !existsSync(path.join(ROOT, file))) throw new Error(`${file} is missing: run \`pnpm build\` first`);
   }
-  const unpinned = (why: string) => {
+  if (!options.pin) return 'Not pinned (--no-pin): servers and generators share both cores.';
+  if (os.cpus().length < 2) {
     options.pin = false;
-    return { pinning: `Not pinned (${why}): servers and generators share both cores.`, raise: false };
-  };
-  if (!options.pin) return unpinned('--no-pin');
-  if (os.cpus().length < 2) return unpinned('this machine has one core');
+    return 'Not pinned: this machine has one core.';
+  }
   try {
     execFileSync('taskset', ['-c', '0', 'true']);
   } catch {
-    return unpinned('taskset is not available');
+    options.pin = false;
+    return 'Not pinned: taskset is not available.';
   }
-  // Unpinned, our storage path runs mostly on the generators' core (the other one is the socket
-  // holders'), and a generator kept waiting for it reads late: our deliveries looked late by what
-  // the generator waited, which the baselines' generators never do. At 10k viewers × 100 msg/s
-  // (7 alternated pairs of runs, the generator at normal priority and at nice -10), ours'
-  // generator got 0.53–0.61 of a core, 0.49–0.75 raised; our e2e p99 was 1.53× uWS's at the
-  // median, 1.19× raised. The storage path waits instead: that scenario's ack p99 went from
-  // 36–91 ms to 63–195 ms, the cost to our system of sharing two cores with its clients.
-  const raise = canRaisePriority();
-  const priority = raise
-    ? `, at nice ${RAISED_NICE} so that they have their core before anything else does`
-    : ' (at normal priority: raising theirs needs root or CAP_SYS_NICE)';
-  return {
-    pinning:
-      `Pinned with taskset: the processes holding the sockets (our gateways, the uWS server, the Socket.IO nodes) on core ${SERVER_CORE}, ` +
-      `the generator(s) on core ${GENERATOR_CORE}${priority}. Not pinned: our message and presence workers, and NATS, Redis and Postgres ` +
-      `(shared system services) — the storage path the baselines do not have, on other machines in production.`,
-    raise,
-  };
+  return (
+    `Pinned with taskset: the processes holding the sockets (our gateways, the uWS server, the Socket.IO nodes) on core ${SERVER_CORE}, ` +
+    `the generator(s) on core ${GENERATOR_CORE}. Not pinned: our message and presence workers, and NATS, Redis and Postgres ` +
+    `(shared system services) — the storage path the baselines do not have, on other machines in production.`
+  );
 }
 
 function progressLine(s: ScenarioResult): string {
@@ -147,8 +122,8 @@ async function main(): Promise<void> {
   const outDir = path.resolve(ROOT, options.out);
   const logDir = path.join(outDir, `${stamp}-logs`);
   mkdirSync(logDir, { recursive: true });
-  const { pinning, raise } = preflight(options);
-  const group = new ProcessGroup(logDir, options.pin, raise, options.profile ? logDir : undefined);
+  const pinning = preflight(options);
+  const group = new ProcessGroup(logDir, options.pin, options.profile ? logDir : undefined);
   const stopEverything = (signal: string) => {
     console.error(`\n${signal}: stopping the ${group.running} processes the bench started`);
     void group.stopAll().then(() => process.exit(130));

@@ -255,7 +255,7 @@ export class Session {
       // generator's. Each viewer process holds at most viewersPerGenerator sockets (open files).
       const viewerProcesses = Math.ceil(viewers / options.viewersPerGenerator);
       for (const name of ['chatters', ...Array.from({ length: viewerProcesses }, (_, g) => `viewers-${g}`)]) {
-        const child = group.start(`generator-${name}`, path.join(__dirname, 'generator/main.js'), { cpu: GENERATOR_CORE, raised: true, ipc: true, profile: true });
+        const child = group.start(`generator-${name}`, path.join(__dirname, 'generator/main.js'), { cpu: GENERATOR_CORE, ipc: true, profile: true });
         await nextMessage(child, 'starting', 15_000);
         generators.push(new Generator(child));
       }
