@@ -28,7 +28,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
 const JITTER_MS = 60;
 
-test('a small room is told its count at the shortest interval', async () => {
+test('a small room is told its new count within a fraction of a big room\'s interval', async () => {
   const room = await system.createLiveRoom(system.user('caster-small'));
   const watcher = await system.connect(system.user('small-watcher'), { gateway: 0 });
   await watcher.join(room);

@@ -41,8 +41,8 @@ type PushKind = Exclude<NonNullable<lomi.chat.v1.ServerFrame['body']>, 'message'
  */
 export class PushLog {
   readonly frames: lomi.chat.v1.ServerFrame[] = [];
-  /** When each of `frames` arrived (performance.now()). */
-  readonly arrivedAt: number[] = [];
+  /** When each of `frames` arrived (performance.now()), read through arrivalsOf(). */
+  private readonly arrivedAt: number[] = [];
   private waiters = new Set<() => void>();
 
   record(frame: lomi.chat.v1.ServerFrame): void {
