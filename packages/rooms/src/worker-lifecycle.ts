@@ -62,6 +62,9 @@ export async function startWorker<Config extends WorkerEnv, Metrics>(
     };
     const responder = createResponder(nc, definition.queueGroup, log);
     const jobs = await definition.wire(ctx, responder);
+    // Subscriptions are buffered until the next write; a worker that calls itself started before
+    // the server has them would let the first requests meet "no responders".
+    await nc.flush();
     log.info({ namespace: config.LOMI_NAMESPACE }, `${definition.name} started`);
     return {
       registry,
