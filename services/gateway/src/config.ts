@@ -6,6 +6,8 @@ const schema = z
     /** Address and port of the WebSocket and HTTP listener. Port 0 picks a free one (tests). */
     HOST: z.string().default('0.0.0.0'),
     PORT: port.default(8080),
+    /** Port of the operations listener (/metrics, /healthz, /readyz), kept off the public port. */
+    METRICS_PORT: port.default(9463),
     /** HS256 shared secret for user JWTs (at least 32 characters). One of this or JWT_PUBLIC_KEY. */
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     /** RS256 public key (PEM, SPKI) for user JWTs. */

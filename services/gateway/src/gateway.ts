@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { NatsConnection } from 'nats';
-import { connectNats, createLogger, createSubjects, type Logger } from '@lomi/common';
+import { connectNats, createLogger, createSubjects, natsDependency, Readiness, serveMetrics, type Logger } from '@lomi/common';
 import {
   CloseCode,
   decodeClientFrame,
@@ -31,6 +31,8 @@ const SLOW_SWEEP_INTERVAL_MS = 250;
 export interface Gateway {
   id: string;
   port: number;
+  /** Port of /metrics, /healthz and /readyz (METRICS_PORT). */
+  metricsPort: number;
   metrics: GatewayMetrics;
   /** Closes every socket with "reconnect and recover", then stops listening and drains NATS. */
   stop(): Promise<void>;
@@ -82,6 +84,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     onSwept: (bytes) => metrics.bufferedBytes.set(bytes),
   });
   let stopping = false;
+  const readiness = new Readiness([natsDependency(nc)], () => stopping);
 
   function close(conn: Connection, code: number, reason: string): void {
     if (conn.closed || !conn.ws) return;
@@ -206,20 +209,21 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     serviceToken: config.SERVICE_TOKEN,
     authenticate,
     workers,
-    registry: metrics.registry,
     log,
-    isReady: () => !stopping && !nc.isClosed(),
+    readiness,
   });
+  const metricsServer = await serveMetrics({ registry: metrics.registry, readiness, port: config.METRICS_PORT, host: config.HOST });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${config.HOST}:${config.PORT}`))));
   });
   const port = uws.us_socket_local_port(listenSocket);
-  log.info({ port, path: WS_PATH }, 'gateway listening');
+  log.info({ port, metricsPort: metricsServer.port, path: WS_PATH }, 'gateway listening');
 
   return {
     id: gatewayId,
     port,
+    metricsPort: metricsServer.port,
     metrics,
     async stop() {
       stopping = true;
@@ -230,6 +234,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       await nc.drain();
       // Closes what is left, idle keep-alive HTTP connections included, so the process can exit.
       app.close();
+      await metricsServer.close();
       log.info('gateway stopped');
     },
   };
