@@ -16,6 +16,8 @@ const schema = z
     JWT_AUDIENCE: z.string().optional(),
     /** Required `iss` claim, when set. */
     JWT_ISSUER: z.string().optional(),
+    /** Longest a user JWT may live (exp − iat, or exp − now if later or without iat); tokens without exp are refused. */
+    MAX_TOKEN_LIFETIME_S: positiveInt.default(24 * 3600),
     /** Bearer token of the app back end for the service API (not a user JWT). */
     SERVICE_TOKEN: z.string().min(24, 'must be at least 24 characters'),
     /** Largest client frame accepted, bytes. */

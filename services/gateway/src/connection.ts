@@ -7,7 +7,7 @@ export interface Connection {
   id: string;
   userId: string;
   encoding: Encoding;
-  /** Unix seconds, 0 = never. */
+  /** Unix seconds (every accepted token expires). */
   tokenExpiresAt: number;
   /** Joined rooms by room key. */
   rooms: Map<string, RoomChannel>;

@@ -188,7 +188,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         send(conn, errorFrame(0, ErrorCode.ERROR_CODE_BAD_REQUEST, (err as Error).message));
         return;
       }
-      if (conn.tokenExpiresAt && conn.tokenExpiresAt * 1000 <= Date.now()) {
+      if (conn.tokenExpiresAt * 1000 <= Date.now()) {
         close(conn, CloseCode.AUTH_FAILED, 'token expired');
         return;
       }
