@@ -6,6 +6,8 @@ import type { RoomChannel } from './room-channels';
 export interface Connection {
   id: string;
   userId: string;
+  /** The client's address (limits.ts clientAddress), for the per-address limits. */
+  ip: string;
   encoding: Encoding;
   /** Unix seconds (every accepted token expires). */
   tokenExpiresAt: number;

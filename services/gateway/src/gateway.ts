@@ -18,6 +18,7 @@ import { createCommandHandler, errorFrame } from './commands';
 import type { GatewayConfig } from './config';
 import type { Connection } from './connection';
 import { registerHttpApi } from './http-api';
+import { clientAddress, ConnectionLimits, type Refusal } from './limits';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { startPresenceReporter } from './presence-reporter';
 import { RoomChannels } from './room-channels';
@@ -85,6 +86,16 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   });
   let stopping = false;
   const readiness = new Readiness([natsDependency(nc)], () => stopping);
+  const limits = new ConnectionLimits(
+    {
+      connectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
+      connectionsPerIp: config.MAX_CONNECTIONS_PER_IP,
+      handshakesPerSPerIp: config.MAX_HANDSHAKES_PER_S_PER_IP,
+      roomsPerConnection: config.MAX_ROOMS_PER_CONNECTION,
+      roomsPerUser: config.MAX_ROOMS_PER_USER,
+    },
+    metrics.limitRefusals,
+  );
 
   function close(conn: Connection, code: number, reason: string): void {
     if (conn.closed || !conn.ws) return;
@@ -108,7 +119,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     presence,
     metrics,
     log,
-    maxRoomsPerConnection: config.MAX_ROOMS_PER_CONNECTION,
+    limits,
     send,
   });
 
@@ -136,11 +147,20 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       // new socket (1006 right after open; uNetworking/uWebSockets#1929). Without res.cork, it warns
       // on every upgrade and, for a "Connection: close" request, opens a WebSocket on a socket it
       // has already closed, which never gets a close event.
-      const refuse = (status: string, message: string, outcome: string) => {
+      const refuse = (status: string, message: string, outcome: string, retryAfterS?: number) => {
         metrics.upgrades.inc({ outcome });
-        res.writeStatus(status).writeHeader('content-type', 'text/plain').end(message);
+        res.writeStatus(status).writeHeader('content-type', 'text/plain');
+        if (retryAfterS) res.writeHeader('retry-after', String(retryAfterS));
+        res.end(message);
       };
+      const tooMany = (r: Refusal) => refuse('429 Too Many Requests', r.message, 'limited', r.retryAfterS);
       if (stopping) return refuse('503 Service Unavailable', 'gateway shutting down', 'shutting_down');
+      const ip = clientAddress(
+        Buffer.from(res.getRemoteAddressAsText()).toString(),
+        config.TRUSTED_PROXY_HEADER ? req.getHeader(config.TRUSTED_PROXY_HEADER) : '',
+      );
+      const limited = limits.handshake(ip);
+      if (limited) return tooMany(limited);
       const encoding = chooseEncoding(offered);
       if (!encoding) return refuse('400 Bad Request', `unsupported subprotocol; use ${ENCODINGS.join(' or ')}`, 'bad_protocol');
       if (!token) return refuse('401 Unauthorized', 'missing token', 'unauthorized');
@@ -150,9 +170,12 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       } catch (err) {
         return refuse('401 Unauthorized', err instanceof AuthError ? `invalid token: ${err.message}` : 'invalid token', 'unauthorized');
       }
+      const overUserLimit = limits.admit(user.userId);
+      if (overUserLimit) return tooMany(overUserLimit);
       const conn: Connection = {
         id: randomUUID(),
         userId: user.userId,
+        ip,
         encoding,
         tokenExpiresAt: user.expiresAt,
         rooms: new Map(),
@@ -161,6 +184,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       };
       // Echo the encoding only if the client named one; echoing an unoffered protocol fails the handshake.
       const protocol = offered.includes(encoding) ? encoding : '';
+      // uWS runs `open` (which counts the socket in `limits`) inside this call: no other upgrade
+      // can pass the checks above in between.
       res.upgrade(conn, key, protocol, extensions, context);
     },
 
@@ -168,6 +193,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       const conn = ws.getUserData();
       conn.ws = ws;
       connections.add(conn);
+      limits.opened(conn);
       presence.connected(conn);
       metrics.upgrades.inc({ outcome: 'ok' });
       metrics.connections.set(connections.size);
@@ -199,6 +225,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       const conn = ws.getUserData();
       conn.closed = true;
       connections.delete(conn);
+      limits.closed(conn);
       metrics.connections.set(connections.size);
       commands.disconnect(conn);
       presence.disconnected(conn);
