@@ -1,5 +1,7 @@
-// The upgrade is refused with HTTP 401 — never a socket — without a valid user token; the token
-// is accepted from a header, a query parameter or a subprotocol entry.
+// The upgrade is refused with HTTP 401 — never a socket — without a valid user token (signed,
+// not expired, with an exp no further than MAX_TOKEN_LIFETIME_S away); the token is accepted
+// from a header, a query parameter or a subprotocol entry.
+import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { Encoding, LomiClient, WS_PATH } from '@lomi/client';
 import { startSystem, type TestSystem } from '@lomi/testkit';
@@ -11,22 +13,32 @@ beforeAll(async () => {
 });
 afterAll(() => system.stop());
 
-/** Attempts an upgrade and reports the HTTP status the server answered with (101 when upgraded). */
-function upgradeStatus(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<number> {
+/** Attempts an upgrade and reports the HTTP status and body the server answered with (101 when upgraded). */
+function upgrade(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers });
     ws.on('upgrade', (res) => {
-      resolve(res.statusCode ?? 0);
+      resolve({ status: res.statusCode ?? 0, body: '' });
       ws.close();
     });
     ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     ws.on('error', (err) => {
       if (!/Unexpected server response/.test(err.message)) reject(err);
     });
   });
+}
+
+async function upgradeStatus(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<number> {
+  return (await upgrade(url, options)).status;
+}
+
+/** A token signed with the system's secret, with exactly the claims given (none added). */
+function signed(claims: { iat?: number; exp?: number }): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').setAudience('lomi-chat').sign(Buffer.from(system.jwtSecret, 'utf8'));
 }
 
 const url = () => `${system.wsUrl()}${WS_PATH}`;
@@ -49,6 +61,29 @@ test('expired token → 401', async () => {
 test('wrong audience → 401', async () => {
   const other = await system.token('u1', { audience: 'another-app' });
   expect(await upgradeStatus(url(), { headers: { authorization: `Bearer ${other}` } })).toBe(401);
+});
+
+test('a token without exp → 401 saying so', async () => {
+  const forever = await signed({ iat: Math.floor(Date.now() / 1000) });
+  expect(await upgrade(url(), { headers: { authorization: `Bearer ${forever}` } })).toEqual({
+    status: 401,
+    body: 'invalid token: token has no exp claim; user tokens must expire',
+  });
+});
+
+test('a token living longer than MAX_TOKEN_LIFETIME_S (24 h by default) → 401 saying so; up to it, accepted', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const day = 24 * 3600;
+  const tooLong = await upgrade(url(), { headers: { authorization: `Bearer ${await signed({ iat: now, exp: now + day + 60 })}` } });
+  expect(tooLong).toEqual({ status: 401, body: `invalid token: token lives ${day + 60} s, longer than the ${day} s accepted (MAX_TOKEN_LIFETIME_S)` });
+  // Without iat, the lifetime is counted from now.
+  const noIat = await upgrade(url(), { headers: { authorization: `Bearer ${await signed({ exp: now + 2 * day })}` } });
+  expect(noIat.status).toBe(401);
+  expect(noIat.body).toContain('longer than the 86400 s accepted');
+  // An iat set in the future does not stretch it either.
+  expect(await upgradeStatus(url(), { headers: { authorization: `Bearer ${await signed({ iat: now + day, exp: now + 2 * day })}` } })).toBe(401);
+  // A token issued an hour ago for a day is within it.
+  expect(await upgradeStatus(url(), { headers: { authorization: `Bearer ${await signed({ iat: now - 3600, exp: now + day - 3600 })}` } })).toBe(101);
 });
 
 test('garbage token → 401', async () => {

@@ -29,7 +29,7 @@ test('40 messages sent one after another reach every socket in order, batched by
     viewer.ws.close();
   }
   // Operators read messages per frame off the gateway's metrics.
-  const metrics = await (await fetch(`${system.httpUrl()}/metrics`)).text();
+  const metrics = await (await fetch(`${system.metricsUrl()}/metrics`)).text();
   const total = (name: string) => Number(metrics.match(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'm'))?.[1]);
   expect(total('lomi_gateway_deliveries_total')).toBeGreaterThan(2 * total('lomi_gateway_push_frames_total'));
 });
@@ -88,7 +88,7 @@ test("operators see how long messages waited for the gateway's write, the batch 
   await alice.join(room);
   await bob.join(room);
   const histogram = async () => {
-    const text = await (await fetch(`${system.httpUrl()}/metrics`)).text();
+    const text = await (await fetch(`${system.metricsUrl()}/metrics`)).text();
     const value = (series: string, le = '') => Number(text.match(new RegExp(`^lomi_gateway_fanout_delay_seconds_${series}\\{${le}[^}]*\\} (\\S+)$`, 'm'))?.[1]);
     return { count: value('count'), sum: value('sum'), underOneSecond: value('bucket', 'le="1",') };
   };

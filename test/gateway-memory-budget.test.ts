@@ -70,6 +70,6 @@ test('past the gateway budget the sockets furthest behind are closed with 4001; 
   // The reader kept up: still connected and every message arrived, in order.
   const received = await log.waitFor(room, sent);
   expect(received.map((m) => Number(m.seq))).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
-  const metricsText = await (await fetch(`${system.httpUrl()}/metrics`)).text();
+  const metricsText = await (await fetch(`${system.metricsUrl()}/metrics`)).text();
   expect(metricsText).toMatch(/^lomi_gateway_buffered_bytes\{[^}]*\} \d+$/m);
 });

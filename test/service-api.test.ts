@@ -101,17 +101,21 @@ test('a send is timed at the gateway and at the message worker, in buckets that 
   await sender.send(room, 'timed');
 
   // On-call reads the send-ack objective (p99 under 15 ms) off these two histograms.
-  const gateway = await (await fetch(`${system.httpUrl()}/metrics`)).text();
+  const gateway = await (await fetch(`${system.metricsUrl()}/metrics`)).text();
   expect(gateway).toMatch(/^lomi_gateway_command_seconds_bucket\{[^}]*le="0\.015"[^}]*command="send",outcome="ok"[^}]*\} [1-9]/m);
   const after = await workerSends();
   expect(after.count - before.count).toBe(1);
   expect(after.values.some((v) => v.labels.le === 0.015)).toBe(true);
 });
 
-test('health, readiness and metrics endpoints answer', async () => {
-  expect((await fetch(`${system.httpUrl()}/healthz`)).status).toBe(200);
-  expect((await fetch(`${system.httpUrl()}/readyz`)).status).toBe(200);
-  const metrics = await (await fetch(`${system.httpUrl()}/metrics`)).text();
+test('health and readiness answer on both ports, metrics only on the metrics port', async () => {
+  for (const base of [system.httpUrl(), system.metricsUrl()]) {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  }
+  const metrics = await (await fetch(`${system.metricsUrl()}/metrics`)).text();
   expect(metrics).toMatch(/lomi_gateway_connections/);
   expect(metrics).toMatch(/lomi_gateway_upgrades_total/);
+  // The public port is reachable by clients: it does not tell them the gateway's internals.
+  expect((await fetch(`${system.httpUrl()}/metrics`)).status).toBe(404);
 });

@@ -90,10 +90,24 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
   );
   const servers: Child[] = [];
   const ports: number[] = [];
+  const gatewayMetrics: string[] = [];
+  // Every viewer and chatter connects from 127.0.0.1, 10k of them in a second or two: the
+  // per-address limits, sized for a carrier's NAT, would refuse most of them.
+  const unlimited = String(1_000_000);
   for (let i = 0; i < options.gateways; i++) {
     const port = await freePort();
+    const metricsPort = await freePort();
     const gateway = group.start(`gateway-${i}`, path.join(ROOT, 'services/gateway/dist/main.js'), {
-      env: { ...env, HOST: '127.0.0.1', PORT: String(port), JWT_SECRET: jwtSecret, SERVICE_TOKEN: serviceToken },
+      env: {
+        ...env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+        JWT_SECRET: jwtSecret,
+        SERVICE_TOKEN: serviceToken,
+        MAX_CONNECTIONS_PER_IP: unlimited,
+        MAX_HANDSHAKES_PER_S_PER_IP: unlimited,
+      },
       cpu: SERVER_CORE,
       profile: true,
       // As deployed (k8s/gateway.yaml).
@@ -101,6 +115,7 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
     });
     servers.push(gateway);
     ports.push(port);
+    gatewayMetrics.push(`http://127.0.0.1:${metricsPort}/metrics`);
     await waitForHttp(gateway, `http://127.0.0.1:${port}/readyz`);
   }
   const res = await fetch(`http://127.0.0.1:${ports[0]}/api/v1/live`, {
@@ -110,7 +125,6 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
   });
   const body = (await res.json()) as { id?: string };
   if (res.status !== 201 || !body.id) throw new Error(`creating the live room failed: ${res.status} ${JSON.stringify(body)}`);
-  const gatewayMetrics = ports.map((p) => `http://127.0.0.1:${p}/metrics`);
   return { ports, servers, helpers, ours: { namespace, roomId: body.id, jwtSecret, userPrefix: `${namespace}-`, gatewayMetrics, workerMetrics } };
 }
 
@@ -249,7 +263,7 @@ export class Session {
     try {
       await sleep(SETTLE_MS / 2);
       const idleKb = system.servers.map((s) => rssKb(s.pid) ?? 0);
-      const idleHeap = await heapUsedKb(target, system);
+      const idleHeap = await heapUsedKb(system);
       // The chatters get a process of their own: in a process that also reads thousands of viewer
       // sockets, an ack would wait behind the fan-out it caused and its latency would be the
       // generator's. Each viewer process holds at most viewersPerGenerator sockets (open files).
@@ -294,7 +308,7 @@ export class Session {
         cpu: cpuWindow.end().processes,
       };
       if (reportsIdleMemory) await sleep(IDLE_SETTLE_MS);
-      const connectedHeap = await heapUsedKb(target, system);
+      const connectedHeap = await heapUsedKb(system);
       // Viewer i and chatter j are on server (i mod servers), (j mod servers): see the generator.
       const memory = system.servers.map((s, i): ProcessMemory => {
         const connections = countModulo(viewers, system.servers.length, i) + countModulo(options.chatters, system.servers.length, i);
@@ -421,11 +435,11 @@ export class Session {
 }
 
 /** V8 heap in use of each gateway, from its Prometheus metrics; empty for the baselines. */
-async function heapUsedKb(target: TargetName, system: SystemUnderTest): Promise<(number | undefined)[]> {
-  if (target !== 'ours') return [];
+async function heapUsedKb(system: SystemUnderTest): Promise<(number | undefined)[]> {
+  if (!system.ours) return [];
   return Promise.all(
-    system.ports.map(async (port) => {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    system.ours.gatewayMetrics.map(async (url) => {
+      const text = await (await fetch(url)).text();
       const match = /^lomi_nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text);
       return match ? Number(match[1]) / 1024 : undefined;
     }),

@@ -5,6 +5,7 @@ export * from './keys';
 export * from './nats';
 export * from './redis';
 export * from './metrics';
+export * from './readiness';
 export * from './run';
 export * from './requests';
 export * from './connections';

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { Readiness } from './readiness';
 
 /** Each service owns one registry (never the global one) so several can share a process. */
 export function createRegistry(service: string): Registry {
@@ -27,20 +28,30 @@ export function createCommandSeconds(registry: Registry): Histogram<'command' | 
   });
 }
 
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
 /**
- * Serves GET /metrics (and /healthz) for a worker on its own port; gateways serve theirs on the
- * WebSocket listener. Returns a function that closes the server.
+ * Serves a service's operations endpoints on a port of its own, apart from client traffic:
+ * GET /metrics (Prometheus), /healthz (liveness: the process answers) and /readyz (readiness).
  */
-export async function serveMetrics(registry: Registry, port: number, host = '0.0.0.0'): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveMetrics(options: { registry: Registry; readiness: Readiness; port: number; host?: string }): Promise<MetricsServer> {
+  const { registry, readiness } = options;
   const server = createServer((req, res) => {
     if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    if (req.url === '/readyz') {
+      const { ready, text } = readiness.answer();
+      return void res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(text);
+    }
     if (req.url !== '/metrics') return void res.writeHead(404).end();
     registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
       (err: Error) => res.writeHead(500).end(err.message),
     );
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, options.host ?? '0.0.0.0', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise((resolve) => server.close(() => resolve())),

@@ -9,6 +9,7 @@ export interface WorkerEnv {
   NATS_URL: string;
   LOMI_NAMESPACE: string;
   RUN_MIGRATIONS: boolean;
+  METRICS_PORT: number;
 }
 
 /**

@@ -1,18 +1,25 @@
 // The life of every worker, in one place: its own connections, metrics registry and context;
-// handlers wired on a queue-group responder; and an ordered stop — stop taking requests, let the
-// background jobs finish, then close the connections (NATS before the stores it uses).
+// handlers wired on a queue-group responder; its /metrics, /healthz and /readyz on METRICS_PORT;
+// and an ordered stop — stop taking requests, let the background jobs finish, then close the
+// connections (NATS before the stores it uses).
 import {
   createRegistry,
   createResponder,
   createSubjects,
   failureOf,
+  natsDependency,
   OwnedConnections,
+  probedDependency,
+  Readiness,
+  redisDependency,
+  serveMetrics,
   type Logger,
   type Responder,
   type Stoppable,
   type Subjects,
 } from '@lomi/common';
 import { ErrorCode, type ProtocolError } from '@lomi/protocol';
+import { sql } from 'kysely';
 import type { NatsConnection } from 'nats';
 import type { Counter, Registry } from 'prom-client';
 import { connectWorker, type WorkerEnv } from './connect';
@@ -28,8 +35,10 @@ export interface WorkerContext<Config, Metrics> extends RoomStores {
 }
 
 export interface RunningWorker {
-  /** This worker's metrics (its own registry); serving them is up to the caller. */
+  /** This worker's metrics (its own registry), served on metricsPort. */
   readonly registry: Registry;
+  /** The port of its /metrics, /healthz and /readyz (METRICS_PORT; 0 picks a free one). */
+  readonly metricsPort: number;
   /** Stops taking requests, answers those in hand, stops its background jobs, closes its connections. */
   stop(): Promise<void>;
 }
@@ -49,9 +58,19 @@ export async function startWorker<Config extends WorkerEnv, Metrics>(
   log: Logger,
 ): Promise<RunningWorker> {
   const connections = new OwnedConnections(log);
+  let stopping = false;
   try {
     const { nc, ...stores } = await connectWorker(definition.name, config, connections, log);
     const registry = createRegistry(definition.name);
+    const readiness = connections.own(
+      new Readiness(
+        [natsDependency(nc), redisDependency(stores.redis), probedDependency('postgres', () => sql`select 1`.execute(stores.db))],
+        () => stopping,
+      ),
+      async (r) => r.close(),
+    );
+    // Closed first when the worker stops: /readyz says 503 while requests in hand are answered.
+    const server = connections.own(await serveMetrics({ registry, readiness, port: config.METRICS_PORT }), (s) => s.close());
     const ctx: WorkerContext<Config, Metrics> = {
       ...stores,
       config,
@@ -65,10 +84,12 @@ export async function startWorker<Config extends WorkerEnv, Metrics>(
     // Subscriptions are buffered until the next write; a worker that calls itself started before
     // the server has them would let the first requests meet "no responders".
     await nc.flush();
-    log.info({ namespace: config.LOMI_NAMESPACE }, `${definition.name} started`);
+    log.info({ namespace: config.LOMI_NAMESPACE, metricsPort: server.port }, `${definition.name} started`);
     return {
       registry,
+      metricsPort: server.port,
       async stop() {
+        stopping = true;
         await responder.drain();
         for (const job of jobs) await job.stop();
         await connections.close();

@@ -122,6 +122,8 @@ export interface TestSystem {
   pushes(client: LomiClient): PushLog;
   wsUrl(gateway?: number): string;
   httpUrl(gateway?: number): string;
+  /** Where gateway `gateway` (default 0) serves /metrics, /healthz and /readyz. */
+  metricsUrl(gateway?: number): string;
   /** Calls the service API with the service token. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   createLiveRoom(broadcasterId: string): Promise<Room>;
@@ -147,6 +149,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     SERVICE_TOKEN: serviceToken,
     HOST: '127.0.0.1',
     PORT: '0',
+    // Every gateway's and worker's /metrics, /healthz and /readyz on a free port of its own.
+    METRICS_PORT: '0',
     // No join/leave system messages unless a test asks for them: they take seqs in live rooms,
     // and most tests count the seqs of their own messages.
     JOIN_LEAVE_MESSAGES: 'false',
@@ -209,6 +213,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     },
     wsUrl: (i = 0) => `ws://127.0.0.1:${gateways[i]!.port}`,
     httpUrl: (i = 0) => `http://127.0.0.1:${gateways[i]!.port}`,
+    metricsUrl: (i = 0) => `http://127.0.0.1:${gateways[i]!.metricsPort}`,
     async api(method, path, body) {
       const res = await fetch(`${system.httpUrl(0)}${path}`, {
         method,

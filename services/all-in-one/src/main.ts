@@ -1,8 +1,9 @@
 // Every service in one process, for development and the README's "run the system" command:
 // the gateway (WebSocket + HTTP on PORT), a message worker, a presence worker and a moderation
-// worker (metrics on their default ports, 9464, 9465 and 9466; METRICS_PORT moves the message worker's), against NATS, Redis and Postgres at their default local addresses. Production runs each
-// service as its own deployment.
-import { createLogger, runService, serveMetrics } from '@lomi/common';
+// worker, each with /metrics, /healthz and /readyz on its default port (gateway 9463, workers
+// 9464, 9465 and 9466; METRICS_PORT moves the message worker's), against NATS, Redis and
+// Postgres at their default local addresses. Production runs each service as its own deployment.
+import { createLogger, runService } from '@lomi/common';
 import { loadGatewayConfig, startGateway } from '@lomi/gateway';
 import { loadMessageWorkerConfig, startMessageWorker } from '@lomi/message-worker';
 import { loadModerationWorkerConfig, startModerationWorker } from '@lomi/moderation-worker';
@@ -25,18 +26,20 @@ runService('lomi-chat', async () => {
   }
   const workerConfig = loadMessageWorkerConfig(env);
   const worker = await startMessageWorker(workerConfig, createLogger('message-worker', workerConfig.LOG_LEVEL));
-  // METRICS_PORT is the message worker's here; the presence worker keeps its default.
+  // METRICS_PORT is the message worker's here; the other services keep their defaults.
   const presenceConfig = loadPresenceWorkerConfig({ ...env, METRICS_PORT: undefined });
   const presence = await startPresenceWorker(presenceConfig, createLogger('presence-worker', presenceConfig.LOG_LEVEL));
-  // Like the presence worker, it keeps its default metrics port.
   const moderationConfig = loadModerationWorkerConfig({ ...env, METRICS_PORT: undefined });
   const moderation = await startModerationWorker(moderationConfig, createLogger('moderation-worker', moderationConfig.LOG_LEVEL));
-  const gateway = await startGateway(loadGatewayConfig(env));
-  const metrics = await serveMetrics(worker.registry, workerConfig.METRICS_PORT);
-  const presenceMetrics = await serveMetrics(presence.registry, presenceConfig.METRICS_PORT);
-  const moderationMetrics = await serveMetrics(moderation.registry, moderationConfig.METRICS_PORT);
+  const gateway = await startGateway(loadGatewayConfig({ ...env, METRICS_PORT: undefined }));
   log.info(
-    { ws: `ws://localhost:${gateway.port}/api/v1/ws/chat`, workerMetrics: metrics.port, presenceMetrics: presenceMetrics.port, moderationMetrics: moderationMetrics.port },
+    {
+      ws: `ws://localhost:${gateway.port}/api/v1/ws/chat`,
+      gatewayMetrics: gateway.metricsPort,
+      workerMetrics: worker.metricsPort,
+      presenceMetrics: presence.metricsPort,
+      moderationMetrics: moderation.metricsPort,
+    },
     'Lomi Chat is running',
   );
   return {
@@ -45,9 +48,6 @@ runService('lomi-chat', async () => {
       await worker.stop();
       await presence.stop();
       await moderation.stop();
-      await metrics.close();
-      await presenceMetrics.close();
-      await moderationMetrics.close();
     },
   };
 });

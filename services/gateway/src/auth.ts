@@ -8,11 +8,14 @@ import type { GatewayConfig } from './config';
 
 export interface AuthenticatedUser {
   userId: string;
-  /** Unix seconds; the socket is closed when the token expires. 0 when the token has no exp. */
+  /** Unix seconds; the socket is closed when the token expires. */
   expiresAt: number;
 }
 
-export class AuthError extends Error {}
+/** A user token that is missing, malformed, badly signed, expired or not acceptable here. */
+export class AuthError extends Error {
+  override name = 'AuthError';
+}
 
 export interface UpgradeCredentials {
   authorization: string;
@@ -55,12 +58,19 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
     try {
       payload = verify(token, key, options);
     } catch (err) {
-      throw new AuthError((err as Error).message);
+      throw new AuthError((err as Error).message, { cause: err });
     }
     if (typeof payload === 'string' || typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
       throw new AuthError('token has no usable sub claim');
     }
-    return { userId: payload.sub, expiresAt: payload.exp ?? 0 };
+    // A token that never expires, or lives for months, is a stolen session for as long.
+    if (typeof payload.exp !== 'number') throw new AuthError('token has no exp claim; user tokens must expire');
+    const now = Math.floor(Date.now() / 1000);
+    const lifetime = payload.exp - Math.min(typeof payload.iat === 'number' ? payload.iat : now, now);
+    if (lifetime > config.MAX_TOKEN_LIFETIME_S) {
+      throw new AuthError(`token lives ${lifetime} s, longer than the ${config.MAX_TOKEN_LIFETIME_S} s accepted (MAX_TOKEN_LIFETIME_S)`);
+    }
+    return { userId: payload.sub, expiresAt: payload.exp };
   };
 }
 

@@ -3,6 +3,7 @@
 import type { Logger, WorkerKind } from '@lomi/common';
 import { ErrorCode, ROOM_ID_PATTERN, RoomKind, roomKey, type lomi, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
+import type { ConnectionLimits } from './limits';
 import type { GatewayMetrics } from './metrics';
 import type { PresenceReporter } from './presence-reporter';
 import type { RoomChannel, RoomChannels } from './room-channels';
@@ -15,7 +16,7 @@ export interface CommandDeps {
   presence: PresenceReporter;
   metrics: GatewayMetrics;
   log: Logger;
-  maxRoomsPerConnection: number;
+  limits: Pick<ConnectionLimits, 'joinRefusal'>;
   /** Sends a frame to one socket (encodes in the socket's encoding, handles backpressure). */
   send(conn: Connection, frame: ServerFrame): void;
 }
@@ -59,9 +60,8 @@ export function createCommandHandler(deps: CommandDeps) {
     const requestId = frame.requestId;
     const key = roomKey(join.room!);
     if (conn.joining.has(key)) return errorFrame(requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, 'a join of this room is already in progress');
-    if (!conn.rooms.has(key) && conn.rooms.size + conn.joining.size >= deps.maxRoomsPerConnection) {
-      return errorFrame(requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, `at most ${deps.maxRoomsPerConnection} rooms per connection`);
-    }
+    const refusal = conn.rooms.has(key) ? undefined : deps.limits.joinRefusal(conn);
+    if (refusal) return errorFrame(requestId, ErrorCode.ERROR_CODE_LIMIT_EXCEEDED, refusal.message);
     conn.joining.add(key);
     const channel = await channels.acquire(join.room!, conn);
     try {

@@ -6,6 +6,8 @@ const schema = z
     /** Address and port of the WebSocket and HTTP listener. Port 0 picks a free one (tests). */
     HOST: z.string().default('0.0.0.0'),
     PORT: port.default(8080),
+    /** Port of the operations listener (/metrics, /healthz, /readyz), kept off the public port. */
+    METRICS_PORT: port.default(9463),
     /** HS256 shared secret for user JWTs (at least 32 characters). One of this or JWT_PUBLIC_KEY. */
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     /** RS256 public key (PEM, SPKI) for user JWTs. */
@@ -14,6 +16,8 @@ const schema = z
     JWT_AUDIENCE: z.string().optional(),
     /** Required `iss` claim, when set. */
     JWT_ISSUER: z.string().optional(),
+    /** Longest a user JWT may live (exp − iat, or exp − now if later or without iat); tokens without exp are refused. */
+    MAX_TOKEN_LIFETIME_S: positiveInt.default(24 * 3600),
     /** Bearer token of the app back end for the service API (not a user JWT). */
     SERVICE_TOKEN: z.string().min(24, 'must be at least 24 characters'),
     /** Largest client frame accepted, bytes. */
@@ -48,6 +52,25 @@ const schema = z
     FANOUT_TURN_BYTES: positiveInt.default(256 * 1024),
     /** Rooms one connection may have joined at once. */
     MAX_ROOMS_PER_CONNECTION: positiveInt.default(50),
+    // The limits below are per gateway process (an upgrade is decided synchronously, with no
+    // shared store): with N gateways a user or address may hold up to N times as many.
+    /** Rooms one user may have joined at once across their connections to this gateway. */
+    MAX_ROOMS_PER_USER: positiveInt.default(100),
+    /** Open WebSockets of one user on this gateway (several devices, and half-dead sockets that linger until their idle timeout). */
+    MAX_CONNECTIONS_PER_USER: positiveInt.default(20),
+    /** Open WebSockets from one client address on this gateway: generous, a mobile carrier puts thousands of users behind one. */
+    MAX_CONNECTIONS_PER_IP: positiveInt.default(5000),
+    /** WebSocket handshakes per second from one client address on this gateway (token bucket, bursts of one second's worth). */
+    MAX_HANDSHAKES_PER_S_PER_IP: positiveInt.default(500),
+    /**
+     * Request header naming the client's address, set by a proxy in front (e.g. x-forwarded-for;
+     * its last entry is used). Unset: the socket's peer address, which behind a proxy is the proxy's.
+     */
+    TRUSTED_PROXY_HEADER: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'must be a header name')
+      .transform((h) => h.toLowerCase())
+      .optional(),
     /** How long a worker may take to answer a command before the client gets UNAVAILABLE. */
     REQUEST_TIMEOUT_MS: positiveInt.default(5000),
     /** How long an out-of-order room message waits for the missing seq before it is fetched. */

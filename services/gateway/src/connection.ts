@@ -6,8 +6,10 @@ import type { RoomChannel } from './room-channels';
 export interface Connection {
   id: string;
   userId: string;
+  /** The client's address (limits.ts clientAddress), for the per-address limits. */
+  ip: string;
   encoding: Encoding;
-  /** Unix seconds, 0 = never. */
+  /** Unix seconds (every accepted token expires). */
   tokenExpiresAt: number;
   /** Joined rooms by room key. */
   rooms: Map<string, RoomChannel>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { NatsConnection } from 'nats';
-import { connectNats, createLogger, createSubjects, type Logger } from '@lomi/common';
+import { connectNats, createLogger, createSubjects, natsDependency, Readiness, serveMetrics, type Logger } from '@lomi/common';
 import {
   CloseCode,
   decodeClientFrame,
@@ -18,6 +18,7 @@ import { createCommandHandler, errorFrame } from './commands';
 import type { GatewayConfig } from './config';
 import type { Connection } from './connection';
 import { registerHttpApi } from './http-api';
+import { clientAddress, ConnectionLimits, type Refusal } from './limits';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { startPresenceReporter } from './presence-reporter';
 import { RoomChannels } from './room-channels';
@@ -31,6 +32,8 @@ const SLOW_SWEEP_INTERVAL_MS = 250;
 export interface Gateway {
   id: string;
   port: number;
+  /** Port of /metrics, /healthz and /readyz (METRICS_PORT). */
+  metricsPort: number;
   metrics: GatewayMetrics;
   /** Closes every socket with "reconnect and recover", then stops listening and drains NATS. */
   stop(): Promise<void>;
@@ -82,6 +85,17 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     onSwept: (bytes) => metrics.bufferedBytes.set(bytes),
   });
   let stopping = false;
+  const readiness = new Readiness([natsDependency(nc)], () => stopping);
+  const limits = new ConnectionLimits(
+    {
+      connectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
+      connectionsPerIp: config.MAX_CONNECTIONS_PER_IP,
+      handshakesPerSPerIp: config.MAX_HANDSHAKES_PER_S_PER_IP,
+      roomsPerConnection: config.MAX_ROOMS_PER_CONNECTION,
+      roomsPerUser: config.MAX_ROOMS_PER_USER,
+    },
+    metrics.limitRefusals,
+  );
 
   function close(conn: Connection, code: number, reason: string): void {
     if (conn.closed || !conn.ws) return;
@@ -105,7 +119,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     presence,
     metrics,
     log,
-    maxRoomsPerConnection: config.MAX_ROOMS_PER_CONNECTION,
+    limits,
     send,
   });
 
@@ -133,11 +147,20 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       // new socket (1006 right after open; uNetworking/uWebSockets#1929). Without res.cork, it warns
       // on every upgrade and, for a "Connection: close" request, opens a WebSocket on a socket it
       // has already closed, which never gets a close event.
-      const refuse = (status: string, message: string, outcome: string) => {
+      const refuse = (status: string, message: string, outcome: string, retryAfterS?: number) => {
         metrics.upgrades.inc({ outcome });
-        res.writeStatus(status).writeHeader('content-type', 'text/plain').end(message);
+        res.writeStatus(status).writeHeader('content-type', 'text/plain');
+        if (retryAfterS) res.writeHeader('retry-after', String(retryAfterS));
+        res.end(message);
       };
+      const tooMany = (r: Refusal) => refuse('429 Too Many Requests', r.message, 'limited', r.retryAfterS);
       if (stopping) return refuse('503 Service Unavailable', 'gateway shutting down', 'shutting_down');
+      const ip = clientAddress(
+        Buffer.from(res.getRemoteAddressAsText()).toString(),
+        config.TRUSTED_PROXY_HEADER ? req.getHeader(config.TRUSTED_PROXY_HEADER) : '',
+      );
+      const limited = limits.handshake(ip);
+      if (limited) return tooMany(limited);
       const encoding = chooseEncoding(offered);
       if (!encoding) return refuse('400 Bad Request', `unsupported subprotocol; use ${ENCODINGS.join(' or ')}`, 'bad_protocol');
       if (!token) return refuse('401 Unauthorized', 'missing token', 'unauthorized');
@@ -147,9 +170,12 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       } catch (err) {
         return refuse('401 Unauthorized', err instanceof AuthError ? `invalid token: ${err.message}` : 'invalid token', 'unauthorized');
       }
+      const overUserLimit = limits.admit(user.userId);
+      if (overUserLimit) return tooMany(overUserLimit);
       const conn: Connection = {
         id: randomUUID(),
         userId: user.userId,
+        ip,
         encoding,
         tokenExpiresAt: user.expiresAt,
         rooms: new Map(),
@@ -158,6 +184,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       };
       // Echo the encoding only if the client named one; echoing an unoffered protocol fails the handshake.
       const protocol = offered.includes(encoding) ? encoding : '';
+      // uWS runs `open` (which counts the socket in `limits`) inside this call: no other upgrade
+      // can pass the checks above in between.
       res.upgrade(conn, key, protocol, extensions, context);
     },
 
@@ -165,6 +193,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       const conn = ws.getUserData();
       conn.ws = ws;
       connections.add(conn);
+      limits.opened(conn);
       presence.connected(conn);
       metrics.upgrades.inc({ outcome: 'ok' });
       metrics.connections.set(connections.size);
@@ -185,7 +214,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         send(conn, errorFrame(0, ErrorCode.ERROR_CODE_BAD_REQUEST, (err as Error).message));
         return;
       }
-      if (conn.tokenExpiresAt && conn.tokenExpiresAt * 1000 <= Date.now()) {
+      if (conn.tokenExpiresAt * 1000 <= Date.now()) {
         close(conn, CloseCode.AUTH_FAILED, 'token expired');
         return;
       }
@@ -196,6 +225,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       const conn = ws.getUserData();
       conn.closed = true;
       connections.delete(conn);
+      limits.closed(conn);
       metrics.connections.set(connections.size);
       commands.disconnect(conn);
       presence.disconnected(conn);
@@ -206,20 +236,21 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     serviceToken: config.SERVICE_TOKEN,
     authenticate,
     workers,
-    registry: metrics.registry,
     log,
-    isReady: () => !stopping && !nc.isClosed(),
+    readiness,
   });
+  const metricsServer = await serveMetrics({ registry: metrics.registry, readiness, port: config.METRICS_PORT, host: config.HOST });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${config.HOST}:${config.PORT}`))));
   });
   const port = uws.us_socket_local_port(listenSocket);
-  log.info({ port, path: WS_PATH }, 'gateway listening');
+  log.info({ port, metricsPort: metricsServer.port, path: WS_PATH }, 'gateway listening');
 
   return {
     id: gatewayId,
     port,
+    metricsPort: metricsServer.port,
     metrics,
     async stop() {
       stopping = true;
@@ -230,6 +261,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       await nc.drain();
       // Closes what is left, idle keep-alive HTTP connections included, so the process can exit.
       app.close();
+      await metricsServer.close();
       log.info('gateway stopped');
     },
   };

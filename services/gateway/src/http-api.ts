@@ -1,8 +1,8 @@
-// HTTP beside the WebSocket: health and metrics for Kubernetes and Prometheus, and the service
-// API for the app back end (authenticated with the service token, forwarded to the workers).
-import type { Logger, WorkerKind } from '@lomi/common';
+// HTTP beside the WebSocket: health probes for Kubernetes (also on METRICS_PORT, with /metrics),
+// and the service API for the app back end (authenticated with the service token, forwarded to
+// the workers).
+import type { Logger, Readiness, WorkerKind } from '@lomi/common';
 import { ErrorCode, internal, ROOM_ID_PATTERN, type lomi } from '@lomi/protocol';
-import type { Registry } from 'prom-client';
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isServiceToken, type AuthenticatedUser, type Authenticator } from './auth';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
@@ -36,9 +36,8 @@ export interface HttpApiDeps {
   serviceToken: string;
   authenticate: Authenticator;
   workers: WorkerClient;
-  registry: Registry;
   log: Logger;
-  isReady(): boolean;
+  readiness: Readiness;
 }
 
 /** A response that may be answered later; writes after the client went away are dropped. */
@@ -86,15 +85,8 @@ type ServiceOp = (body: Record<string, unknown>, params: string[]) => lomi.inter
 export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
   app.get('/healthz', (res) => new Reply(res).send('200 OK', 'ok\n', 'text/plain'));
   app.get('/readyz', (res) => {
-    const ready = deps.isReady();
-    new Reply(res).send(ready ? '200 OK' : '503 Service Unavailable', ready ? 'ready\n' : 'not ready\n', 'text/plain');
-  });
-  app.get('/metrics', (res) => {
-    const reply = new Reply(res);
-    deps.registry.metrics().then(
-      (body: string) => reply.send('200 OK', body, deps.registry.contentType),
-      (err: Error) => reply.send('500 Internal Server Error', err.message, 'text/plain'),
-    );
+    const { ready, text } = deps.readiness.answer();
+    new Reply(res).send(ready ? '200 OK' : '503 Service Unavailable', text, 'text/plain');
   });
 
   const service = (pattern: string, op: ServiceOp, successStatus: (r: lomi.internal.v1.ServiceReply) => string) => {

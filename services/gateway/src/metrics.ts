@@ -13,6 +13,12 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    limitRefusals: new Counter({
+      name: 'lomi_gateway_limit_refusals_total',
+      help: 'Handshakes (HTTP 429) and joins (LIMIT_EXCEEDED) refused by an abuse limit, by limit',
+      labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
     roomChannels: new Gauge({ name: 'lomi_gateway_rooms', help: 'Rooms with local members (NATS subscriptions held)', registers: [registry] }),
     framesIn: new Counter({
       name: 'lomi_gateway_frames_in_total',

@@ -48,7 +48,7 @@ export const messageWorkerEnv = z
     PERSIST_BATCH: positiveInt.max(4000).default(500),
     /** Gifts that can be sent: JSON object of gift id → value of one unit in coins. */
     GIFT_CATALOG: giftCatalog.default({ rose: 1, heart: 5, rocket: 500 }),
-    /** Port of the worker's own /metrics and /healthz listener. */
+    /** Port of the worker's own /metrics, /healthz and /readyz listener (gateway 9463, presence worker 9465, moderation worker 9466). */
     METRICS_PORT: port.default(9464),
     /** Apply pending database migrations at start (safe with several workers starting at once). */
     RUN_MIGRATIONS: z.stringbool().default(true),

@@ -4,7 +4,7 @@ export const moderationWorkerEnv = z
   .object({
     ...commonEnv,
     ...databaseEnv,
-    /** Port of the worker's own /metrics and /healthz listener (message worker 9464, presence worker 9465). */
+    /** Port of the worker's own /metrics, /healthz and /readyz listener (gateway 9463, message worker 9464, presence worker 9465). */
     METRICS_PORT: port.default(9466),
     /** Apply pending database migrations at start (safe with several workers starting at once). */
     RUN_MIGRATIONS: z.stringbool().default(true),

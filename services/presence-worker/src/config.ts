@@ -6,7 +6,7 @@ export const presenceWorkerEnv = z
   .object({
     ...commonEnv,
     ...databaseEnv,
-    /** Port of the worker's own /metrics and /healthz listener (the message worker uses 9464). */
+    /** Port of the worker's own /metrics, /healthz and /readyz listener (gateway 9463, message worker 9464). */
     METRICS_PORT: port.default(9465),
     /** Apply pending database migrations at start (safe with several workers starting at once). */
     RUN_MIGRATIONS: z.stringbool().default(true),
