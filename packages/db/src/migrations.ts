@@ -142,11 +142,15 @@ const migrations: Record<string, Migration> = {
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**
- * Applies every pending migration. Safe when several processes start at once: the Migrator
- * holds a Postgres advisory lock while it migrates. Returns the names it applied.
+ * Applies every pending migration to `schema` (created if missing), the schema `db`'s sessions
+ * use (createDb). Safe when several processes start at once: the Migrator holds a Postgres
+ * advisory lock while it migrates. Returns the names it applied.
  */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const { error, results = [] } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
+export async function migrateToLatest(db: Kysely<any>, schema: string): Promise<string[]> {
+  // The Migrator creates the schema (tolerating a concurrent create) and keeps its own tables
+  // there; the migrations' unqualified tables land there through the session's search_path.
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, migrationTableSchema: schema });
+  const { error, results = [] } = await migrator.migrateToLatest();
   if (error) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`migration ${failed ?? '(before any migration ran)'} failed: ${(error as Error).message}`, { cause: error });
