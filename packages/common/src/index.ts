@@ -6,6 +6,7 @@ export * from './nats';
 export * from './redis';
 export * from './metrics';
 export * from './run';
+export * from './failures';
 export * from './requests';
 export * from './connections';
 export * from './coalesce';

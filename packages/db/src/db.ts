@@ -68,7 +68,7 @@ export async function connectDb(url: string, schema: string, log?: Logger): Prom
     await sql`select 1`.execute(db);
   } catch (err) {
     await db.destroy();
-    throw new UnreachableError(`cannot reach Postgres at ${withoutPassword(url)}: ${(err as Error).message}`);
+    throw new UnreachableError(`cannot reach Postgres at ${withoutPassword(url)}: ${(err as Error).message}`, { cause: err });
   }
   return db;
 }
