@@ -8,6 +8,7 @@ export * from './metrics';
 export * from './run';
 export * from './failures';
 export * from './requests';
+export * from './text';
 export * from './connections';
 export * from './coalesce';
 export * from './node-flags';

@@ -8,6 +8,7 @@ import type { Histogram } from 'prom-client';
 import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
 import { badRequest, RequestError } from './failures';
 import type { Logger } from './logger';
+import { storableId } from './text';
 
 /** Decodes a request; bytes that are not one are the requester's mistake, not ours. */
 export function decodeRequest<T>(type: { decode(data: Uint8Array): T }, data: Uint8Array): T {
@@ -51,6 +52,8 @@ export function createApiDispatcher(routes: ApiRoutes, reject: (op: string, err:
       op = request.route;
       const route = Object.hasOwn(routes, request.route) ? routes[request.route] : undefined;
       if (!route) throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, `no route ${request.route}`);
+      // Path and query parameters: ids, cursors and numbers, never control characters.
+      for (const [name, value] of Object.entries(request.params)) storableId(name, value);
       reply = { status: 200, json: JSON.stringify(await route(request)) };
     } catch (err) {
       const error = reject(op, err);

@@ -1,7 +1,7 @@
 // HTTP beside the WebSocket: health and metrics for Kubernetes and Prometheus, and the service
 // API for the app back end (authenticated with the service token, forwarded to the workers).
 import { failureOf, type Logger, type WorkerKind } from '@lomi/common';
-import { ErrorCode, internal, ROOM_ID_PATTERN, type lomi } from '@lomi/protocol';
+import { ErrorCode, illFormedString, internal, ROOM_ID_PATTERN, type lomi } from '@lomi/protocol';
 import type { Registry } from 'prom-client';
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isServiceToken, type AuthenticatedUser, type Authenticator } from './auth';
@@ -113,14 +113,17 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
         const raw = await reply.body();
         if (raw === undefined) return reply.error('413 Payload Too Large', 'TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`);
         let body: Record<string, unknown> = {};
+        let illFormed: string | undefined;
         if (raw.length > 0) {
           try {
             const parsed: unknown = JSON.parse(raw.toString('utf8'));
             if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
             body = snakeToCamel(parsed) as Record<string, unknown>;
+            illFormed = illFormedString(parsed);
           } catch {
             return reply.error('400 Bad Request', 'BAD_REQUEST', 'body must be a JSON object');
           }
+          if (illFormed) return reply.error('400 Bad Request', 'BAD_REQUEST', illFormed);
         }
         try {
           const result = await deps.workers.service(op(body, params));
