@@ -137,6 +137,27 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_persist_dead_letters': {
+    // Outbox entries Postgres refused as data (SQLSTATE class 22/23) or that could not become a
+    // row: set aside by the persister so the room's later messages still reach Postgres, and
+    // kept, raw, for inspection or a replay once the cause is fixed.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('persist_dead_letters')
+        .addColumn('room_kind', 'text', (c) => c.notNull().check(sql`room_kind in ('live', 'private')`))
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        // The outbox entry's encoded ChatMessage (without its seq, which is the entry id), as stored in Redis.
+        .addColumn('entry', 'bytea', (c) => c.notNull())
+        .addColumn('error', 'text', (c) => c.notNull())
+        // Postgres' error code when Postgres refused the row; null when it never got that far.
+        .addColumn('sqlstate', 'text')
+        .addColumn('failed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        // A dead letter recorded again (its outbox entry not yet deleted) stays one row.
+        .addPrimaryKeyConstraint('persist_dead_letters_pkey', ['room_kind', 'room_id', 'seq'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
