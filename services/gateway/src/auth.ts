@@ -13,7 +13,9 @@ export interface AuthenticatedUser {
   expiresAt: number;
 }
 
-export class AuthError extends Error {}
+export class AuthError extends Error {
+  override name = 'AuthError';
+}
 
 export interface UpgradeCredentials {
   authorization: string;
