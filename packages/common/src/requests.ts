@@ -1,8 +1,8 @@
 // What every worker does with a request from the bus: serve a queue group and track the requests
 // in hand (so stop() answers them), validate it, turn a failure into the Error the requester can
-// act on (failures.ts), and frame the answer: a CommandReply for a client command, an ApiReply (status and
-// JSON body) for a read-only HTTP call. Shared so that each
-// worker only writes its own operations.
+// act on (failures.ts), and frame the answer: a CommandReply for a client command, an ApiReply
+// (status and JSON body) for a read-only HTTP call. Shared so that each worker only writes its
+// own operations.
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Histogram } from 'prom-client';
 import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
