@@ -17,7 +17,7 @@ describe('with the shared Postgres', () => {
   let pool: Pool;
   beforeAll(async () => {
     system = await startSystem({ gateways: 1, messageWorkers: 2 });
-    pool = new Pool({ connectionString: system.env.DATABASE_URL });
+    pool = new Pool(system.pg);
   });
   afterAll(async () => {
     await system.stop();
@@ -43,7 +43,7 @@ describe('with a Postgres that is stopped and started during sending', () => {
   beforeAll(async () => {
     postgres = await startPostgres();
     system = await startSystem({ gateways: 1, messageWorkers: 2, env: { DATABASE_URL: postgres.url } });
-    pool = new Pool({ connectionString: postgres.url });
+    pool = new Pool(system.pg);
     pool.on('error', () => undefined);
   });
   afterAll(async () => {

@@ -105,7 +105,7 @@ test('a gateway killed with SIGKILL stops counting within the TTL', async () => 
 });
 
 test('viewing sessions are recorded in Postgres with their end, and the stream keeps peak and total', async () => {
-  const db = createDb(system.env.DATABASE_URL!);
+  const db = createDb(system.env.DATABASE_URL!, system.namespace);
   try {
     const room = await system.createLiveRoom(system.user('caster'));
     const users = ['gina', 'hal', 'ivy'].map((n) => system.user(n));
@@ -140,7 +140,7 @@ test('viewing sessions are recorded in Postgres with their end, and the stream k
 });
 
 test('ending the stream closes every open viewing session', async () => {
-  const db = createDb(system.env.DATABASE_URL!);
+  const db = createDb(system.env.DATABASE_URL!, system.namespace);
   try {
     const room = await system.createLiveRoom(system.user('caster'));
     const viewer = await system.connect(system.user('jack'));
@@ -231,7 +231,7 @@ test('a burst of joins reaches the presence workers as a few batched reports, ev
 });
 
 test('a crowd too big for one presence script run is counted exactly, on the way in and out', async () => {
-  const db = createDb(system.env.DATABASE_URL!);
+  const db = createDb(system.env.DATABASE_URL!, system.namespace);
   try {
     const room = await system.createLiveRoom(system.user('caster'));
     const size = USERS_PER_SCRIPT + 44;

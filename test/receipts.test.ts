@@ -10,7 +10,7 @@ let pg: Client;
 
 beforeAll(async () => {
   system = await startSystem({ gateways: 2, messageWorkers: 2 });
-  pg = new Client({ connectionString: system.env.DATABASE_URL });
+  pg = new Client(system.pg);
   await pg.connect();
 });
 afterAll(async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { mergeHistograms, quantileMs, type HistogramData } from './histogram';
 import type { CollectResult, ConnectResult, GeneratorCommand, GeneratorReply, Progress, TargetName, WindowResult } from './ipc';
 import { connectRedis, createKeys, createLogger, deleteMatching, SERVICE_NODE_FLAGS } from '@lomi/common';
-import { createDb } from '@lomi/db';
+import { dropSchema } from '@lomi/db';
 import { GATEWAY_NODE_FLAGS } from '@lomi/gateway/dist/node-flags';
 import { CpuWindow, infraPids, rssKb } from './proc-stats';
 import { startServerTimings } from './server-timings';
@@ -424,12 +424,8 @@ export class Session {
       const redis = await connectRedis(serverEnv().REDIS_URL, log);
       await deleteMatching(redis, createKeys(system.ours.namespace).allPattern);
       redis.disconnect();
-      const db = createDb(serverEnv().DATABASE_URL, log);
-      const { roomId } = system.ours;
-      await db.deleteFrom('messages').where('room_kind', '=', 'live').where('room_id', '=', roomId).execute();
-      // Its viewers, pins and gifters go with it (foreign keys on delete cascade).
-      await db.deleteFrom('live_streams').where('id', '=', roomId).execute();
-      await db.destroy();
+      // Its rows are all in its namespace's schema.
+      await dropSchema(serverEnv().DATABASE_URL, system.ours.namespace);
     }
   }
 }

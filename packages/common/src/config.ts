@@ -2,7 +2,9 @@
 // with one line per wrong value so an operator can fix them all in one go.
 import { z } from 'zod';
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(env);
@@ -33,7 +35,7 @@ export const commonEnv = {
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   /** Redis holding hot history, sequence numbers and counters. */
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  /** Root of every NATS subject and Redis key, so several deployments can share servers. */
+  /** Root of every NATS subject and Redis key, and the Postgres schema, so several deployments can share servers. */
   LOMI_NAMESPACE: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'lowercase letters, digits, _ and - only').default('lomi'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };

@@ -10,6 +10,13 @@ function roomPrefix(namespace: string, room: Room): string {
   return `${namespace}:${kind}:{${room.id}}`;
 }
 
+/** The room of one of the namespace's outbox keys, or undefined for any other key. */
+function roomOfOutbox(namespace: string, key: string): Room | undefined {
+  const match = /^(live|dm):\{([^}]*)\}:outbox$/.exec(key.startsWith(`${namespace}:`) ? key.slice(namespace.length + 1) : '');
+  if (!match) return undefined;
+  return { kind: match[1] === 'live' ? RoomKind.ROOM_KIND_LIVE : RoomKind.ROOM_KIND_PRIVATE, id: match[2] };
+}
+
 export function createKeys(namespace: string) {
   return {
     /** Capped stream of the room's recent messages; entry id = "<seq>-0". */
@@ -78,6 +85,8 @@ export function createKeys(namespace: string) {
     outboxRooms: `${namespace}:persist:rooms`,
     /** Pattern matching every outbox, for the persister's safety sweep. */
     outboxPattern: `${namespace}:*:outbox`,
+    /** The room an outbox key belongs to (the inverse of outbox), or undefined. */
+    roomOfOutbox: (key: string) => roomOfOutbox(namespace, key),
     /** Pattern matching every key of the namespace, for test systems and benchmarks that remove what they wrote. */
     allPattern: `${namespace}:*`,
   } as const;

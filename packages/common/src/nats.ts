@@ -1,8 +1,11 @@
 import { connect, type NatsConnection } from 'nats';
+import { UnavailableError } from './failures';
 import type { Logger } from './logger';
 
 /** Unreachable dependency at start: the message names the URL so the operator knows what to fix. */
-export class UnreachableError extends Error {}
+export class UnreachableError extends UnavailableError {
+  override name = 'UnreachableError';
+}
 
 /**
  * Connects to NATS and keeps reconnecting forever afterwards: a NATS blip must not kill a
@@ -23,7 +26,7 @@ export async function connectNats(url: string, name: string, log: Logger): Promi
       noAsyncTraces: true,
     });
   } catch (err) {
-    throw new UnreachableError(`cannot reach NATS at ${url}: ${(err as Error).message}`);
+    throw new UnreachableError(`cannot reach NATS at ${url}: ${(err as Error).message}`, { cause: err });
   }
   void (async () => {
     for await (const s of nc.status()) {

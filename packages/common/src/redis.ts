@@ -29,7 +29,7 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
     await redis.ping();
   } catch (err) {
     redis.disconnect();
-    throw new UnreachableError(`cannot reach Redis at ${url}: ${(lastError ?? (err as Error)).message}`);
+    throw new UnreachableError(`cannot reach Redis at ${url}: ${(lastError ?? (err as Error)).message}`, { cause: lastError ?? err });
   }
   return redis;
 }

@@ -1,28 +1,14 @@
 // What every worker does with a request from the bus: serve a queue group and track the requests
 // in hand (so stop() answers them), validate it, turn a failure into the Error the requester can
-// act on, and frame the answer: a CommandReply for a client command, an ApiReply (status and
-// JSON body) for a read-only HTTP call. Shared so that each
-// worker only writes its own operations.
+// act on (failures.ts), and frame the answer: a CommandReply for a client command, an ApiReply
+// (status and JSON body) for a read-only HTTP call. Shared so that each worker only writes its
+// own operations.
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Histogram } from 'prom-client';
 import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
+import { badRequest, RequestError } from './failures';
 import type { Logger } from './logger';
-
-/** A refusal the requester can act on; the message is shown to them. */
-export class RequestError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    /** For RATE_LIMITED: when the requester may try again. */
-    readonly retryAfterMs = 0,
-  ) {
-    super(message);
-  }
-}
-
-export function badRequest(message: string): RequestError {
-  return new RequestError(ErrorCode.ERROR_CODE_BAD_REQUEST, message);
-}
+import { storableId } from './text';
 
 /** Decodes a request; bytes that are not one are the requester's mistake, not ours. */
 export function decodeRequest<T>(type: { decode(data: Uint8Array): T }, data: Uint8Array): T {
@@ -41,25 +27,6 @@ export function validRoom(room: Room | null | undefined): Room {
   }
   if (!ROOM_ID_PATTERN.test(room.id ?? '')) throw badRequest('room id must be 1–64 characters of A-Z a-z 0-9 _ -');
   return { kind: room.kind, id: room.id };
-}
-
-// JavaScript's own error classes mean a bug here; anything else was thrown by the Redis or
-// Postgres client, and retrying is the right response to it.
-function isBug(err: unknown): boolean {
-  return err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
-}
-
-/** The Error to answer a failed request with: the refusal itself, INTERNAL for a bug, else UNAVAILABLE. */
-export function failureOf(err: unknown, log: Logger): ProtocolError & { code: ErrorCode } {
-  if (err instanceof RequestError) {
-    return err.retryAfterMs ? { code: err.code, message: err.message, retryAfterMs: err.retryAfterMs } : { code: err.code, message: err.message };
-  }
-  if (isBug(err)) {
-    log.error({ err }, 'request failed');
-    return { code: ErrorCode.ERROR_CODE_INTERNAL, message: 'internal error' };
-  }
-  log.warn({ err }, 'request failed: back end unavailable');
-  return { code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: 'temporarily unavailable, retry' };
 }
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
@@ -85,6 +52,8 @@ export function createApiDispatcher(routes: ApiRoutes, reject: (op: string, err:
       op = request.route;
       const route = Object.hasOwn(routes, request.route) ? routes[request.route] : undefined;
       if (!route) throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, `no route ${request.route}`);
+      // Path and query parameters: ids, cursors and numbers, never control characters.
+      for (const [name, value] of Object.entries(request.params)) storableId(name, value);
       reply = { status: 200, json: JSON.stringify(await route(request)) };
     } catch (err) {
       const error = reject(op, err);

@@ -17,12 +17,29 @@ const typeParsers = {
 };
 
 /**
- * A Kysely instance over a pg pool; no connection is opened until the first query.
- * Pass a logger to hear about idle connections that Postgres dropped.
+ * pg connection settings for `url` whose sessions see only the tables of `schema`: each
+ * LOMI_NAMESPACE keeps its rows in a Postgres schema of its own, as it keeps its Redis keys and
+ * NATS subjects, so deployments sharing a database never read each other's history. Options
+ * already in the URL are kept (pg would let the URL's replace ours).
  */
-export function createDb(url: string, log?: Logger): Kysely<Database> {
+export function connectionConfig(url: string, schema: string): { connectionString: string; options: string } {
+  // Quoted: a namespace may hold '-'. Postgres splits startup options on spaces; namespaces have none.
+  const searchPath = `-c search_path="${schema}"`;
+  const parsed = new URL(url);
+  const given = parsed.searchParams.get('options');
+  if (given === null) return { connectionString: url, options: searchPath };
+  parsed.searchParams.delete('options');
+  return { connectionString: parsed.toString(), options: `${given} ${searchPath}` };
+}
+
+/**
+ * A Kysely instance over a pg pool whose sessions use the tables of `schema` (see
+ * connectionConfig); no connection is opened until the first query. Pass a logger to hear about
+ * idle connections that Postgres dropped.
+ */
+export function createDb(url: string, schema: string, log?: Logger): Kysely<Database> {
   const pool = new Pool({
-    connectionString: url,
+    ...connectionConfig(url, schema),
     types: typeParsers,
     // Fail a query quickly while Postgres is down, so callers can answer "unavailable".
     connectionTimeoutMillis: 3000,
@@ -45,13 +62,23 @@ function withoutPassword(url: string): string {
 }
 
 /** createDb, then one round trip: an unreachable Postgres is fatal at start, naming the URL. */
-export async function connectDb(url: string, log?: Logger): Promise<Kysely<Database>> {
-  const db = createDb(url, log);
+export async function connectDb(url: string, schema: string, log?: Logger): Promise<Kysely<Database>> {
+  const db = createDb(url, schema, log);
   try {
     await sql`select 1`.execute(db);
   } catch (err) {
     await db.destroy();
-    throw new UnreachableError(`cannot reach Postgres at ${withoutPassword(url)}: ${(err as Error).message}`);
+    throw new UnreachableError(`cannot reach Postgres at ${withoutPassword(url)}: ${(err as Error).message}`, { cause: err });
   }
   return db;
+}
+
+/** Drops `schema` and every table in it: for test systems and benchmarks that remove what they wrote. */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const db = createDb(url, schema);
+  try {
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+  } finally {
+    await db.destroy();
+  }
 }

@@ -1,3 +1,3 @@
 export * from './schema';
-export { createDb, connectDb } from './db';
+export { connectDb, connectionConfig, createDb, dropSchema } from './db';
 export { migrateToLatest } from './migrations';

@@ -1,15 +1,15 @@
-// `pnpm migrate`: applies pending migrations to DATABASE_URL and exits.
+// `pnpm migrate`: applies pending migrations to the LOMI_NAMESPACE schema of DATABASE_URL and exits.
 import { commonEnv, createLogger, databaseEnv, parseEnv, z } from '@lomi/common';
 import { connectDb } from './db';
 import { migrateToLatest } from './migrations';
 
 async function main(): Promise<void> {
-  const env = parseEnv(z.object({ ...databaseEnv, LOG_LEVEL: commonEnv.LOG_LEVEL }));
+  const env = parseEnv(z.object({ ...databaseEnv, LOMI_NAMESPACE: commonEnv.LOMI_NAMESPACE, LOG_LEVEL: commonEnv.LOG_LEVEL }));
   const log = createLogger('migrate', env.LOG_LEVEL);
-  const db = await connectDb(env.DATABASE_URL, log);
+  const db = await connectDb(env.DATABASE_URL, env.LOMI_NAMESPACE, log);
   try {
-    const applied = await migrateToLatest(db);
-    log.info({ applied }, applied.length ? 'migrations applied' : 'database already up to date');
+    const applied = await migrateToLatest(db, env.LOMI_NAMESPACE);
+    log.info({ applied, schema: env.LOMI_NAMESPACE }, applied.length ? 'migrations applied' : 'database already up to date');
   } finally {
     await db.destroy();
   }

@@ -137,16 +137,41 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_persist_dead_letters': {
+    // Outbox entries Postgres refused as data (SQLSTATE class 22/23) or that could not become a
+    // row: set aside by the persister so the room's later messages still reach Postgres, and
+    // kept, raw, for inspection or a replay once the cause is fixed.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('persist_dead_letters')
+        .addColumn('room_kind', 'text', (c) => c.notNull().check(sql`room_kind in ('live', 'private')`))
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        // The outbox entry's encoded ChatMessage (without its seq, which is the entry id), as stored in Redis.
+        .addColumn('entry', 'bytea', (c) => c.notNull())
+        .addColumn('error', 'text', (c) => c.notNull())
+        // Postgres' error code when Postgres refused the row; null when it never got that far.
+        .addColumn('sqlstate', 'text')
+        .addColumn('failed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        // A dead letter recorded again (its outbox entry not yet deleted) stays one row.
+        .addPrimaryKeyConstraint('persist_dead_letters_pkey', ['room_kind', 'room_id', 'seq'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**
- * Applies every pending migration. Safe when several processes start at once: the Migrator
- * holds a Postgres advisory lock while it migrates. Returns the names it applied.
+ * Applies every pending migration to `schema` (created if missing), the schema `db`'s sessions
+ * use (createDb). Safe when several processes start at once: the Migrator holds a Postgres
+ * advisory lock while it migrates. Returns the names it applied.
  */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const { error, results = [] } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
+export async function migrateToLatest(db: Kysely<any>, schema: string): Promise<string[]> {
+  // The Migrator creates the schema (tolerating a concurrent create) and keeps its own tables
+  // there; the migrations' unqualified tables land there through the session's search_path.
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, migrationTableSchema: schema });
+  const { error, results = [] } = await migrator.migrateToLatest();
   if (error) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`migration ${failed ?? '(before any migration ran)'} failed: ${(error as Error).message}`, { cause: error });

@@ -87,6 +87,19 @@ export interface LiveStreamGiftersTable {
   gift_value: number;
 }
 
+/** An outbox entry the persister could not store; see migration 0005. */
+export interface PersistDeadLettersTable {
+  room_kind: RoomKindName;
+  room_id: string;
+  seq: number;
+  /** The encoded ChatMessage of the outbox entry (its seq is `seq`). */
+  entry: Buffer;
+  error: string;
+  /** Postgres' error code, when Postgres refused it. */
+  sqlstate: string | null;
+  failed_at: CreatedAt;
+}
+
 export interface Database {
   messages: MessagesTable;
   live_streams: LiveStreamsTable;
@@ -95,4 +108,5 @@ export interface Database {
   live_stream_pins: LiveStreamPinsTable;
   conversation_reads: ConversationReadsTable;
   live_stream_gifters: LiveStreamGiftersTable;
+  persist_dead_letters: PersistDeadLettersTable;
 }

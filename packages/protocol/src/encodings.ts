@@ -14,7 +14,16 @@ export const ENCODINGS: readonly Encoding[] = [Encoding.PROTO, Encoding.JSON];
 export const toJsonOptions = { enums: String, longs: String, defaults: false } as const;
 
 /** Thrown when a frame cannot be decoded; the message is safe to show to the sender. */
-export class FrameDecodeError extends Error {}
+export class FrameDecodeError extends Error {
+  override name = 'FrameDecodeError';
+  constructor(
+    message: string,
+    /** The frame's request_id when it could be read (the refusal answers it), else 0. */
+    readonly requestId = 0,
+  ) {
+    super(message);
+  }
+}
 
 type Codec<T> = {
   encode(m: T): { finish(): Uint8Array };
@@ -31,6 +40,21 @@ function encodeWith<T>(codec: Codec<T>, value: object, encoding: Encoding): Uint
   return codec.encode(codec.create(value)).finish();
 }
 
+/**
+ * A JSON value's first string that is not Unicode — a lone surrogate, which JSON can spell
+ * ("\ud800") where binary protobuf cannot (its decoder refuses invalid UTF-8) — named by its
+ * path, e.g. "send.text is not well-formed Unicode (a lone surrogate)"; undefined if none.
+ */
+export function illFormedString(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.isWellFormed() ? undefined : `${path || 'value'} is not well-formed Unicode (a lone surrogate)`;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const problem = illFormedString(item, Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 function decodeWith<T>(codec: Codec<T>, data: ArrayBuffer | Uint8Array | string, encoding: Encoding): T {
   try {
     if (encoding === Encoding.JSON) {
@@ -39,7 +63,11 @@ function decodeWith<T>(codec: Codec<T>, data: ArrayBuffer | Uint8Array | string,
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         throw new FrameDecodeError('a JSON frame must be an object');
       }
-      return codec.fromObject(parsed as Record<string, unknown>);
+      const decoded = codec.fromObject(parsed as Record<string, unknown>);
+      const illFormed = illFormedString(parsed);
+      // Readable otherwise, so the refusal can answer the request.
+      if (illFormed) throw new FrameDecodeError(illFormed, (decoded as { requestId?: number }).requestId ?? 0);
+      return decoded;
     }
     if (typeof data === 'string') throw new FrameDecodeError('binary encoding expects binary frames');
     return codec.decode(data instanceof Uint8Array ? data : new Uint8Array(data));

@@ -27,6 +27,7 @@ export {
   batchMessages,
   encodeClientFrame,
   decodeClientFrame,
+  illFormedString,
 } from './encodings';
 export { EncodedMessage, encodePush } from './push-frames';
 

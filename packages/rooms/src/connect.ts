@@ -23,9 +23,10 @@ export async function connectWorker(
   connections: OwnedConnections,
   log: Logger,
 ): Promise<RoomStores & { nc: NatsConnection }> {
-  const db = connections.own(await connectDb(env.DATABASE_URL, log), (d) => d.destroy());
+  // The namespace's own Postgres schema, as it has its own Redis keys and NATS subjects.
+  const db = connections.own(await connectDb(env.DATABASE_URL, env.LOMI_NAMESPACE, log), (d) => d.destroy());
   if (env.RUN_MIGRATIONS) {
-    const applied = await migrateToLatest(db);
+    const applied = await migrateToLatest(db, env.LOMI_NAMESPACE);
     if (applied.length > 0) log.info({ applied }, 'database migrated');
   }
   const redis = connections.own(await connectRedis(env.REDIS_URL, log), (r) => r.quit());

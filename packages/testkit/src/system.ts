@@ -1,10 +1,11 @@
 // Boots a whole Lomi Chat system inside the test process — N gateways, M message workers and P
 // presence workers, each with its own connections, on a namespace of its own so concurrent test files sharing one
-// NATS, Redis and Postgres never see each other's traffic.
+// NATS, Redis and Postgres never see each other's traffic (in Postgres: a schema of its own).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { connectRedis, createKeys, createLogger, deleteMatching } from '@lomi/common';
+import { connectionConfig, dropSchema } from '@lomi/db';
 import { GATEWAY_NODE_FLAGS, loadGatewayConfig, startGateway, type Gateway } from '@lomi/gateway';
 import { loadMessageWorkerConfig, startMessageWorker } from '@lomi/message-worker';
 import { loadModerationWorkerConfig, startModerationWorker, type ModerationWorker } from '@lomi/moderation-worker';
@@ -106,6 +107,8 @@ export interface SpawnedGateway {
 export interface TestSystem {
   namespace: string;
   env: Record<string, string>;
+  /** pg settings for this system's Postgres schema, for tests that read its tables: `new Pool(system.pg)`. */
+  pg: { connectionString: string; options: string };
   gateways: Gateway[];
   workers: MessageWorker[];
   presenceWorkers: PresenceWorker[];
@@ -170,6 +173,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const system: TestSystem = {
     namespace,
     env,
+    pg: connectionConfig(env.DATABASE_URL!, namespace),
     gateways,
     workers,
     presenceWorkers,
@@ -296,6 +300,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         await deleteMatching(redis, createKeys(namespace).allPattern).catch(() => undefined);
         redis.disconnect();
       }
+      // Its Postgres schema too, so the shared database does not fill up with them.
+      await dropSchema(env.DATABASE_URL!, namespace).catch(() => undefined);
     },
   };
 

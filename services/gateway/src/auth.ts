@@ -3,6 +3,7 @@
 // `lomi.token.<jwt>` Sec-WebSocket-Protocol entry (browsers cannot set headers on WebSockets).
 import { createPublicKey, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { verify, type VerifyOptions } from 'jsonwebtoken';
+import { userIdProblem } from '@lomi/common';
 import { TOKEN_SUBPROTOCOL_PREFIX } from '@lomi/protocol';
 import type { GatewayConfig } from './config';
 
@@ -60,9 +61,10 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
     } catch (err) {
       throw new AuthError((err as Error).message, { cause: err });
     }
-    if (typeof payload === 'string' || typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
-      throw new AuthError('token has no usable sub claim');
-    }
+    if (typeof payload === 'string' || typeof payload.sub !== 'string') throw new AuthError('token has no sub claim');
+    // The user id ends up in stored messages (sender, "alice joined"): refused here if unstorable.
+    const problem = userIdProblem(payload.sub);
+    if (problem) throw new AuthError(`the sub claim (user id) ${problem}`);
     // A token that never expires, or lives for months, is a stolen session for as long.
     if (typeof payload.exp !== 'number') throw new AuthError('token has no exp claim; user tokens must expire');
     const now = Math.floor(Date.now() / 1000);

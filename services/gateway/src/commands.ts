@@ -1,6 +1,6 @@
 // Handles one decoded client frame: join/leave are gateway-side membership plus a worker call,
 // send/history go straight to the message workers, ping is answered here.
-import type { Logger, WorkerKind } from '@lomi/common';
+import { failureOf, type Logger, type WorkerKind } from '@lomi/common';
 import { ErrorCode, ROOM_ID_PATTERN, RoomKind, roomKey, type lomi, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
 import type { ConnectionLimits } from './limits';
@@ -40,6 +40,14 @@ const ROOMLESS = new Set<Command>(['ping', 'listConversations']);
 
 export function errorFrame(requestId: number, code: ErrorCode, message: string): ServerFrame {
   return { requestId, error: { code, message } };
+}
+
+/**
+ * The reply to a command that failed here: UNAVAILABLE when a worker or NATS did not answer,
+ * INTERNAL (logged with its stack) for anything else, a bug.
+ */
+export function errorFrameFor(requestId: number, err: unknown, log: Logger): ServerFrame {
+  return { requestId, error: failureOf(err, log) };
 }
 
 function invalidRoom(room: lomi.chat.v1.IRoom | null | undefined): string | undefined {
@@ -86,8 +94,7 @@ export function createCommandHandler(deps: CommandDeps) {
       conn.rooms.set(key, channel);
       return undefined;
     } catch (err) {
-      deps.log.warn({ room: key, err: (err as Error).message }, 'join failed');
-      return errorFrame(requestId, ErrorCode.ERROR_CODE_UNAVAILABLE, 'could not load the room; retry');
+      return errorFrameFor(requestId, err, deps.log.child({ command: 'join', room: key }));
     } finally {
       conn.joining.delete(key);
       if (!conn.rooms.has(key)) channels.release(channel, conn);
@@ -128,8 +135,7 @@ export function createCommandHandler(deps: CommandDeps) {
           else reply = await forward(conn, frame, ROUTES[command]);
         }
       } catch (err) {
-        deps.log.error({ err: (err as Error).message, command }, 'command failed');
-        reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
+        reply = errorFrameFor(frame.requestId, err, deps.log.child({ command }));
       }
       metrics.commandSeconds.observe({ command, outcome: reply?.error ? 'error' : 'ok' }, (performance.now() - started) / 1000);
       if (reply && !conn.closed) deps.send(conn, reply);

@@ -211,7 +211,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         frame = decodeClientFrame(conn.encoding === Encoding.JSON ? bytes.toString('utf8') : new Uint8Array(bytes), conn.encoding);
       } catch (err) {
         metrics.badFrames.inc();
-        send(conn, errorFrame(0, ErrorCode.ERROR_CODE_BAD_REQUEST, (err as Error).message));
+        send(conn, errorFrame(err instanceof FrameDecodeError ? err.requestId : 0, ErrorCode.ERROR_CODE_BAD_REQUEST, (err as Error).message));
         return;
       }
       if (conn.tokenExpiresAt * 1000 <= Date.now()) {

@@ -1,12 +1,12 @@
 // HTTP beside the WebSocket: health probes for Kubernetes (also on METRICS_PORT, with /metrics),
 // and the service API for the app back end (authenticated with the service token, forwarded to
 // the workers).
-import type { Logger, Readiness, WorkerKind } from '@lomi/common';
-import { ErrorCode, internal, ROOM_ID_PATTERN, type lomi } from '@lomi/protocol';
+import { failureOf, type Logger, type Readiness, type WorkerKind } from '@lomi/common';
+import { ErrorCode, illFormedString, internal, ROOM_ID_PATTERN, type lomi } from '@lomi/protocol';
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isServiceToken, type AuthenticatedUser, type Authenticator } from './auth';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
-import { WorkerUnavailableError, type WorkerClient } from './worker-client';
+import type { WorkerClient } from './worker-client';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -60,6 +60,10 @@ class Reply {
   error(status: string, code: string, message: string): void {
     this.json(status, { error: { code, message } });
   }
+  /** Answers with the HTTP status of a protocol error code. */
+  errorCode(code: ErrorCode, message: string): void {
+    this.error(STATUS_OF_CODE[code] ?? '500 Internal Server Error', ErrorCode[code].replace('ERROR_CODE_', ''), message);
+  }
   /** Collects the request body, refusing anything larger than MAX_BODY_BYTES. */
   body(): Promise<Buffer | undefined> {
     return new Promise((resolve) => {
@@ -101,29 +105,28 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
         const raw = await reply.body();
         if (raw === undefined) return reply.error('413 Payload Too Large', 'TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`);
         let body: Record<string, unknown> = {};
+        let illFormed: string | undefined;
         if (raw.length > 0) {
           try {
             const parsed: unknown = JSON.parse(raw.toString('utf8'));
             if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
             body = snakeToCamel(parsed) as Record<string, unknown>;
+            illFormed = illFormedString(parsed);
           } catch {
             return reply.error('400 Bad Request', 'BAD_REQUEST', 'body must be a JSON object');
           }
+          if (illFormed) return reply.error('400 Bad Request', 'BAD_REQUEST', illFormed);
         }
         try {
           const result = await deps.workers.service(op(body, params));
-          if (result.error) {
-            const code = result.error.code ?? ErrorCode.ERROR_CODE_INTERNAL;
-            const status = STATUS_OF_CODE[code] ?? '500 Internal Server Error';
-            return reply.error(status, ErrorCode[code].replace('ERROR_CODE_', ''), result.error.message ?? '');
-          }
+          if (result.error) return reply.errorCode(result.error.code ?? ErrorCode.ERROR_CODE_INTERNAL, result.error.message ?? '');
           const value = result.conversation ?? result.liveStream;
           const ctor = result.conversation ? internal.Conversation : internal.LiveStream;
           reply.json(successStatus(result), ctor.toObject(value as never, { longs: Number, defaults: true }));
         } catch (err) {
-          if (err instanceof WorkerUnavailableError) return reply.error('503 Service Unavailable', 'UNAVAILABLE', 'the message service did not answer; retry');
-          deps.log.error({ err: (err as Error).message }, 'service API call failed');
-          reply.error('500 Internal Server Error', 'INTERNAL', 'internal error');
+          // 503 when no worker or NATS answered, 500 (logged with its stack) for a bug.
+          const { code, message } = failureOf(err, deps.log.child({ route: pattern }));
+          reply.errorCode(code, message);
         }
       })();
     });
@@ -150,16 +153,11 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
           if (!user) return reply.error('401 Unauthorized', 'UNAUTHORIZED', 'a valid user token or service token is required');
           caller = { service: false, userId: user.userId };
         }
-        try {
-          const answer = await deps.workers.api(worker, { route, params, ...caller });
-          reply.send(`${answer.status} ${STATUS_CODES[answer.status] ?? ''}`, answer.json);
-        } catch (err) {
-          if (err instanceof WorkerUnavailableError) return reply.error('503 Service Unavailable', 'UNAVAILABLE', `the ${worker} service did not answer; retry`);
-          throw err;
-        }
-      })().catch((err: Error) => {
-        deps.log.error({ err: err.message, route }, 'read route failed');
-        reply.error('500 Internal Server Error', 'INTERNAL', 'internal error');
+        const answer = await deps.workers.api(worker, { route, params, ...caller });
+        reply.send(`${answer.status} ${STATUS_CODES[answer.status] ?? ''}`, answer.json);
+      })().catch((err: unknown) => {
+        const { code, message } = failureOf(err, deps.log.child({ route }));
+        reply.errorCode(code, message);
       });
     });
   }

@@ -3,7 +3,7 @@
 // and NATS core may drop one), fetches any gap from the message workers, and hands the room's
 // events to its fan-out (fan-out.ts), which writes them to the local sockets.
 import type { NatsConnection, Subscription } from 'nats';
-import type { Logger, Subjects } from '@lomi/common';
+import { UnavailableError, type Logger, type Subjects } from '@lomi/common';
 import { internal, roomKey, type ChatMessage, type lomi, type Room } from '@lomi/protocol';
 import type { Connection } from './connection';
 import { RoomFanOut, type FanOutDeps, type RoomEvent } from './fan-out';
@@ -143,7 +143,8 @@ export class RoomChannels {
         result.push(m);
         last += 1;
       }
-      if (last === before) throw new Error(`history of ${channel.key} after seq ${last} is not available`);
+      // Not stored anywhere a worker reads yet (or any more): the joiner may retry.
+      if (last === before) throw new UnavailableError(`history of ${channel.key} after seq ${last} is not available`);
     }
     return result;
   }

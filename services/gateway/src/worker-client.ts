@@ -1,7 +1,7 @@
 // The gateway's only way to reach workers: NATS request/reply to their queue groups. Every
 // failure to get an answer becomes an UNAVAILABLE error the client can retry on.
 import { createInbox, type NatsConnection } from 'nats';
-import { endOfTurn, type Subjects, type WorkerKind } from '@lomi/common';
+import { endOfTurn, isUnavailable, UnavailableError, type Subjects, type WorkerKind } from '@lomi/common';
 import { ErrorCode, internal, type lomi } from '@lomi/protocol';
 
 export interface WorkerClient {
@@ -11,7 +11,10 @@ export interface WorkerClient {
   api(worker: WorkerKind, req: lomi.internal.v1.IApiRequest): Promise<lomi.internal.v1.ApiReply>;
 }
 
-export class WorkerUnavailableError extends Error {}
+/** No worker answered a request: none subscribed, none in time, or NATS would not take it. */
+export class WorkerUnavailableError extends UnavailableError {
+  override name = 'WorkerUnavailableError';
+}
 
 type Pending = { subject: string; resolve: (data: Uint8Array) => void; reject: (err: Error) => void; deadline: number };
 
@@ -27,9 +30,9 @@ function createRequester(nc: NatsConnection, timeoutMs: number) {
   const inbox = createInbox();
   const pending = new Map<number, Pending>();
   let lastId = 0;
-  const fail = (id: number, request: Pending, why: string) => {
+  const fail = (id: number, request: Pending, why: string, cause?: unknown) => {
     pending.delete(id);
-    request.reject(new WorkerUnavailableError(`no answer on ${request.subject}: ${why}`));
+    request.reject(new WorkerUnavailableError(`no answer on ${request.subject}: ${why}`, { cause }));
   };
   const subscription = nc.subscribe(`${inbox}.*`, {
     callback: (err, msg) => {
@@ -64,7 +67,11 @@ function createRequester(nc: NatsConnection, timeoutMs: number) {
       try {
         nc.publish(subject, data, { reply: `${inbox}.${id}` });
       } catch (err) {
-        fail(id, request, (err as Error).message);
+        // A closed or draining connection means no worker can answer; anything else (a payload
+        // over NATS' limit) is ours to fix.
+        if (isUnavailable(err)) return fail(id, request, (err as Error).message, err);
+        pending.delete(id);
+        reject(err as Error);
       }
     });
 }

@@ -5,7 +5,7 @@
 import type { RoomFacts, Rooms, SeenFacts } from '@lomi/rooms';
 import { chat, roomKindName, type lomi, type Room } from '@lomi/protocol';
 import type { Redis, Result } from 'ioredis';
-import { pipelinedPerTurn, randomId } from '@lomi/common';
+import { pipelinedPerTurn, randomId, UnavailableError } from '@lomi/common';
 import type { WorkerContext } from './context';
 import { RateLimitedError } from './errors';
 import { maxStoredSeq, messageKindName } from './message-store';
@@ -186,7 +186,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms) {
       const stored = await attempt(message, authorised, limitFor(authorised.facts));
       if (!('factsChanged' in stored)) return { ...stored, facts: authorised.facts };
       // Changed again while we looked: something keeps rewriting the room; the client retries.
-      if (tries === 2) throw new Error('room facts kept changing during a send');
+      if (tries === 2) throw new UnavailableError('room facts kept changing during a send');
       rooms.seen(room, stored.meta);
       authorised = await rooms.authorizeSeen(room, message.senderId, 'send');
     }

@@ -1,6 +1,6 @@
 // Client commands forwarded by gateways: join, send, history, receipts and the conversation
 // list. Every outcome is a reply frame.
-import { coalescing, createCommandDispatcher, randomId, type AfterReply } from '@lomi/common';
+import { coalescing, createCommandDispatcher, randomId, storableId, storableText, type AfterReply } from '@lomi/common';
 import type { Pins } from '@lomi/rooms';
 import { chat, ErrorCode, internal, MessageKind, RoomKind, roomKey, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Append, RateLimit } from './append';
@@ -81,8 +81,7 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
 
   function body(cmd: lomi.chat.v1.SendMessage): Pick<lomi.chat.v1.IChatMessage, 'kind' | 'content' | 'gift'> {
     if (cmd.body === 'text') {
-      const text = cmd.text?.trim() ?? '';
-      if (!text.isWellFormed()) throw badRequest('text is not well-formed Unicode');
+      const text = storableText('text', cmd.text ?? '').trim();
       if (!text) throw badRequest('text is empty');
       if (codePoints(text) > config.MAX_MESSAGE_LENGTH) {
         throw new RequestError(ErrorCode.ERROR_CODE_TOO_LARGE, `text is longer than ${config.MAX_MESSAGE_LENGTH} characters`);
@@ -90,7 +89,7 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
       return { kind: MessageKind.MESSAGE_KIND_TEXT, content: text };
     }
     if (cmd.body === 'gift') {
-      const giftId = cmd.gift?.giftId ?? '';
+      const giftId = storableId('gift.gift_id', cmd.gift?.giftId ?? '');
       const count = cmd.gift?.count ?? 0;
       const unitValue = Object.hasOwn(config.GIFT_CATALOG, giftId) ? config.GIFT_CATALOG[giftId] : undefined;
       if (unitValue === undefined) throw badRequest('unknown gift');
@@ -102,7 +101,7 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
 
   async function send(userId: string, cmd: lomi.chat.v1.SendMessage, afterReply: AfterReply): Promise<lomi.chat.v1.ISendAck> {
     const room = validRoom(cmd.room);
-    const clientMsgId = cmd.clientMsgId ?? '';
+    const clientMsgId = storableId('client_msg_id', cmd.clientMsgId ?? '');
     if (!clientMsgId || codePoints(clientMsgId) > CLIENT_MSG_ID_MAX) throw badRequest(`client_msg_id must be 1–${CLIENT_MSG_ID_MAX} characters`);
     const content = body(cmd);
     const message = chat.ChatMessage.create({ room, id: randomId(), senderId: userId, createdAtMs: Date.now(), clientMsgId, ...content });

@@ -4,6 +4,7 @@
 // transaction that stores the messages: durable, exact after a Redis loss, and one indexed query
 // per page. The price is that the order lags the chat by the persister's delay (tens of ms); the
 // last message itself is read from the room's history, so it is never stale.
+import { unstorable } from '@lomi/common';
 import { RoomKind, type lomi } from '@lomi/protocol';
 import { sql } from 'kysely';
 import type { WorkerContext } from './context';
@@ -26,7 +27,9 @@ function decodeCursor(text: string): Cursor | undefined {
   if (!text) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && /^\d{1,17}$/.test(String(parsed[0])) && typeof parsed[1] === 'string') {
+    const [activityUs, id] = Array.isArray(parsed) && parsed.length === 2 ? parsed : [];
+    // The id goes into the query: one Postgres cannot take would fail the page instead of refusing it.
+    if (/^\d{1,17}$/.test(String(activityUs)) && typeof id === 'string' && !unstorable(id, 'id')) {
       return parsed as Cursor;
     }
   } catch {

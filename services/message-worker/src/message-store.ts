@@ -21,16 +21,21 @@ const kindsByName: Record<MessageKindName, MessageKind> = {
   system: MessageKind.MESSAGE_KIND_SYSTEM,
 };
 
+/** A message that cannot be a row of `messages` (no room kind, no message kind). */
+export class UnstorableMessageError extends TypeError {
+  override name = 'UnstorableMessageError';
+}
+
 function roomKindColumn(room: Room) {
   const name = roomKindName(room.kind);
-  if (!name) throw new TypeError(`room without a kind: ${JSON.stringify(room)}`);
+  if (!name) throw new UnstorableMessageError(`room without a kind: ${JSON.stringify(room)}`);
   return name;
 }
 
 function toRow(m: StoredMessage): Insertable<MessagesTable> {
   const room = m.room ?? {};
   const kind = messageKindName(m.kind);
-  if (!kind) throw new TypeError(`message ${m.id} has no kind`);
+  if (!kind) throw new UnstorableMessageError(`message ${m.id} has no kind`);
   return {
     id: m.id,
     room_kind: roomKindColumn(room),

@@ -51,6 +51,11 @@ export function createMetrics(registry: Registry) {
       help: 'Persister passes that failed and were retried after a back-off',
       registers,
     }),
+    deadLetters: new Counter({
+      name: 'lomi_persist_dead_letters_total',
+      help: 'Outbox entries Postgres can never store (a data error), set aside in persist_dead_letters instead',
+      registers,
+    }),
     outboxBacklog: new Gauge({
       name: 'lomi_outbox_backlog_messages',
       help: 'Messages stored in Redis but not yet in Postgres, as of the persister’s last pass (0 = drained)',

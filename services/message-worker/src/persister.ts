@@ -1,11 +1,12 @@
 // Moves messages from the rooms' Redis outboxes into Postgres. Runs in every worker; two workers
 // persisting the same room at once is harmless because inserts skip rows already stored. An
-// entry is deleted from the outbox only after its row committed, so nothing is ever dropped.
+// entry is deleted from the outbox only after its row committed, or after it was set aside as a
+// dead letter (dead-letters.ts) because Postgres can never take it, so nothing is ever dropped.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
-import { storeMessages } from './message-store';
-import { decodeEntry, type StreamEntry } from './stream-entries';
+import { createDeadLetters } from './dead-letters';
+import type { StreamEntry } from './stream-entries';
 
 const IDLE_POLL_MS = 50;
 const BACKOFF_MIN_MS = 100;
@@ -35,18 +36,16 @@ export interface Persister {
 }
 
 export function startPersister(ctx: WorkerContext): Persister {
-  const { redis, db, keys, log, metrics, config } = ctx;
+  const { redis, keys, log, metrics, config } = ctx;
+  const deadLetters = createDeadLetters(ctx);
   const stopping = new AbortController();
   redis.defineCommand('lomiOutboxLeft', { numberOfKeys: 1, lua: OUTBOX_LEFT });
 
   /** Persists one batch of one outbox; returns whether the batch was full and what is left. */
   async function persistOutbox(outboxKey: string): Promise<{ full: boolean; left: number }> {
     const entries: StreamEntry[] = await redis.xrangeBuffer(outboxKey, '-', '+', 'COUNT', config.PERSIST_BATCH);
-    const messages = entries.map(decodeEntry);
-    const room = messages[0]?.room;
-    if (room) {
-      await storeMessages(db, room, messages);
-      metrics.persisted.inc(messages.length);
+    if (entries.length > 0) {
+      metrics.persisted.inc(await deadLetters.store(outboxKey, entries));
       await redis.xdel(outboxKey, ...entries.map(([id]) => id));
     }
     const left = await redis.lomiOutboxLeft(outboxKey);

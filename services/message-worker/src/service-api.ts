@@ -1,18 +1,11 @@
 // Room lifecycle operations from the app's back end (through the gateway's HTTP endpoint).
 import type { LiveStreamsTable } from '@lomi/db';
 import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type Room } from '@lomi/protocol';
-import { randomId } from '@lomi/common';
+import { randomId, storableUserId } from '@lomi/common';
 import { sql, type Selectable } from 'kysely';
 import type { WorkerContext } from './context';
 import { badRequest, decodeRequest, rejection, RequestError } from './errors';
 import type { Rooms } from './rooms';
-
-const USER_ID_MAX = 128;
-
-function userId(value: string, field: string): string {
-  if (!value || value.length > USER_ID_MAX) throw badRequest(`${field} must be 1–${USER_ID_MAX} characters`);
-  return value;
-}
 
 function streamId(value: string): string {
   if (!ROOM_ID_PATTERN.test(value)) throw badRequest('stream id must be 1–64 characters of A-Z a-z 0-9 _ -');
@@ -35,8 +28,8 @@ export function createServiceHandler(ctx: WorkerContext, rooms: Rooms) {
   const { db } = ctx;
 
   async function createConversation(op: lomi.internal.v1.CreateConversation): Promise<lomi.internal.v1.IConversation> {
-    const a = userId(op.userA, 'user_a');
-    const b = userId(op.userB, 'user_b');
+    const a = storableUserId('user_a', op.userA);
+    const b = storableUserId('user_b', op.userB);
     if (a === b) throw badRequest('a conversation needs two different users');
     // Byte order, the order of the table's CHECK (user_a < user_b collate "C").
     const [userA, userB] = Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0 ? [a, b] : [b, a];
@@ -54,7 +47,7 @@ export function createServiceHandler(ctx: WorkerContext, rooms: Rooms) {
   }
 
   async function createLiveStream(op: lomi.internal.v1.CreateLiveStream): Promise<lomi.internal.v1.ILiveStream> {
-    const broadcasterId = userId(op.broadcasterId, 'broadcaster_id');
+    const broadcasterId = storableUserId('broadcaster_id', op.broadcasterId);
     const id = op.id ? streamId(op.id) : randomId();
     const inserted = await db
       .insertInto('live_streams')

@@ -10,10 +10,16 @@ export function entryId(seq: number): string {
   return `${seq}-0`;
 }
 
-export function decodeEntry([id, fields]: StreamEntry): lomi.chat.v1.ChatMessage {
+/** The entry's encoded message (field "m"), or undefined when it has none. */
+export function messageBytes([, fields]: StreamEntry): Buffer | undefined {
   const at = fields.findIndex((f, i) => i % 2 === 0 && f.toString() === MESSAGE_FIELD);
-  const encoded = fields[at + 1];
-  if (at < 0 || !encoded) throw new TypeError(`stream entry ${id.toString()} has no message`);
+  return at < 0 ? undefined : fields[at + 1];
+}
+
+export function decodeEntry(entry: StreamEntry): lomi.chat.v1.ChatMessage {
+  const [id] = entry;
+  const encoded = messageBytes(entry);
+  if (!encoded) throw new TypeError(`stream entry ${id.toString()} has no message`);
   const message = chat.ChatMessage.decode(encoded);
   message.seq = Number.parseInt(id.toString(), 10);
   return message;

@@ -2,7 +2,7 @@
 // append as any message, so they get a seq, reach Postgres and are replayed on recovery, then
 // published to the room like any other.
 import { chat, internal, MessageKind, RoomKind, type lomi } from '@lomi/protocol';
-import { randomId } from '@lomi/common';
+import { randomId, storableId, storableText } from '@lomi/common';
 import type { Append } from './append';
 import type { WorkerContext } from './context';
 import { badRequest, decodeRequest, rejection } from './errors';
@@ -23,9 +23,10 @@ export function createSystemMessageHandler(ctx: WorkerContext, append: Append) {
       id: randomId(),
       senderId: SYSTEM_SENDER,
       kind: MessageKind.MESSAGE_KIND_SYSTEM,
-      content: request.content,
+      // "<user id> joined": refused, and only this announcement lost, if the id cannot be stored.
+      content: storableText('content', request.content),
       createdAtMs: Date.now(),
-      clientMsgId: request.clientMsgId,
+      clientMsgId: storableId('client_msg_id', request.clientMsgId),
     });
     // Authorised as a send: the stream must exist and be live.
     const stored = await append(message);

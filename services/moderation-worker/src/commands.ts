@@ -1,6 +1,6 @@
 // Client commands the gateways route to the moderation workers: pin and unpin, in live rooms, by
 // the broadcaster (moderators once they exist). Viewers are refused and nothing changes.
-import { badRequest, createCommandDispatcher, randomId, RequestError, validRoom } from '@lomi/common';
+import { badRequest, createCommandDispatcher, randomId, RequestError, storableText, validRoom } from '@lomi/common';
 import { chat, ErrorCode, internal, MessageKind, RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
 import type { ModerationContext } from './context';
 import { publishPin } from './pin-updates';
@@ -22,8 +22,8 @@ export function createCommandHandler(ctx: ModerationContext, reject: (op: string
   }
 
   function newText(room: Room, userId: string, text: string): lomi.chat.v1.IChatMessage {
-    const content = text.trim();
-    if (!content || !content.isWellFormed()) throw badRequest('text must be non-empty, well-formed Unicode');
+    const content = storableText('text', text).trim();
+    if (!content) throw badRequest('text is empty');
     if (codePoints(content) > config.PIN_MAX_LENGTH) {
       throw new RequestError(ErrorCode.ERROR_CODE_TOO_LARGE, `text is longer than ${config.PIN_MAX_LENGTH} characters`);
     }
