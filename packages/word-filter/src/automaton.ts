@@ -60,6 +60,13 @@ export class TrieBuilder {
 }
 
 export class Trie {
+  /**
+   * For a node with many children (the root, the first letters), where its row of children by ASCII
+   * symbol starts in `dense`, or -1: those lookups, most of a walk's, become one load.
+   */
+  private readonly denseRow: Int32Array;
+  private readonly dense: Int32Array;
+
   constructor(
     /** The symbol on the edge into each node; BREAK for the root, so a word may begin after it. */
     private readonly edge: Int32Array,
@@ -70,21 +77,40 @@ export class Trie {
     /** Term number + 1 of a 'term*' that ends at this node, or 0. */
     private readonly open: Int32Array,
     private readonly terms: readonly string[],
-  ) {}
+  ) {
+    const nodes = edge.length;
+    this.denseRow = new Int32Array(nodes).fill(-1);
+    let rows = 0;
+    for (let node = 0; node < nodes; node++) {
+      if (rows < DENSE_ROWS && firstChild[node + 1]! - firstChild[node]! >= DENSE_CHILDREN) this.denseRow[node] = 128 * rows++;
+    }
+    this.dense = new Int32Array(128 * rows).fill(-1);
+    for (let node = 0; node < nodes; node++) {
+      const row = this.denseRow[node]!;
+      for (let child = firstChild[node]!; row >= 0 && child < firstChild[node + 1]!; child++) {
+        if (edge[child]! < 128) this.dense[row + edge[child]!] = child;
+      }
+    }
+  }
 
   /** Adds every match of this trie in `text` to `out`; `floating`: its terms are '*term' ones. */
   collect(text: NormalisedText, floating: boolean, out: RawMatch[]): void {
-    const { cp, flags } = text;
+    const { cp, alt, flags } = text;
     for (let i = 0; i < text.length; i++) {
       const f = flags[i]!;
+      const c = cp[i]!;
       const begins = floating
-        ? cp[i] !== BREAK && (f & (LEAD_SKIP | TRAIL_SKIP)) === 0 && ((f & WORD_START) !== 0 || cp[i] !== cp[i - 1])
+        ? c !== BREAK && (f & TRAIL_SKIP) === 0 && ((f & WORD_START) !== 0 || c !== cp[i - 1])
         : (f & WORD_START) !== 0;
-      if (begins) this.walk(text, i, floating, out);
+      if (!begins) continue;
+      // Only a walk that gets past the root can match: skip the rest without starting one.
+      if (this.child(0, c) >= 0 || (alt[i] !== 0 && this.child(0, alt[i]!) >= 0) || (f & LEAD_SKIP) !== 0) this.walk(text, i, floating, out);
     }
   }
 
   private child(node: number, c: number): number {
+    const row = this.denseRow[node]!;
+    if (row >= 0 && c < 128) return this.dense[row + c]!;
     let lo = this.firstChild[node]!;
     let hi = this.firstChild[node + 1]! - 1;
     while (lo <= hi) {
@@ -110,6 +136,16 @@ export class Trie {
       const c = cp[i]!;
       const a = alt[i]!;
       const f = flags[i]!;
+      // The common step, one thread and a unit with one reading that repeats nothing: a plain descent.
+      if (live === 1 && a === 0 && (f & (LEAD_SKIP | TRAIL_SKIP)) === 0 && (current[1]! < 0 || this.edge[current[0]!] !== c)) {
+        const child = this.child(current[0]!, c);
+        if (child < 0) return;
+        current[0] = child;
+        if (current[1]! < 0) current[1] = i;
+        current[2] = i;
+        if (this.closed[child] !== 0 || this.open[child] !== 0) this.report(text, child, current[1]!, i, floating, out);
+        continue;
+      }
       let n = 0;
       for (let k = 0; k < live * 3; k += 3) {
         const node = current[k]!;
@@ -123,7 +159,10 @@ export class Trie {
         if (a !== 0 && (child = this.child(node, a)) >= 0) n = push(next, n, child, from, i);
         if (((f & LEAD_SKIP) !== 0 && e === BREAK) || ((f & TRAIL_SKIP) !== 0 && first >= 0)) n = push(next, n, node, first, last);
       }
-      for (let k = 0; k < n * 3; k += 3) if (next[k + 2] === i) this.report(text, next[k]!, next[k + 1]!, i, floating, out);
+      for (let k = 0; k < n * 3; k += 3) {
+        const node = next[k]!;
+        if (next[k + 2] === i && (this.closed[node] !== 0 || this.open[node] !== 0)) this.report(text, node, next[k + 1]!, i, floating, out);
+      }
       const done = current;
       current = next;
       next = done;
@@ -134,13 +173,17 @@ export class Trie {
   private report(text: NormalisedText, node: number, first: number, last: number, floating: boolean, out: RawMatch[]): void {
     const closed = this.closed[node]!;
     const open = this.open[node]!;
-    if (closed === 0 && open === 0) return;
     // A wildcard side covers the rest of its word, so "*fuck*" masks all of "motherfuckers".
-    const from = floating ? text.coreFirst[first]! : first;
+    const from = floating ? Math.min(first, text.coreFirstOf(first)) : first;
     if (closed !== 0 && (text.flags[last]! & END_OK) !== 0) out.push({ first: from, last, term: this.terms[closed - 1]! });
-    if (open !== 0) out.push({ first: from, last: Math.max(last, text.coreLast[last]!), term: this.terms[open - 1]! });
+    if (open !== 0) out.push({ first: from, last: Math.max(last, text.coreLastOf(last)), term: this.terms[open - 1]! });
   }
 }
+
+/** Children from which a node gets a dense row: below it, a binary search takes three steps or fewer. */
+const DENSE_CHILDREN = 8;
+/** Rows at most (128 KB), so a list made to branch everywhere cannot make a room's filter large; breadth-first numbering gives them to the nodes nearest the root. */
+const DENSE_ROWS = 256;
 
 /**
  * Threads of the running walk. Shared by every trie: a walk runs start to end without yielding.

@@ -31,6 +31,10 @@ const DIGIT_RE = /\p{Nd}/u;
 const CACHE_LIMIT = 20_000;
 
 const ASCII: Reading[] = Array.from({ length: 128 }, (_, c) => asciiReading(c));
+/** The same for ASCII, flat, for the normaliser's inner loop: kind, code point and second reading by char code. */
+export const ASCII_KIND = Uint8Array.from(ASCII, (r) => r[0]!);
+export const ASCII_CP = Uint8Array.from(ASCII, (r) => r[1]!);
+export const ASCII_ALT = Uint8Array.from(ASCII, (r) => r[2]!);
 const cache = new Map<number, Reading>();
 
 function asciiReading(c: number): Reading {

@@ -26,7 +26,7 @@ export function selectMatches(text: NormalisedText, raw: RawMatch[]): WordMatch[
   let taken = -1;
   for (const m of raw) {
     if (m.first <= taken) continue;
-    matches.push({ start: text.start[m.first]!, end: text.end[m.last]!, term: m.term });
+    matches.push({ start: text.start[m.first]!, end: text.endOf(m.last), term: m.term });
     taken = m.last;
   }
   return matches;

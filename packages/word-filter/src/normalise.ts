@@ -1,5 +1,5 @@
-// Turns a message into the words the matcher walks, with a map from every unit back to the span of
-// the original text it came from (so a match masks what the sender wrote). Allocation-light: one
+// Turns a message into the words the matcher walks, with a map from every unit back to where it
+// starts in the original text (so a match masks what the sender wrote). Allocation-light: one
 // pass over the text writes units into reused typed arrays, a second pass over those units joins
 // spaced-out letters and reads leetspeak in place.
 //
@@ -12,7 +12,7 @@
 // - In a word that is not all digits, digits and leet symbols are read as letters ("sh1t", "@$$");
 //   a number ("455", "1 4 8 8") stays a number.
 // - Leet symbols at the start or end of a word may also be punctuation, so "shit!" ends at "t".
-import { APOSTROPHE, DIGIT, LEET_SYMBOL, LETTER, readingOf, SEPARATOR } from './fold';
+import { APOSTROPHE, ASCII_ALT, ASCII_CP, ASCII_KIND, DIGIT, LEET_SYMBOL, LETTER, readingOf, SEPARATOR } from './fold';
 import { LEET } from './leet';
 
 /** The unit between two words; also the symbol between the words of a several-word term. */
@@ -32,39 +32,87 @@ export const WORD_START = 8;
 
 /**
  * The normalised form of one text: `length` units, each a code point (`cp`, with `alt` a second
- * reading or 0) and the UTF-16 span [start, end) of the original it came from.
+ * reading or 0) and where in `source` (UTF-16 offset) the character it came from starts.
  */
 export class NormalisedText {
+  source = '';
   length = 0;
-  cp = new Int32Array(256);
-  alt = new Int32Array(256);
-  start = new Int32Array(256);
-  end = new Int32Array(256);
-  kind = new Uint8Array(256);
-  flags = new Uint8Array(256);
-  /** The first and last unit of the unit's word without its skippable leet symbols: what a wildcard term covers. */
-  coreFirst = new Int32Array(256);
-  coreLast = new Int32Array(256);
+  cp: Int32Array;
+  alt: Int32Array;
+  start: Int32Array;
+  kind: Uint8Array;
+  flags: Uint8Array;
+
+  constructor(capacity = 512) {
+    this.cp = new Int32Array(capacity);
+    this.alt = new Int32Array(capacity);
+    this.start = new Int32Array(capacity);
+    this.kind = new Uint8Array(capacity);
+    this.flags = new Uint8Array(capacity);
+  }
 
   fill(text: string): this {
+    this.source = text;
     this.readUnits(text);
     this.joinWords();
     return this;
   }
 
+  /** Where in `source` the character of unit `i` ends. */
+  endOf(i: number): number {
+    const at = this.start[i]!;
+    return at + (this.source.codePointAt(at)! > 0xffff ? 2 : 1);
+  }
+
+  /** The first unit of `i`'s word that is not a leading leet symbol: where a '*term' match begins. */
+  coreFirstOf(i: number): number {
+    while ((this.flags[i]! & WORD_START) === 0) i--;
+    while ((this.flags[i]! & LEAD_SKIP) !== 0) i++;
+    return i;
+  }
+
+  /** The last unit of `i`'s word that is not a trailing leet symbol: where a 'term*' match ends. */
+  coreLastOf(i: number): number {
+    while (i + 1 < this.length && this.kind[i + 1] !== BREAK_KIND) i++;
+    while ((this.flags[i]! & TRAIL_SKIP) !== 0) i--;
+    return i;
+  }
+
   /** Pass 1: one unit per letter, digit or leet symbol, one BREAK per gap of separators. */
   private readUnits(text: string): void {
+    // ASCII gives at most a unit and a BREAK per character; longer readings check again below.
+    if (this.cp.length < text.length * 2 + 2) this.grow(text.length * 2 + 2);
+    let { cp: cps, alt, start, kind: kinds, flags } = this;
     let n = 0;
     let gap = false;
     let apostrophesOnly = false;
     for (let i = 0; i < text.length; ) {
-      let cp = text.charCodeAt(i);
-      let width = 1;
-      if (cp >= 0xd800 && cp <= 0xdbff) {
-        cp = text.codePointAt(i)!;
-        if (cp > 0xffff) width = 2;
+      const c = text.charCodeAt(i);
+      if (c < 128) {
+        const kind = ASCII_KIND[c]!;
+        if (kind === SEPARATOR || kind === APOSTROPHE) {
+          apostrophesOnly = (gap ? apostrophesOnly : true) && kind === APOSTROPHE;
+          gap = n > 0;
+        } else {
+          if (gap) {
+            kinds[n++] = apostrophesOnly ? APOSTROPHE_BREAK_KIND : BREAK_KIND;
+            gap = false;
+          }
+          kinds[n] = kind;
+          cps[n] = ASCII_CP[c]!;
+          alt[n] = ASCII_ALT[c]!;
+          start[n] = i;
+          flags[n++] = 0;
+        }
+        i++;
+        continue;
       }
-      const reading = readingOf(cp);
+      const code = text.codePointAt(i)!;
+      const reading = readingOf(code);
+      if (n + reading.length + 2 * (text.length - i) > cps.length) {
+        this.grow(n + reading.length + 2 * text.length);
+        ({ cp: cps, alt, start, kind: kinds, flags } = this);
+      }
       for (let k = 0; k < reading.length; k += 3) {
         const kind = reading[k]!;
         if (kind === SEPARATOR || kind === APOSTROPHE) {
@@ -72,19 +120,17 @@ export class NormalisedText {
           gap = n > 0;
           continue;
         }
-        if (n + 2 > this.cp.length) this.grow();
         if (gap) {
-          this.kind[n++] = apostrophesOnly ? APOSTROPHE_BREAK_KIND : BREAK_KIND;
+          kinds[n++] = apostrophesOnly ? APOSTROPHE_BREAK_KIND : BREAK_KIND;
           gap = false;
         }
-        this.kind[n] = kind;
-        this.cp[n] = reading[k + 1]!;
-        this.alt[n] = reading[k + 2]!;
-        this.start[n] = i;
-        this.end[n] = i + width;
-        n++;
+        kinds[n] = kind;
+        cps[n] = reading[k + 1]!;
+        alt[n] = reading[k + 2]!;
+        start[n] = i;
+        flags[n++] = 0;
       }
-      i += width;
+      i += code > 0xffff ? 2 : 1;
     }
     this.length = n;
   }
@@ -94,33 +140,38 @@ export class NormalisedText {
     const { kind, length } = this;
     let w = 0;
     let wordStart = 0;
+    /** Bit 1 << kind for each kind of unit in the word so far. */
+    let wordKinds = 0;
     let previousSingle = false;
     for (let r = 0; r < length; r++) {
       // Still the break pass 1 wrote: at most r - 1 units have been written back so far.
       const contractionTail: boolean = r > 0 && kind[r - 1] === APOSTROPHE_BREAK_KIND && !previousSingle;
       let end = r;
-      while (end < length && kind[end]! < BREAK_KIND) end++;
+      let tokenKinds = 0;
+      for (let k: number; end < length && (k = kind[end]!) < BREAK_KIND; end++) tokenKinds |= 1 << k;
       const single: boolean = end - r === 1 && !contractionTail;
       if (w > 0 && !(single && previousSingle)) {
-        this.finishWord(wordStart, w);
+        this.finishWord(wordStart, w, wordKinds);
         this.setBreak(w++);
         wordStart = w;
+        wordKinds = 0;
       }
-      for (; r < end; r++, w++) if (w !== r) this.move(r, w);
+      wordKinds |= tokenKinds;
+      if (w === r) w = r = end;
+      else for (; r < end; r++, w++) this.move(r, w);
       previousSingle = single;
     }
-    if (w > 0) this.finishWord(wordStart, w);
+    if (w > 0) this.finishWord(wordStart, w, wordKinds);
     this.length = w;
   }
 
   /** Reads leet in a word that is not a number and marks where the word may begin and end. */
-  private finishWord(s: number, e: number): void {
+  private finishWord(s: number, e: number, kinds: number): void {
     const { kind, cp, alt, flags } = this;
-    let number = true;
-    for (let i = s; i < e && number; i++) number = kind[i] === DIGIT;
     let first = s;
     let last = e - 1;
-    if (!number) {
+    // Only a word with digits or symbols and not digits only (a number) is read as leetspeak.
+    if (kinds !== 1 << LETTER && kinds !== 1 << DIGIT) {
       for (let i = s; i < e; i++) {
         const leet = kind[i] === LETTER ? undefined : LEET.get(cp[i]!);
         if (leet) {
@@ -135,12 +186,10 @@ export class NormalisedText {
         first = s;
         last = e - 1;
       }
+      for (let i = s; i < first; i++) flags[i] = LEAD_SKIP;
+      for (let i = last + 1; i < e; i++) flags[i] = TRAIL_SKIP;
     }
-    for (let i = s; i < e; i++) {
-      flags[i] = (i < first ? LEAD_SKIP : 0) | (i > last ? TRAIL_SKIP : 0) | (i >= last ? END_OK : 0);
-      this.coreFirst[i] = first;
-      this.coreLast[i] = last;
-    }
+    for (let i = last; i < e; i++) flags[i]! |= END_OK;
     flags[s]! |= WORD_START;
   }
 
@@ -156,11 +205,12 @@ export class NormalisedText {
     this.cp[to] = this.cp[from]!;
     this.alt[to] = this.alt[from]!;
     this.start[to] = this.start[from]!;
-    this.end[to] = this.end[from]!;
+    this.flags[to] = 0;
   }
 
-  private grow(): void {
-    const size = this.cp.length * 2;
+  private grow(atLeast: number): void {
+    let size = this.cp.length;
+    while (size < atLeast) size *= 2;
     const grown = <T extends Int32Array | Uint8Array>(a: T): T => {
       const b = new (a.constructor as new (n: number) => T)(size);
       b.set(a);
@@ -169,20 +219,19 @@ export class NormalisedText {
     this.cp = grown(this.cp);
     this.alt = grown(this.alt);
     this.start = grown(this.start);
-    this.end = grown(this.end);
     this.kind = grown(this.kind);
     this.flags = grown(this.flags);
-    this.coreFirst = grown(this.coreFirst);
-    this.coreLast = grown(this.coreLast);
   }
 }
 
 /**
  * Normalises into one buffer shared by every list in this thread: valid until the next call.
  * Safe because matching is synchronous; sharing keeps a room's filter from holding its own copy.
+ * A text longer than any chat message gets a buffer of its own, so the shared one stays small.
  */
 const shared = new NormalisedText();
+const SHARED_MAX_LENGTH = 16_384;
 
 export function normalise(text: string): NormalisedText {
-  return shared.fill(text);
+  return (text.length > SHARED_MAX_LENGTH ? new NormalisedText(text.length * 2 + 2) : shared).fill(text);
 }
