@@ -11,7 +11,8 @@ import type { RawMatch } from './matches';
 import { BREAK, END_OK, LEAD_SKIP, type NormalisedText, TRAIL_SKIP, WORD_START } from './normalise';
 
 export class TrieBuilder {
-  private readonly children: Map<number, number>[] = [new Map()];
+  /** A node's children by symbol; none yet for a leaf, most of the nodes of a long list. */
+  private readonly children: (Map<number, number> | undefined)[] = [undefined];
   private readonly edges: number[] = [BREAK];
   private readonly closed: number[] = [0];
   private readonly open: number[] = [0];
@@ -25,11 +26,12 @@ export class TrieBuilder {
   add(symbols: readonly number[], term: string, openEnd: boolean): void {
     let node = 0;
     for (const c of symbols) {
-      let next = this.children[node]!.get(c);
+      const kids = (this.children[node] ??= new Map());
+      let next = kids.get(c);
       if (next === undefined) {
         next = this.edges.length;
-        this.children[node]!.set(c, next);
-        this.children.push(new Map());
+        kids.set(c, next);
+        this.children.push(undefined);
         this.edges.push(c);
         this.closed.push(0);
         this.open.push(0);
@@ -46,15 +48,22 @@ export class TrieBuilder {
   /** Numbers the nodes breadth-first, so that each node's children are consecutive and sorted. */
   build(): Trie {
     const count = this.edges.length;
-    const order = [0];
+    const order = new Int32Array(count);
+    let ordered = 1;
     const firstChild = new Int32Array(count + 1);
-    for (let k = 0; k < order.length; k++) {
-      firstChild[k] = order.length;
-      const kids = [...this.children[order[k]!]!].sort((x, y) => x[0] - y[0]);
-      for (const [, child] of kids) order.push(child);
+    for (let k = 0; k < count; k++) {
+      firstChild[k] = ordered;
+      const kids = this.children[order[k]!];
+      if (kids === undefined) continue;
+      const symbols = kids.size === 1 ? kids.keys() : [...kids.keys()].sort((x, y) => x - y);
+      for (const c of symbols) order[ordered++] = kids.get(c)!;
     }
     firstChild[count] = count;
-    const pick = (from: number[]) => Int32Array.from(order, (old) => from[old]!);
+    const pick = (from: number[]) => {
+      const picked = new Int32Array(count);
+      for (let k = 0; k < count; k++) picked[k] = from[order[k]!]!;
+      return picked;
+    };
     return new Trie(pick(this.edges), firstChild, pick(this.closed), pick(this.open), this.terms);
   }
 }
@@ -95,17 +104,32 @@ export class Trie {
 
   /** Adds every match of this trie in `text` to `out`; `floating`: its terms are '*term' ones. */
   collect(text: NormalisedText, floating: boolean, out: RawMatch[]): void {
-    const { cp, alt, flags } = text;
+    const { cp, flags } = text;
     for (let i = 0; i < text.length; i++) {
       const f = flags[i]!;
       const c = cp[i]!;
       const begins = floating
         ? c !== BREAK && (f & TRAIL_SKIP) === 0 && ((f & WORD_START) !== 0 || c !== cp[i - 1])
         : (f & WORD_START) !== 0;
-      if (!begins) continue;
-      // Only a walk that gets past the root can match: skip the rest without starting one.
-      if (this.child(0, c) >= 0 || (alt[i] !== 0 && this.child(0, alt[i]!) >= 0) || (f & LEAD_SKIP) !== 0) this.walk(text, i, floating, out);
+      if (begins && this.mayMatchFrom(text, i)) this.walk(text, i, floating, out);
     }
+  }
+
+  /**
+   * Whether a walk from unit `i` gets past its first two units. Most do not, and telling so costs
+   * less than starting one: it is what keeps '*term' lists, tried at every letter, cheap.
+   */
+  private mayMatchFrom(text: NormalisedText, i: number): boolean {
+    const c = text.cp[i]!;
+    const a = text.alt[i]!;
+    if (a !== 0 || (text.flags[i]! & LEAD_SKIP) !== 0) return true;
+    const node = this.child(0, c);
+    if (node < 0) return false;
+    if (this.closed[node] !== 0 || this.open[node] !== 0 || i + 1 === text.length) return true;
+    const next = text.cp[i + 1]!;
+    // The second unit read another way, as a repeat, or passed over: leave it to the walk.
+    if (text.alt[i + 1] !== 0 || next === c || (text.flags[i + 1]! & TRAIL_SKIP) !== 0) return true;
+    return this.child(node, next) >= 0;
   }
 
   private child(node: number, c: number): number {
