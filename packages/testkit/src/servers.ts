@@ -59,6 +59,11 @@ export interface NatsOptions extends StartOptions {
   jetstream?: boolean;
 }
 
+export interface RedisOptions extends StartOptions {
+  /** Append-only file (Redis 7 multi-part, in `<dir>/appendonlydir`), fsynced every second. */
+  appendonly?: boolean;
+}
+
 export interface PostgresOptions extends StartOptions {
   /** Extra server settings, passed as `-c name=value`. */
   settings?: Record<string, string | number | boolean>;
@@ -258,7 +263,7 @@ function untrack(s: ProcessServer): void {
 /*
  * Reaper: reads PIDs from stdin (the last line is the current server PID, 0 =
  * none). When stdin closes (this process died, however), it stops that PID
- * (stop signal, then SIGKILL after 5 s) and removes the temp dir. $1 = dir,
+ * (stop signal, then SIGKILL after 5 s) and removes the temp dir. $1 = dir (empty: none),
  * $2 = stop signal name.
  */
 const REAPER_SCRIPT = [
@@ -274,10 +279,11 @@ const REAPER_SCRIPT = [
   '  kill -s KILL "$pid" 2>/dev/null',
   '  sleep 0.3',
   'fi',
-  'rm -rf -- "$1"',
+  'if [ -n "$1" ]; then rm -rf -- "$1"; fi',
 ].join('\n');
 
-class Reaper {
+/** Stops a process (and removes `dir`, if given) when this process dies, however it dies. */
+export class Reaper {
   private proc: ChildProcess | undefined;
 
   constructor(dir: string, stopSignal: NodeJS.Signals) {
@@ -620,8 +626,11 @@ function natsReady(port: number, serverName: string): Promise<boolean> {
 // ---------------------------------------------------------------------------
 // Redis
 
-/** redis-server on 127.0.0.1:<free port>, nothing persisted; `url` is `redis://127.0.0.1:<port>`. */
-export async function startRedisServer(opts: StartOptions = {}): Promise<RedisServer> {
+/**
+ * redis-server on 127.0.0.1:<free port>; `url` is `redis://127.0.0.1:<port>`. Nothing is
+ * persisted unless `appendonly` (then a restart reloads the AOF).
+ */
+export async function startRedisServer(opts: RedisOptions = {}): Promise<RedisServer> {
   const dir = makeTempDir('lomi-redis');
   const server = new ProcessServer(
     {
@@ -631,7 +640,7 @@ export async function startRedisServer(opts: StartOptions = {}): Promise<RedisSe
         '--port', String(port),
         '--bind', '127.0.0.1',
         '--save', '',
-        '--appendonly', 'no',
+        ...(opts.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no']),
         '--dir', dir,
         '--daemonize', 'no',
         '--logfile', '',
