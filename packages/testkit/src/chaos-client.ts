@@ -81,6 +81,8 @@ export class ChaosClient {
   readonly logs = new Map<string, ViewerLog>();
   /** Errors the SDK reported outside any request, e.g. a rejoin it gave up ("error" event). */
   readonly errors: string[] = [];
+  /** Between a dropped connection and the SDK's `reconnected` (or its giving up). */
+  reconnecting = false;
   private reloads: Promise<void>[] = [];
   private readonly early = new Map<string, ViewerEvent[]>();
 
@@ -154,6 +156,9 @@ export class ChaosClient {
       this.reloads.push(this.reload(log, log.lastSeq()));
     });
     this.client.on('error', (err) => this.errors.push(err.message));
+    this.client.on('reconnecting', () => (this.reconnecting = true));
+    this.client.on('reconnected', () => (this.reconnecting = false));
+    this.client.on('close', () => (this.reconnecting = false));
   }
 
   private onReset(reset: RoomReset): void {

@@ -50,9 +50,15 @@ function hasAll(view: ViewerLog, acks: Map<string, AckRecord[]>): boolean {
 
 /**
  * Waits until every viewer has every acked message it is owed, or until nothing new has arrived
- * for `quietMs` (what is missing then is reported as lost, not waited for), at most `timeoutMs`.
+ * for `quietMs` while no client is `reconnecting()` (what is missing then is reported as lost,
+ * not waited for), at most `timeoutMs`.
  */
-export async function settle(acks: AckRecord[], viewers: ViewerLog[], { quietMs = 3000, timeoutMs = 20_000 } = {}): Promise<void> {
+export async function settle(
+  acks: AckRecord[],
+  viewers: ViewerLog[],
+  reconnecting: () => boolean,
+  { quietMs = 3000, timeoutMs = 20_000 } = {},
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let progress = -1;
   let changedAt = performance.now();
@@ -61,7 +67,7 @@ export async function settle(acks: AckRecord[], viewers: ViewerLog[], { quietMs 
     const complete = viewers.every((v) => hasAll(v, rooms));
     const now = performance.now();
     const arrived = viewers.reduce((n, v) => n + v.events.length + v.reloaded.size, 0);
-    if (arrived !== progress) {
+    if (arrived !== progress || reconnecting()) {
       progress = arrived;
       changedAt = now;
     }

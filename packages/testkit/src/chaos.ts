@@ -54,10 +54,10 @@ export async function runExperiment(
     await traffic.waitForAcks(around);
     await fault(x);
     faultEndedAt ??= performance.now();
-    await traffic.waitForAcks(around).catch((err: Error) => x.problems.push(`traffic did not resume after the fault: ${err.message}`));
+    await traffic.waitForAcks(around, 20_000).catch((err: Error) => x.problems.push(`traffic did not resume after the fault: ${err.message}`));
     await traffic.stop();
     const viewers: ViewerLog[] = traffic.viewers;
-    await settle(traffic.acks, viewers);
+    await settle(traffic.acks, viewers, () => traffic!.clients.some((c) => c.reconnecting));
     await Promise.all(traffic.clients.map((c) => c.reloadsDone()));
     const rows = await drained(servers.db, topology.env.REDIS_URL!, topology.namespace, traffic.rooms, traffic.acks);
     const verdict = verify(traffic.acks, viewers, rows, faultEndedAt);
