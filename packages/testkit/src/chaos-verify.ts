@@ -2,120 +2,11 @@
 // viewer got (live, or reloaded after an explicit break) and against Postgres once the
 // persister drained. Nothing lost, nothing duplicated, a seq names one message forever, and a
 // viewer's seqs run without a gap except at an explicit reset or unrecovered rejoin.
-import type { createDb } from '@lomi/db';
-import { connectRedis, createKeys, createLogger } from '@lomi/common';
-import type { Room } from '@lomi/protocol';
-import { identityOf, type ViewerLog } from './chaos-client';
+import type { ViewerLog } from './chaos-client';
+import { byRoom, owed, type StoredRow } from './chaos-settle';
 import type { AckRecord } from './traffic';
 
 const EXAMPLES = 5;
-const POLL_MS = 100;
-
-export interface StoredRow {
-  room: string;
-  seq: number;
-  identity: string;
-}
-
-/** Every stored message of `rooms` in Postgres. */
-export async function storedRows(db: ReturnType<typeof createDb>, rooms: Room[]): Promise<StoredRow[]> {
-  if (rooms.length === 0) return [];
-  const rows = await db
-    .selectFrom('messages')
-    .select(['room_kind', 'room_id', 'seq', 'sender_id', 'client_msg_id'])
-    .where('room_id', 'in', rooms.map((r) => r.id ?? ''))
-    .execute();
-  return rows.map((r) => ({ room: `${r.room_kind}:${r.room_id}`, seq: r.seq, identity: identityOf(r.sender_id, r.client_msg_id) }));
-}
-
-function byRoom(acks: AckRecord[]): Map<string, AckRecord[]> {
-  const rooms = new Map<string, AckRecord[]>();
-  for (const a of acks) {
-    const list = rooms.get(a.room);
-    if (list) list.push(a);
-    else rooms.set(a.room, [a]);
-  }
-  return rooms;
-}
-
-/** The acked messages a viewer must have: its room's, after where its stream began. */
-function owed(view: ViewerLog, acks: Map<string, AckRecord[]>): AckRecord[] {
-  return (acks.get(view.key) ?? []).filter((a) => a.seq > view.joinTop);
-}
-
-function hasAll(view: ViewerLog, acks: Map<string, AckRecord[]>): boolean {
-  const received = view.received();
-  return owed(view, acks).every((a) => received.get(a.seq)?.identity === a.identity);
-}
-
-/**
- * Waits until every viewer has every acked message it is owed, or until nothing new has arrived
- * for `quietMs` while no client is `reconnecting()` (what is missing then is reported as lost,
- * not waited for), at most `timeoutMs`.
- */
-export async function settle(
-  acks: AckRecord[],
-  viewers: ViewerLog[],
-  reconnecting: () => boolean,
-  { quietMs = 3000, timeoutMs = 20_000 } = {},
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  let progress = -1;
-  let changedAt = performance.now();
-  for (;;) {
-    const rooms = byRoom(acks);
-    const complete = viewers.every((v) => hasAll(v, rooms));
-    const now = performance.now();
-    const arrived = viewers.reduce((n, v) => n + v.events.length + v.reloaded.size, 0);
-    if (arrived !== progress || reconnecting()) {
-      progress = arrived;
-      changedAt = now;
-    }
-    if (complete || now - changedAt > quietMs || now > deadline) return;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
-
-/**
- * Waits until Postgres holds every acked message, or until the persister has nothing left (the
- * namespace's outbox work list is empty), or Postgres stopped changing for `quietMs` (longer
- * than the persister's longest backoff), at most `timeoutMs`.
- */
-export async function drained(
-  db: ReturnType<typeof createDb>,
-  redisUrl: string,
-  namespace: string,
-  rooms: Room[],
-  acks: AckRecord[],
-  { quietMs = 8000, timeoutMs = 30_000 } = {},
-): Promise<StoredRow[]> {
-  const redis = await connectRedis(redisUrl, createLogger('chaos', 'silent'));
-  const deadline = performance.now() + timeoutMs;
-  let last = -1;
-  let changedAt = performance.now();
-  try {
-    for (;;) {
-      const rows = await storedRows(db, rooms).catch(() => undefined);
-      const now = performance.now();
-      if (rows) {
-        const stored = new Set(rows.map((r) => `${r.room}#${r.seq}#${r.identity}`));
-        if (acks.every((a) => stored.has(`${a.room}#${a.seq}#${a.identity}`))) return rows;
-        // Nothing left to persist, or a room the persister is stuck on (the others are done).
-        const backlog = await redis.scard(createKeys(namespace).outboxRooms).catch(() => 1);
-        if ((backlog === 0 && rows.length === last) || now - changedAt > quietMs || now > deadline) return rows;
-        if (rows.length !== last) {
-          last = rows.length;
-          changedAt = now;
-        }
-      } else if (now > deadline) {
-        throw new Error(`Postgres unreachable for ${timeoutMs} ms after the experiment`);
-      }
-      await new Promise((r) => setTimeout(r, 3 * POLL_MS));
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
 
 export interface Figures {
   acked: number;
@@ -134,7 +25,8 @@ export interface Figures {
   unrecovered: number;
   /**
    * From the end of the fault until every viewer had, in each of its rooms, the first message
-   * acked after the fault's end and every message before it; undefined without a fault.
+   * acked after the fault's end that reached it and every message before it; undefined
+   * without a fault.
    */
   healMs?: number;
 }
@@ -145,13 +37,51 @@ export interface Verdict {
   examples: { lost: string[]; duplicated: string[]; reused: string[]; gaps: string[] };
 }
 
-function record(list: string[], line: string): void {
-  if (list.length < EXAMPLES) list.push(line);
+/** A counter that keeps the first few examples of what it counted. */
+class Tally {
+  count = 0;
+  readonly examples: string[] = [];
+  add(example: string): void {
+    this.count += 1;
+    if (this.examples.length < EXAMPLES) this.examples.push(example);
+  }
 }
 
-/** Judges an experiment; `faultEndedAt` (performance.now()) is when the fault was undone. */
-export function verify(acks: AckRecord[], viewers: ViewerLog[], rows: StoredRow[], faultEndedAt?: number): Verdict {
-  const examples: Verdict['examples'] = { lost: [], duplicated: [], reused: [], gaps: [] };
+/** Each viewer's message stream, judged on its own: seqs in order, each once, breaks explained. */
+function judgeStreams(viewers: ViewerLog[]) {
+  const gaps = new Tally();
+  const twice = new Tally();
+  let resets = 0;
+  let unrecovered = 0;
+  for (const v of viewers) {
+    const seen = new Set<number>();
+    let prev = v.joinTop;
+    let jump: 'reset' | 'unrecovered' | undefined;
+    let floor = 0;
+    for (const e of v.events) {
+      if (e.kind === 'reset') {
+        resets += 1;
+        floor = e.startSeq;
+      }
+      if (e.kind === 'unrecovered') unrecovered += 1;
+      if (e.kind !== 'message') {
+        jump = e.kind;
+        continue;
+      }
+      if (seen.has(e.seq)) twice.add(`${v.viewer} got ${v.key} seq ${e.seq} twice`);
+      seen.add(e.seq);
+      if (jump ? e.seq <= prev || e.seq <= floor : e.seq !== prev + 1) {
+        gaps.add(`${v.viewer} in ${v.key}: seq ${prev} then ${e.seq}${jump ? ` after ${jump}` : ''}`);
+      }
+      prev = e.seq;
+      jump = undefined;
+    }
+  }
+  return { gaps, twice, resets, unrecovered };
+}
+
+/** One seq must name one message, and one message one seq, wherever it was seen. */
+function judgeNames(acks: AckRecord[], viewers: ViewerLog[], rows: StoredRow[]) {
   const seqNames = new Map<string, Set<string>>(); // room#seq → identities
   const identitySeqs = new Map<string, Set<number>>(); // room#identity → seqs
   const see = (room: string, seq: number, identity: string) => {
@@ -162,95 +92,80 @@ export function verify(acks: AckRecord[], viewers: ViewerLog[], rows: StoredRow[
   };
   for (const a of acks) see(a.room, a.seq, a.identity);
   for (const r of rows) see(r.room, r.seq, r.identity);
-  let duplicated = 0;
-  let gaps = 0;
-  let resets = 0;
-  let unrecovered = 0;
   for (const v of viewers) {
+    for (const e of v.events) if (e.kind === 'message') see(v.key, e.seq, e.identity);
     for (const a of v.reloaded.values()) see(v.key, a.seq, a.identity);
-    const seen = new Set<number>();
-    let prev = v.joinTop;
-    let jump: 'reset' | 'unrecovered' | undefined;
-    let floor = 0;
-    for (const e of v.events) {
-      if (e.kind === 'reset') {
-        resets += 1;
-        floor = e.startSeq;
-      } else if (e.kind === 'unrecovered') unrecovered += 1;
-      if (e.kind !== 'message') {
-        jump = e.kind;
-        continue;
-      }
-      see(v.key, e.seq, e.identity);
-      if (seen.has(e.seq)) {
-        duplicated += 1;
-        record(examples.duplicated, `${v.viewer} got ${v.key} seq ${e.seq} twice`);
-      }
-      seen.add(e.seq);
-      if (jump ? e.seq <= prev || e.seq <= floor : e.seq !== prev + 1) {
-        gaps += 1;
-        record(examples.gaps, `${v.viewer} in ${v.key}: seq ${prev} then ${e.seq}${jump ? ` after ${jump}` : ''}`);
-      }
-      prev = e.seq;
-      jump = undefined;
-    }
   }
-  let reusedSeqs = 0;
-  for (const [key, names] of seqNames) {
-    if (names.size === 1) continue;
-    reusedSeqs += 1;
-    record(examples.reused, `${key} named ${[...names].join(' and ')}`);
-  }
-  for (const [key, seqs] of identitySeqs) {
-    if (seqs.size === 1) continue;
-    duplicated += 1;
-    record(examples.duplicated, `${key} under seqs ${[...seqs].join(', ')}`);
-  }
+  const reused = new Tally();
+  const duplicated = new Tally();
+  for (const [key, names] of seqNames) if (names.size > 1) reused.add(`${key} named ${[...names].join(' and ')}`);
+  for (const [key, seqs] of identitySeqs) if (seqs.size > 1) duplicated.add(`${key} under seqs ${[...seqs].join(', ')}`);
+  return { reused, duplicated };
+}
 
+/** Acked messages that Postgres or an owed viewer does not have, and when each viewer healed. */
+function judgeDelivery(acks: AckRecord[], viewers: ViewerLog[], rows: StoredRow[], faultEndedAt: number | undefined) {
+  const lost = new Set<string>();
+  const inPostgres = new Tally();
   const stored = new Set(rows.map((r) => `${r.room}#${r.seq}#${r.identity}`));
-  const lostKeys = new Set<string>();
-  let lostInPostgres = 0;
   for (const a of acks) {
     if (stored.has(`${a.room}#${a.seq}#${a.identity}`)) continue;
-    lostInPostgres += 1;
-    lostKeys.add(`${a.room}#${a.seq}`);
-    record(examples.lost, `${a.room} seq ${a.seq} (${a.identity}) acked but not in Postgres`);
+    lost.add(`${a.room}#${a.seq}`);
+    inPostgres.add(`${a.room} seq ${a.seq} (${a.identity}) acked but not in Postgres`);
   }
-  const atViewers = new Set<string>();
-  let healAt = faultEndedAt;
+  const missedBy = new Map<AckRecord, string[]>();
+  let healAt = faultEndedAt ?? 0;
   const rooms = byRoom(acks);
   for (const v of viewers) {
     const received = v.received();
+    const got = (a: AckRecord) => received.get(a.seq)?.identity === a.identity;
     const due = owed(v, rooms);
     for (const a of due) {
-      if (received.get(a.seq)?.identity === a.identity) continue;
-      atViewers.add(`${a.room}#${a.seq}`);
-      lostKeys.add(`${a.room}#${a.seq}`);
-      record(examples.lost, `${v.viewer} never got ${a.room} seq ${a.seq} (${a.identity})`);
+      if (got(a)) continue;
+      const names = missedBy.get(a);
+      if (names) names.push(v.viewer);
+      else missedBy.set(a, [v.viewer]);
     }
     if (faultEndedAt === undefined) continue;
     // Healed once the viewer has the first message acked after the fault's end and everything
-    // before it: what a user sees as "the chat is back".
-    const first = due.filter((a) => a.at > faultEndedAt).sort((x, y) => x.at - y.at)[0];
-    if (!first) continue;
-    for (const a of due) {
-      const got = received.get(a.seq);
-      if (a.seq <= first.seq && got?.identity === a.identity) healAt = Math.max(healAt!, got.at);
-    }
+    // before it: what a user sees as "the chat is back". Lost messages (counted above) aside.
+    const first = due.filter((a) => a.at > faultEndedAt && got(a)).sort((x, y) => x.at - y.at)[0];
+    for (const a of due) if (first && a.seq <= first.seq && got(a)) healAt = Math.max(healAt, received.get(a.seq)!.at);
   }
-  const figures: Figures = {
-    acked: acks.length,
-    lost: lostKeys.size,
-    lostInPostgres,
-    lostAtViewers: atViewers.size,
-    duplicated,
-    reusedSeqs,
-    gaps,
-    resets,
-    unrecovered,
-    healMs: faultEndedAt === undefined ? undefined : Math.round(healAt! - faultEndedAt),
+  const atViewers = new Tally();
+  for (const [a, names] of missedBy) {
+    lost.add(`${a.room}#${a.seq}`);
+    atViewers.add(`${a.room} seq ${a.seq} (${a.identity}) never reached ${names.length} viewer(s), e.g. ${names[0]}`);
+  }
+  const healMs = faultEndedAt === undefined ? undefined : Math.round(healAt - faultEndedAt);
+  return { lost: lost.size, inPostgres, atViewers, healMs };
+}
+
+/** Judges an experiment; `faultEndedAt` (performance.now()) is when the fault was undone. */
+export function verify(acks: AckRecord[], viewers: ViewerLog[], rows: StoredRow[], faultEndedAt?: number): Verdict {
+  const streams = judgeStreams(viewers);
+  const names = judgeNames(acks, viewers, rows);
+  const delivery = judgeDelivery(acks, viewers, rows, faultEndedAt);
+  return {
+    figures: {
+      acked: acks.length,
+      lost: delivery.lost,
+      lostInPostgres: delivery.inPostgres.count,
+      lostAtViewers: delivery.atViewers.count,
+      duplicated: names.duplicated.count + streams.twice.count,
+      reusedSeqs: names.reused.count,
+      gaps: streams.gaps.count,
+      resets: streams.resets,
+      unrecovered: streams.unrecovered,
+      healMs: delivery.healMs,
+    },
+    examples: {
+      lost: [...delivery.inPostgres.examples, ...delivery.atViewers.examples].slice(0, EXAMPLES),
+      duplicated: [...names.duplicated.examples, ...streams.twice.examples].slice(0, EXAMPLES),
+      reused: names.reused.examples,
+      gaps: streams.gaps.examples,
+    },
   };
-  return { figures, examples };
 }
 
 /** One line per experiment for the README's table. */

@@ -5,7 +5,8 @@
 import { appendFileSync } from 'node:fs';
 import { roomKey } from '@lomi/protocol';
 import { ChaosClient, type ViewerLog } from './chaos-client';
-import { drained, figureLine, settle, verify, type StoredRow, type Verdict } from './chaos-verify';
+import { drained, settle, type StoredRow } from './chaos-settle';
+import { figureLine, verify, type Verdict } from './chaos-verify';
 import { startTopology, type ChaosServers, type Topology, type TopologyOptions } from './topology';
 import { startTraffic, type Traffic, type TrafficOptions } from './traffic';
 

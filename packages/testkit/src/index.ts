@@ -9,6 +9,7 @@ export * from './service-process';
 export * from './topology';
 export * from './chaos-client';
 export * from './traffic';
+export * from './chaos-settle';
 export * from './chaos-verify';
 export * from './chaos';
 export * from './redis-aof';
