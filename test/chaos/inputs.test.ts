@@ -8,6 +8,7 @@ import {
   RawSocket,
   runExperiment,
   startChaosServers,
+  tablesOf,
   UpgradeRefusedError,
   type ChaosServers,
   type Topology,
@@ -90,7 +91,9 @@ async function asUser(topology: Topology, input: string, sub: string, room: Room
 
 test('text the database cannot store, in every field, is refused with a client error or stored, and the rooms keep persisting', async () => {
   const probes: Probe[] = [];
+  let namespace = '';
   const outcome = await runExperiment('unstorable inputs', servers, {}, async ({ topology, traffic }) => {
+    namespace = topology.namespace;
     const live = traffic.rooms[0]!;
     const dm = traffic.rooms[traffic.options.liveRooms]!;
     const open = async (user: string) => RawSocket.open(topology.gateways[0]!.url, await topology.token(topology.user(user)), Encoding.JSON);
@@ -122,7 +125,7 @@ test('text the database cannot store, in every field, is refused with a client e
     if (stored && 'row' in stored) {
       const { table, id } = stored.row;
       const column = table === 'live_stream_pins' ? 'stream_id' : 'id';
-      const found = await servers.db.selectFrom(table).select(column).where(column, '=', id).executeTakeFirst();
+      const found = await (await tablesOf(servers.db, namespace)).selectFrom(table).select(column).where(column, '=', id).executeTakeFirst();
       if (!found) failures.push(`${probe.input}: answered as stored but there is no ${table} row ${id}`);
     }
   }

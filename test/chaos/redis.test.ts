@@ -19,7 +19,7 @@ let servers: ChaosServers;
 /** A second Redis, with `appendonly yes` and `appendfsync everysec`. */
 let aof: RedisServer;
 beforeAll(async () => {
-  [servers, aof] = await Promise.all([startChaosServers(), startRedisServer({ appendonly: true })]);
+  [servers, aof] = await Promise.all([startChaosServers(), startRedisServer({ appendOnly: true })]);
 });
 afterAll(async () => {
   await Promise.all([servers?.dispose(), aof?.dispose()]);

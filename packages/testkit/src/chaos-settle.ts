@@ -8,16 +8,28 @@ import type { AckRecord } from './traffic';
 
 const POLL_MS = 100;
 
+/** The private Postgres of a test file (topology.ts). */
+type Store = ReturnType<typeof createDb>;
+
 export interface StoredRow {
   room: string;
   seq: number;
   identity: string;
 }
 
+/**
+ * The tables of `namespace`: its own Postgres schema where the services keep one per namespace,
+ * else the shared public schema.
+ */
+export async function tablesOf(db: Store, namespace: string): Promise<ReturnType<Store['withSchema']>> {
+  const schemas = await db.introspection.getSchemas();
+  return db.withSchema(schemas.some((s) => s.name === namespace) ? namespace : 'public');
+}
+
 /** Every stored message of `rooms` in Postgres. */
-export async function storedRows(db: ReturnType<typeof createDb>, rooms: Room[]): Promise<StoredRow[]> {
+export async function storedRows(db: Store, namespace: string, rooms: Room[]): Promise<StoredRow[]> {
   if (rooms.length === 0) return [];
-  const rows = await db
+  const rows = await (await tablesOf(db, namespace))
     .selectFrom('messages')
     .select(['room_kind', 'room_id', 'seq', 'sender_id', 'client_msg_id'])
     .where('room_id', 'in', rooms.map((r) => r.id ?? ''))
@@ -79,7 +91,7 @@ export async function settle(
  * than the persister's longest backoff), at most `timeoutMs`.
  */
 export async function drained(
-  db: ReturnType<typeof createDb>,
+  db: Store,
   redisUrl: string,
   namespace: string,
   rooms: Room[],
@@ -92,7 +104,7 @@ export async function drained(
   let changedAt = performance.now();
   try {
     for (;;) {
-      const rows = await storedRows(db, rooms).catch(() => undefined);
+      const rows = await storedRows(db, namespace, rooms).catch(() => undefined);
       const now = performance.now();
       if (rows) {
         const stored = new Set(rows.map((r) => `${r.room}#${r.seq}#${r.identity}`));

@@ -59,11 +59,6 @@ export interface NatsOptions extends StartOptions {
   jetstream?: boolean;
 }
 
-export interface RedisOptions extends StartOptions {
-  /** Append-only file (Redis 7 multi-part, in `<dir>/appendonlydir`), fsynced every second. */
-  appendonly?: boolean;
-}
-
 export interface PostgresOptions extends StartOptions {
   /** Extra server settings, passed as `-c name=value`. */
   settings?: Record<string, string | number | boolean>;
@@ -626,10 +621,15 @@ function natsReady(port: number, serverName: string): Promise<boolean> {
 // ---------------------------------------------------------------------------
 // Redis
 
-/**
- * redis-server on 127.0.0.1:<free port>; `url` is `redis://127.0.0.1:<port>`. Nothing is
- * persisted unless `appendonly` (then a restart reloads the AOF).
- */
+export interface RedisOptions extends StartOptions {
+  /**
+   * Persist to an append-only file fsynced every second (Redis 7 keeps it in several parts under
+   * `<dir>/appendonlydir`, the newest writes in `*.incr.aof`) instead of nothing.
+   */
+  appendOnly?: boolean;
+}
+
+/** redis-server on 127.0.0.1:<free port>, nothing persisted unless asked; `url` is `redis://127.0.0.1:<port>`. */
 export async function startRedisServer(opts: RedisOptions = {}): Promise<RedisServer> {
   const dir = makeTempDir('lomi-redis');
   const server = new ProcessServer(
@@ -640,7 +640,8 @@ export async function startRedisServer(opts: RedisOptions = {}): Promise<RedisSe
         '--port', String(port),
         '--bind', '127.0.0.1',
         '--save', '',
-        ...(opts.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no']),
+        '--appendonly', opts.appendOnly ? 'yes' : 'no',
+        ...(opts.appendOnly ? ['--appendfsync', 'everysec'] : []),
         '--dir', dir,
         '--daemonize', 'no',
         '--logfile', '',

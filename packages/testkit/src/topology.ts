@@ -3,7 +3,7 @@
 // Postgres servers (servers.ts) that a test file starts once and faults by PID. Every topology
 // gets a namespace of its own, so experiments sharing those servers do not see each other.
 import { randomBytes } from 'node:crypto';
-import { createDb, migrateToLatest } from '@lomi/db';
+import { createDb } from '@lomi/db';
 import type { Room } from '@lomi/protocol';
 import { createLiveRoom, createPrivateRoom, serviceApi, signUserToken, type ServiceApi, type TokenClaims } from './api-client';
 import {
@@ -29,13 +29,11 @@ export interface ChaosServers {
 export async function startChaosServers(options: { redisAof?: boolean } = {}): Promise<ChaosServers> {
   const [nats, redis, postgres] = await Promise.all([
     startNatsServer({ jetstream: true }),
-    startRedisServer({ appendonly: options.redisAof }),
+    startRedisServer({ appendOnly: options.redisAof }),
     startPostgres(),
   ]);
   // Without a logger the pool still survives the connections a Postgres outage drops.
   const db = createDb(postgres.url);
-  // Once here, so that every topology's services can start at once (workers migrate at start).
-  await migrateToLatest(db);
   return {
     nats,
     redis,
@@ -148,7 +146,7 @@ export class Topology {
   }
 }
 
-/** Starts the topology, every service at once (the database is migrated already). */
+/** Starts the topology, every service at once (workers migrate the database safely side by side). */
 export async function startTopology(servers: ChaosServers, options: TopologyOptions = {}): Promise<Topology> {
   const topology = new Topology(servers, options.env ?? {});
   const spawn = (kind: ServiceKind, name: string, extra: Record<string, string> = {}) =>
