@@ -258,7 +258,7 @@ function untrack(s: ProcessServer): void {
 /*
  * Reaper: reads PIDs from stdin (the last line is the current server PID, 0 =
  * none). When stdin closes (this process died, however), it stops that PID
- * (stop signal, then SIGKILL after 5 s) and removes the temp dir. $1 = dir,
+ * (stop signal, then SIGKILL after 5 s) and removes the temp dir. $1 = dir (empty: none),
  * $2 = stop signal name.
  */
 const REAPER_SCRIPT = [
@@ -274,10 +274,11 @@ const REAPER_SCRIPT = [
   '  kill -s KILL "$pid" 2>/dev/null',
   '  sleep 0.3',
   'fi',
-  'rm -rf -- "$1"',
+  'if [ -n "$1" ]; then rm -rf -- "$1"; fi',
 ].join('\n');
 
-class Reaper {
+/** Stops a process (and removes `dir`, if given) when this process dies, however it dies. */
+export class Reaper {
   private proc: ChildProcess | undefined;
 
   constructor(dir: string, stopSignal: NodeJS.Signals) {
@@ -620,8 +621,16 @@ function natsReady(port: number, serverName: string): Promise<boolean> {
 // ---------------------------------------------------------------------------
 // Redis
 
-/** redis-server on 127.0.0.1:<free port>, nothing persisted; `url` is `redis://127.0.0.1:<port>`. */
-export async function startRedisServer(opts: StartOptions = {}): Promise<RedisServer> {
+export interface RedisOptions extends StartOptions {
+  /**
+   * Persist to an append-only file fsynced every second (Redis 7 keeps it in several parts under
+   * `<dir>/appendonlydir`, the newest writes in `*.incr.aof`) instead of nothing.
+   */
+  appendOnly?: boolean;
+}
+
+/** redis-server on 127.0.0.1:<free port>, nothing persisted unless asked; `url` is `redis://127.0.0.1:<port>`. */
+export async function startRedisServer(opts: RedisOptions = {}): Promise<RedisServer> {
   const dir = makeTempDir('lomi-redis');
   const server = new ProcessServer(
     {
@@ -631,7 +640,8 @@ export async function startRedisServer(opts: StartOptions = {}): Promise<RedisSe
         '--port', String(port),
         '--bind', '127.0.0.1',
         '--save', '',
-        '--appendonly', 'no',
+        '--appendonly', opts.appendOnly ? 'yes' : 'no',
+        ...(opts.appendOnly ? ['--appendfsync', 'everysec'] : []),
         '--dir', dir,
         '--daemonize', 'no',
         '--logfile', '',

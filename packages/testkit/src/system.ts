@@ -10,10 +10,10 @@ import { GATEWAY_NODE_FLAGS, loadGatewayConfig, startGateway, type Gateway } fro
 import { loadMessageWorkerConfig, startMessageWorker } from '@lomi/message-worker';
 import { loadModerationWorkerConfig, startModerationWorker, type ModerationWorker } from '@lomi/moderation-worker';
 import { loadPresenceWorkerConfig, startPresenceWorker, type PresenceWorker } from '@lomi/presence-worker';
-import { decodeServerFrame, Encoding, RoomKind, type lomi, type Room } from '@lomi/protocol';
+import { decodeServerFrame, Encoding, type lomi, type Room } from '@lomi/protocol';
 import { LomiClient } from '@lomi/client';
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+import { createLiveRoom, createPrivateRoom, serviceApi, signUserToken, type ServiceApi, type TokenClaims } from './api-client';
 
 export const DEFAULT_URLS = {
   NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
@@ -118,7 +118,7 @@ export interface TestSystem {
   /** A user id unique to this system, so runs against a shared Postgres never collide. */
   user(name: string): string;
   /** A signed user JWT. */
-  token(userId: string, claims?: { expiresIn?: string | number; secret?: string; audience?: string }): Promise<string>;
+  token(userId: string, claims?: TokenClaims): Promise<string>;
   /** A connected SDK client for `userId` on gateway `gateway` (default 0) or a spawned one. */
   connect(userId: string, options?: { gateway?: number | SpawnedGateway; encoding?: Encoding }): Promise<LomiClient>;
   /** The pushes a client from `connect` received. */
@@ -128,7 +128,7 @@ export interface TestSystem {
   /** Where gateway `gateway` (default 0) serves /metrics, /healthz and /readyz. */
   metricsUrl(gateway?: number): string;
   /** Calls the service API with the service token. */
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  api: ServiceApi;
   createLiveRoom(broadcasterId: string): Promise<Room>;
   createPrivateRoom(userA: string, userB: string): Promise<Room>;
   startMessageWorker(): Promise<MessageWorker>;
@@ -181,12 +181,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     jwtSecret,
     serviceToken,
     user: (name) => `${name}-${namespace}`,
-    async token(userId, claims = {}) {
-      let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt();
-      jwt = jwt.setExpirationTime(claims.expiresIn ?? '1h');
-      if (claims.audience) jwt = jwt.setAudience(claims.audience);
-      return jwt.sign(Buffer.from(claims.secret ?? jwtSecret, 'utf8'));
-    },
+    token: (userId, claims) => signUserToken(jwtSecret, userId, claims),
     async connect(userId, opts = {}) {
       const encoding = opts.encoding ?? Encoding.PROTO;
       const pushes = new PushLog();
@@ -218,31 +213,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     wsUrl: (i = 0) => `ws://127.0.0.1:${gateways[i]!.port}`,
     httpUrl: (i = 0) => `http://127.0.0.1:${gateways[i]!.port}`,
     metricsUrl: (i = 0) => `http://127.0.0.1:${gateways[i]!.metricsPort}`,
-    async api(method, path, body) {
-      const res = await fetch(`${system.httpUrl(0)}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${serviceToken}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // non-JSON bodies (plain-text errors) are returned as text
-      }
-      return { status: res.status, body: parsed };
-    },
-    async createLiveRoom(broadcasterId) {
-      const res = await system.api('POST', '/api/v1/live', { broadcaster_id: broadcasterId });
-      if (res.status !== 201) throw new Error(`create live stream: ${res.status} ${JSON.stringify(res.body)}`);
-      return { kind: RoomKind.ROOM_KIND_LIVE, id: res.body.id };
-    },
-    async createPrivateRoom(userA, userB) {
-      const res = await system.api('POST', '/api/v1/conversations', { user_a: userA, user_b: userB });
-      if (res.status !== 201 && res.status !== 200) throw new Error(`create conversation: ${res.status} ${JSON.stringify(res.body)}`);
-      return { kind: RoomKind.ROOM_KIND_PRIVATE, id: res.body.id };
-    },
+    api: serviceApi(() => system.httpUrl(0), serviceToken),
+    createLiveRoom: (broadcasterId) => createLiveRoom(system.api, broadcasterId),
+    createPrivateRoom: (userA, userB) => createPrivateRoom(system.api, userA, userB),
     async startMessageWorker() {
       const worker = await startMessageWorker(loadMessageWorkerConfig(env), createLogger('message-worker', env.LOG_LEVEL!));
       workers.push(worker);
