@@ -63,8 +63,9 @@ export function createCommandHandler(deps: CommandDeps) {
       return errorFrame(requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, `at most ${deps.maxRoomsPerConnection} rooms per connection`);
     }
     conn.joining.add(key);
-    const channel = await channels.acquire(join.room!, conn);
+    let channel: RoomChannel | undefined;
     try {
+      channel = await channels.acquire(join.room!, conn);
       const reply = await forward(conn, frame);
       if (conn.closed) return undefined;
       const joined = reply.joined;
@@ -90,7 +91,8 @@ export function createCommandHandler(deps: CommandDeps) {
       return errorFrame(requestId, ErrorCode.ERROR_CODE_UNAVAILABLE, 'could not load the room; retry');
     } finally {
       conn.joining.delete(key);
-      if (!conn.rooms.has(key)) channels.release(channel, conn);
+      // A failed acquire has already closed its channel.
+      if (channel && !conn.rooms.has(key)) channels.release(channel, conn);
     }
   }
 
