@@ -3,6 +3,7 @@
 import type { Logger, WorkerKind } from '@lomi/common';
 import { ErrorCode, ROOM_ID_PATTERN, RoomKind, roomKey, type lomi, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
+import type { JoinBatches } from './join-batches';
 import type { GatewayMetrics } from './metrics';
 import type { PresenceReporter } from './presence-reporter';
 import type { RoomChannel, RoomChannels } from './room-channels';
@@ -11,6 +12,7 @@ import type { WorkerClient } from './worker-client';
 export interface CommandDeps {
   gatewayId: string;
   channels: RoomChannels;
+  joins: JoinBatches;
   workers: WorkerClient;
   presence: PresenceReporter;
   metrics: GatewayMetrics;
@@ -66,10 +68,10 @@ export function createCommandHandler(deps: CommandDeps) {
     let channel: RoomChannel | undefined;
     try {
       channel = await channels.acquire(join.room!, conn);
-      const reply = await forward(conn, frame);
+      const outcome = await deps.joins.join(channel.room, { userId: conn.userId, sinceSeq: join.sinceSeq, epoch: join.epoch ?? '' });
       if (conn.closed) return undefined;
-      const joined = reply.joined;
-      if (!joined) return reply;
+      const joined = outcome.joined;
+      if (!joined) return { requestId, error: outcome.error };
       channels.initialise(channel, Number(joined.topSeq), joined.epoch ?? '');
       const sinceSeq = join.sinceSeq != null ? Number(join.sinceSeq) : undefined;
       const shard = channel.fanOut.shardFor(conn);

@@ -18,6 +18,7 @@ import { createCommandHandler, errorFrame } from './commands';
 import type { GatewayConfig } from './config';
 import type { Connection } from './connection';
 import { registerHttpApi } from './http-api';
+import { createJoinBatches } from './join-batches';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { startPresenceReporter } from './presence-reporter';
 import { RoomChannels } from './room-channels';
@@ -101,6 +102,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const commands = createCommandHandler({
     gatewayId,
     channels,
+    joins: createJoinBatches({ workers, metrics, log }),
     workers,
     presence,
     metrics,
