@@ -13,8 +13,12 @@ export interface DrainTiming {
   windowMs: number;
 }
 
-/** Waits `delayMs`, then calls `close` for each of `items` at a random moment of the next `windowMs`. */
+/**
+ * Waits `delayMs`, then calls `close` for each of `items` (read then: they can only have become
+ * fewer) at a random moment of the next `windowMs`. With no items at all it returns at once.
+ */
 export async function closeSpread<T>(items: () => T[], close: (item: T) => void, timing: DrainTiming): Promise<void> {
+  if (items().length === 0) return;
   await sleep(timing.delayMs);
   const due = items()
     .map((item) => ({ item, at: Math.random() * timing.windowMs }))
