@@ -117,7 +117,9 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
       ...state,
       results: admissions.map((a, i) => (a.error ? { error: a.error } : { readState: readStates[i] })),
     };
-    const { source, messages } = await readRecovery(room, admitted, topSeq, epoch, internal.JoinBatchReply.encode(reply).finish().length);
+    // Each result may still grow by its `recovered` flag (2 bytes) and a longer length prefix.
+    const replyBytes = internal.JoinBatchReply.encode(reply).finish().length + 3 * admitted.length;
+    const { source, messages } = await readRecovery(room, admitted, topSeq, epoch, replyBytes);
     let lowest = topSeq;
     request.joiners.forEach((joiner, i) => {
       if (admissions[i]!.error || !recovers(joiner, source, config.RECOVERY_MAX)) return;
