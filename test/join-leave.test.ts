@@ -1,8 +1,9 @@
 // Joins and leaves of live viewers become SYSTEM messages (stored, with seq, replayable): one each
-// in a small room, one digest per interval above JOIN_AGGREGATE_ABOVE, none above
-// JOIN_MESSAGES_MAX_ROOM — while the viewer count keeps counting everyone.
+// in a small room, one digest per interval above JOIN_AGGREGATE_ABOVE (before or after the
+// change) or past the room's few single messages per interval, none above JOIN_MESSAGES_MAX_ROOM
+// — while the viewer count keeps counting everyone.
 import { MessageKind, type ChatMessage, type LomiClient, type Room } from '@lomi/client';
-import { MessageLog, startSystem, waitFor, type TestSystem } from '@lomi/testkit';
+import { MessageLog, rawViewer, startSystem, waitFor, type TestSystem } from '@lomi/testkit';
 
 let aggregating: TestSystem;
 let capped: TestSystem;
@@ -87,4 +88,29 @@ test('a small room announces a leave as it happens', async () => {
     `${s.user('guest')} joined`,
     `${s.user('guest')} left`,
   ]);
+});
+
+/** How many viewers a join/leave message speaks for: "a left" 1, "a and 1 other left" 2, "a and 9 others left" 10. */
+function viewersIn(content: string): number {
+  const others = /and (\d+) others? (joined|left)$/.exec(content);
+  return others ? Number(others[1]) + 1 : 1;
+}
+
+test('500 viewers leaving at once, and arriving at once, make a handful of messages, not 500', async () => {
+  const s = aggregating;
+  const room = await s.createLiveRoom(s.user('caster'));
+  const { log } = await observe(s, room, 'stayer');
+  const viewers = [];
+  for (let i = 0; i < 500; i += 50) {
+    viewers.push(...(await Promise.all(Array.from({ length: 50 }, (_, j) => rawViewer(s, `mass${i + j}`, room)))));
+  }
+  const said = (kind: 'joined' | 'left') => systemMessages(log, room).filter((m) => m.content!.endsWith(` ${kind}`));
+  const counted = (kind: 'joined' | 'left') => said(kind).reduce((n, m) => n + viewersIn(m.content!), 0);
+  await waitFor(() => counted('joined') === 501, 'every join announced', 20_000);
+
+  for (const v of viewers) v.ws.terminate();
+  await waitFor(() => counted('left') === 500, 'every leave announced', 20_000);
+  // The room ends as small as it began: only the burst tells a drain from ordinary traffic.
+  expect(said('left').length).toBeLessThanOrEqual(3);
+  expect(said('joined').length).toBeLessThanOrEqual(6);
 });

@@ -44,8 +44,18 @@ export interface ConnectOptions {
   /**
    * Reconnect after an unexpected close (default true): rooms are joined again with the last
    * seen seq, and the missed messages arrive as `message` events, in order, before live ones.
+   * A rejoin refused with UNAVAILABLE, INTERNAL or RATE_LIMITED, or unanswered, is retried with
+   * exponential backoff and full jitter (up to 10 s apart, 10 attempts); any other refusal
+   * (FORBIDDEN, NOT_FOUND, ROOM_CLOSED, …) drops the room at once (`roomLost`).
    */
   reconnect?: boolean;
+  /**
+   * The first reconnect attempt waits a random time in [0, this) ms ("full jitter"), each
+   * further one in a window twice as long, up to 10 s. Default 2000: a gateway that goes away
+   * with 10,000 clients sees them come back spread over two seconds rather than in the same
+   * instant (a draining gateway spreads its closes over a window of its own as well).
+   */
+  reconnectWindowMs?: number;
   encoding?: Encoding;
   /** Where the token travels: `header` needs a WebSocket that accepts headers (the `ws` package). */
   tokenTransport?: 'subprotocol' | 'query' | 'header';
@@ -56,6 +66,7 @@ export interface ConnectOptions {
 
 /** An error frame from the server. */
 export class LomiError extends Error {
+  override name = 'LomiError';
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -81,16 +92,36 @@ export interface ClientEvents {
   error: (error: LomiError) => void;
   /** The connection dropped and a reconnect is scheduled in `delayMs`. */
   reconnecting: (attempt: number, delayMs: number, closeCode: number) => void;
-  /** Reconnected and every joined room joined again. */
+  /**
+   * The connection is back (a new socket is open). Its rooms are not joined again yet: each is
+   * rejoined on its own right after, and reported by `rejoined` or `roomLost`.
+   */
   reconnected: () => void;
+  /** A room was joined again after a reconnect; `recovered` as in the join reply (false also fires `recoveryFailed`). */
+  rejoined: (room: Room, recovered: boolean) => void;
+  /** A room's rejoin failed with a passing error (`error`); it is tried again in `delayMs`. */
+  rejoining: (room: Room, attempt: number, delayMs: number, error: Error) => void;
+  /** A room was given up after a reconnect: refused for good, or still failing after every attempt. It is no longer joined. */
+  roomLost: (room: Room, error: Error) => void;
   /** A room could not be recovered after a reconnect (history was reset or is too long): reload it with `history`. */
   recoveryFailed: (room: Room) => void;
   /** The connection closed for good (closed by the app, refused by the server, or reconnect off). */
   close: (code: number, reason: string) => void;
 }
 
-const RECONNECT_MIN_MS = 250;
+const RECONNECT_WINDOW_MS = 2000;
 const RECONNECT_MAX_MS = 10_000;
+/** A failed rejoin's first retry waits up to this long, doubling per attempt up to REJOIN_MAX_MS. */
+const REJOIN_WINDOW_MS = 500;
+const REJOIN_MAX_MS = 10_000;
+const REJOIN_ATTEMPTS = 10;
+/** Refusals that say "not now" rather than "no": a rejoin refused with one of them is tried again. */
+const PASSING = new Set<ErrorCode>([ErrorCode.ERROR_CODE_UNAVAILABLE, ErrorCode.ERROR_CODE_INTERNAL, ErrorCode.ERROR_CODE_RATE_LIMITED]);
+
+/** Exponential backoff with full jitter: a random wait in [0, window × 2^(attempt-1)), at most `max`. */
+function backoff(attempt: number, windowMs: number, maxMs: number): number {
+  return Math.random() * Math.min(maxMs, windowMs * 2 ** (attempt - 1));
+}
 /** WebSocket is OPEN. */
 const OPEN = 1;
 
@@ -129,6 +160,14 @@ function openSocket(options: ConnectOptions, url: string, token: string): Promis
 
 type Listener<K extends keyof ClientEvents> = ClientEvents[K];
 
+/** A room the app joined: rejoined after every reconnect until the app leaves it or it is lost. */
+interface JoinedRoom {
+  room: Room;
+  epoch: string;
+  /** A rejoin's reply is awaited: its recovered messages are delivered as events. */
+  rejoining: boolean;
+}
+
 interface Pending {
   resolve(frame: lomi.chat.v1.ServerFrame): void;
   reject(err: Error): void;
@@ -158,11 +197,14 @@ export class LomiClient {
     error: new Set(),
     reconnecting: new Set(),
     reconnected: new Set(),
+    rejoined: new Set(),
+    rejoining: new Set(),
+    roomLost: new Set(),
     recoveryFailed: new Set(),
     close: new Set(),
   };
   /** Joined rooms with the epoch of their history, to join again after a reconnect. */
-  private readonly joined = new Map<string, { room: Room; epoch: string; rejoining: boolean }>();
+  private readonly joined = new Map<string, JoinedRoom>();
   private closedByApp = false;
   private reconnecting = false;
   private urlIndex = 0;
@@ -211,8 +253,8 @@ export class LomiClient {
     const urls = [this.options.url].flat();
     this.reconnecting = true;
     for (let attempt = 1; !this.closedByApp; attempt++) {
-      // Exponential backoff with jitter, so a gateway's clients do not all come back at once.
-      const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+      // Full jitter, so a gateway's clients do not all come back at once.
+      const delay = backoff(attempt, this.options.reconnectWindowMs ?? RECONNECT_WINDOW_MS, RECONNECT_MAX_MS);
       for (const l of this.listeners.reconnecting) l(attempt, delay, closeCode);
       await new Promise((resolve) => setTimeout(resolve, delay));
       if (this.closedByApp) break;
@@ -226,9 +268,9 @@ export class LomiClient {
         }
         this.socket = socket;
         this.attach(socket);
-        await this.rejoinAll();
         this.reconnecting = false;
         for (const l of this.listeners.reconnected) l();
+        for (const state of [...this.joined.values()]) void this.rejoin(state, socket);
         return;
       } catch {
         // The next attempt tries the next URL after a longer wait.
@@ -239,18 +281,36 @@ export class LomiClient {
     for (const l of this.listeners.close) l(1000, 'closed while reconnecting');
   }
 
-  private async rejoinAll(): Promise<void> {
-    for (const state of this.joined.values()) {
+  /**
+   * Joins one room again on `socket` with the last seen seq, retrying a passing failure with
+   * backoff. It stops when the socket is replaced (the next reconnect rejoins) or the app left
+   * the room meanwhile.
+   */
+  private async rejoin(state: JoinedRoom, socket: WebSocketLike): Promise<void> {
+    const key = roomKey(state.room);
+    for (let attempt = 1; this.socket === socket && this.joined.get(key) === state; attempt++) {
       state.rejoining = true;
-      const sinceSeq = this.lastSeq.get(roomKey(state.room));
       try {
-        const reply = await this.request({ join: { room: state.room, sinceSeq, epoch: state.epoch } });
-        if (!reply.joined!.recovered) for (const l of this.listeners.recoveryFailed) l(state.room);
+        const reply = await this.request({ join: { room: state.room, sinceSeq: this.lastSeq.get(key), epoch: state.epoch } });
+        const recovered = Boolean(reply.joined!.recovered);
+        for (const l of this.listeners.rejoined) l(state.room, recovered);
+        if (!recovered) for (const l of this.listeners.recoveryFailed) l(state.room);
+        return;
       } catch (err) {
-        if (!(err instanceof LomiError)) throw err;
-        // The room refuses us now (ended, membership gone): report it and stop rejoining it.
-        this.joined.delete(roomKey(state.room));
-        for (const l of this.listeners.error) l(err);
+        if (this.socket !== socket || socket.readyState !== OPEN) return;
+        const error = err as Error;
+        // Unanswered (timed out) or "not now": try again; anything else is the room refusing us.
+        const passing = !(error instanceof LomiError) || PASSING.has(error.code);
+        if (!passing || attempt >= REJOIN_ATTEMPTS) {
+          this.joined.delete(key);
+          if (error instanceof LomiError) for (const l of this.listeners.error) l(error);
+          for (const l of this.listeners.roomLost) l(state.room, error);
+          return;
+        }
+        const retryAfterMs = error instanceof LomiError ? error.retryAfterMs : 0;
+        const delay = Math.max(retryAfterMs, backoff(attempt, REJOIN_WINDOW_MS, REJOIN_MAX_MS));
+        for (const l of this.listeners.rejoining) l(state.room, attempt, delay, error);
+        await new Promise((resolve) => setTimeout(resolve, delay));
       } finally {
         state.rejoining = false;
       }

@@ -26,6 +26,8 @@ export function createSubjects(namespace: string) {
       presence: `${namespace}.api.presence`,
       moderation: `${namespace}.api.moderation`,
     },
+    /** JoinBatchRequests: a gateway's joins of one room, gathered, to the message workers. */
+    joins: `${namespace}.join`,
     /** Gap fills: a gateway asks for a seq range it missed. */
     range: `${namespace}.range`,
     /** Service API operations (create conversation, create/end live stream). */

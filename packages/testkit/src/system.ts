@@ -157,6 +157,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     // No join/leave system messages unless a test asks for them: they take seqs in live rooms,
     // and most tests count the seqs of their own messages.
     JOIN_LEAVE_MESSAGES: 'false',
+    // A stopped gateway closes its sockets almost at once: only the drain tests wait longer.
+    DRAIN_DELAY_MS: '0',
+    DRAIN_WINDOW_MS: '200',
     // No live-room rate limit unless a test asks for one: most tests send as fast as they can.
     LIVE_RATE_PER_S: '1000000',
     LIVE_RATE_BURST: '1000000',

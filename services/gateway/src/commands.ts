@@ -3,6 +3,7 @@
 import { failureOf, type Logger, type WorkerKind } from '@lomi/common';
 import { ErrorCode, ROOM_ID_PATTERN, RoomKind, roomKey, type lomi, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
+import type { JoinBatches } from './join-batches';
 import type { ConnectionLimits } from './limits';
 import type { GatewayMetrics } from './metrics';
 import type { PresenceReporter } from './presence-reporter';
@@ -12,6 +13,7 @@ import type { WorkerClient } from './worker-client';
 export interface CommandDeps {
   gatewayId: string;
   channels: RoomChannels;
+  joins: JoinBatches;
   workers: WorkerClient;
   presence: PresenceReporter;
   metrics: GatewayMetrics;
@@ -71,12 +73,13 @@ export function createCommandHandler(deps: CommandDeps) {
     const refusal = conn.rooms.has(key) ? undefined : deps.limits.joinRefusal(conn);
     if (refusal) return errorFrame(requestId, ErrorCode.ERROR_CODE_LIMIT_EXCEEDED, refusal.message);
     conn.joining.add(key);
-    const channel = await channels.acquire(join.room!, conn);
+    let channel: RoomChannel | undefined;
     try {
-      const reply = await forward(conn, frame);
+      channel = await channels.acquire(join.room!, conn);
+      const outcome = await deps.joins.join(channel.room, { userId: conn.userId, sinceSeq: join.sinceSeq, epoch: join.epoch ?? '' });
       if (conn.closed) return undefined;
-      const joined = reply.joined;
-      if (!joined) return reply;
+      const joined = outcome.joined;
+      if (!joined) return { requestId, error: outcome.error };
       channels.initialise(channel, Number(joined.topSeq), joined.epoch ?? '');
       const sinceSeq = join.sinceSeq != null ? Number(join.sinceSeq) : undefined;
       const shard = channel.fanOut.shardFor(conn);
@@ -97,7 +100,8 @@ export function createCommandHandler(deps: CommandDeps) {
       return errorFrameFor(requestId, err, deps.log.child({ command: 'join', room: key }));
     } finally {
       conn.joining.delete(key);
-      if (!conn.rooms.has(key)) channels.release(channel, conn);
+      // A failed acquire has already closed its channel.
+      if (channel && !conn.rooms.has(key)) channels.release(channel, conn);
     }
   }
 

@@ -75,6 +75,17 @@ const schema = z
     REQUEST_TIMEOUT_MS: positiveInt.default(5000),
     /** How long an out-of-order room message waits for the missing seq before it is fetched. */
     GAP_WAIT_MS: positiveInt.default(50),
+    /**
+     * On SIGTERM, how long the gateway keeps serving its sockets, with /readyz at 503 and new
+     * upgrades refused, before it closes any: time for load balancers to stop sending it clients.
+     */
+    DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(3000),
+    /**
+     * Then its sockets are closed with 4000 ("reconnect and recover") at random moments over this
+     * window, so that their clients come back to the other gateways spread out, not all at once.
+     * DRAIN_DELAY_MS + DRAIN_WINDOW_MS + a few seconds must fit Kubernetes' grace period.
+     */
+    DRAIN_WINDOW_MS: z.coerce.number().int().min(0).default(8000),
     /** How often the gateway tells the presence workers who is still connected and in which live rooms. */
     PRESENCE_HEARTBEAT_MS: positiveInt.default(10_000),
     /** How long presence reported by this gateway lasts without a heartbeat: a gateway killed with -9 stops counting after it. */

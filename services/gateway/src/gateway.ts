@@ -17,7 +17,9 @@ import { AuthError, createAuthenticator, extractToken, type AuthenticatedUser } 
 import { createCommandHandler, errorFrame } from './commands';
 import type { GatewayConfig } from './config';
 import type { Connection } from './connection';
+import { closeSpread } from './drain';
 import { registerHttpApi } from './http-api';
+import { createJoinBatches } from './join-batches';
 import { clientAddress, ConnectionLimits, type Refusal } from './limits';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { startPresenceReporter } from './presence-reporter';
@@ -35,7 +37,12 @@ export interface Gateway {
   /** Port of /metrics, /healthz and /readyz (METRICS_PORT). */
   metricsPort: number;
   metrics: GatewayMetrics;
-  /** Closes every socket with "reconnect and recover", then stops listening and drains NATS. */
+  /**
+   * Drains (what SIGTERM does): /readyz answers 503 and upgrades are refused at once; after
+   * DRAIN_DELAY_MS the sockets are closed with "reconnect and recover" (4000) at random moments
+   * over DRAIN_WINDOW_MS; then the gateway stops listening and drains NATS. A second call
+   * returns the first one's promise.
+   */
   stop(): Promise<void>;
 }
 
@@ -115,6 +122,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const commands = createCommandHandler({
     gatewayId,
     channels,
+    joins: createJoinBatches({ workers, metrics, log }),
     workers,
     presence,
     metrics,
@@ -247,22 +255,30 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const port = uws.us_socket_local_port(listenSocket);
   log.info({ port, metricsPort: metricsServer.port, path: WS_PATH }, 'gateway listening');
 
+  async function drainAndStop(): Promise<void> {
+    stopping = true;
+    log.info({ delayMs: config.DRAIN_DELAY_MS, windowMs: config.DRAIN_WINDOW_MS, connections: connections.size }, 'gateway draining');
+    await closeSpread(
+      () => [...connections],
+      (conn) => close(conn, CloseCode.SHUTDOWN, 'gateway shutting down; reconnect and recover'),
+      { delayMs: config.DRAIN_DELAY_MS, windowMs: config.DRAIN_WINDOW_MS },
+    );
+    stopSweep();
+    uws.us_listen_socket_close(listenSocket);
+    presence.stop();
+    await nc.drain();
+    // Closes what is left, idle keep-alive HTTP connections included, so the process can exit.
+    app.close();
+    await metricsServer.close();
+    log.info('gateway stopped');
+  }
+
+  let stopped: Promise<void> | undefined;
   return {
     id: gatewayId,
     port,
     metricsPort: metricsServer.port,
     metrics,
-    async stop() {
-      stopping = true;
-      stopSweep();
-      uws.us_listen_socket_close(listenSocket);
-      for (const conn of [...connections]) close(conn, CloseCode.SHUTDOWN, 'gateway shutting down; reconnect and recover');
-      presence.stop();
-      await nc.drain();
-      // Closes what is left, idle keep-alive HTTP connections included, so the process can exit.
-      app.close();
-      await metricsServer.close();
-      log.info('gateway stopped');
-    },
+    stop: () => (stopped ??= drainAndStop()),
   };
 }

@@ -26,6 +26,11 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
       labelNames: ['command'] as const,
       registers: [registry],
     }),
+    joinRequests: new Counter({
+      name: 'lomi_gateway_join_requests_total',
+      help: 'Join requests sent to the message workers, each carrying the joins of one room that came together (compare with lomi_gateway_frames_in_total{command="join"})',
+      registers: [registry],
+    }),
     badFrames: new Counter({ name: 'lomi_gateway_bad_frames_total', help: 'Client frames that could not be decoded', registers: [registry] }),
     commandSeconds: new Histogram({
       name: 'lomi_gateway_command_seconds',

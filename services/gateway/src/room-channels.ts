@@ -15,6 +15,14 @@ const RECENT_CAPACITY = 2048;
 const MAX_FILL = 1000;
 const FILL_RETRY_MAX_MS = 2000;
 
+/** The gateway could not subscribe to a room's subject (NATS unreachable): the join may be retried. */
+export class RoomSubscribeError extends Error {
+  override name = 'RoomSubscribeError';
+  constructor(room: string, cause: unknown) {
+    super(`could not subscribe to room ${room}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
 export class RoomChannel {
   readonly key: string;
   /** Connections joined or joining; the NATS subscription lives while this is non-empty. */
@@ -86,8 +94,13 @@ export class RoomChannels {
         },
       });
       // Only a new subscription needs the round trip to the server; later joiners of the room
-      // wait for that same flush instead of paying for their own.
-      created.subscribed = this.deps.nc.flush();
+      // wait for that same flush instead of paying for their own. A flush that fails (NATS is
+      // down) closes the channel, so that the room's next join subscribes afresh instead of
+      // awaiting this failure forever.
+      created.subscribed = this.deps.nc.flush().catch((err: unknown) => {
+        this.close(created);
+        throw new RoomSubscribeError(key, err);
+      });
       this.deps.metrics.roomChannels.set(this.channels.size);
     }
     channel.members.add(member);
@@ -99,7 +112,11 @@ export class RoomChannels {
   release(channel: RoomChannel, member: Connection): void {
     channel.fanOut.unsubscribe(member);
     channel.members.delete(member);
-    if (channel.members.size > 0 || channel.closed) return;
+    if (channel.members.size === 0) this.close(channel);
+  }
+
+  private close(channel: RoomChannel): void {
+    if (channel.closed) return;
     channel.closed = true;
     channel.fanOut.close();
     channel.subscription?.unsubscribe();

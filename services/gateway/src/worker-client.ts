@@ -6,6 +6,8 @@ import { ErrorCode, internal, type lomi } from '@lomi/protocol';
 
 export interface WorkerClient {
   command(worker: WorkerKind, req: lomi.internal.v1.ICommandRequest): Promise<lomi.chat.v1.IServerFrame>;
+  /** A batch of joins of one room; a worker that does not answer makes it an UNAVAILABLE reply. */
+  joinBatch(req: lomi.internal.v1.IJoinBatchRequest): Promise<lomi.internal.v1.JoinBatchReply>;
   range(req: lomi.internal.v1.IRangeRequest): Promise<lomi.internal.v1.RangeReply>;
   service(req: lomi.internal.v1.IServiceRequest): Promise<lomi.internal.v1.ServiceReply>;
   api(worker: WorkerKind, req: lomi.internal.v1.IApiRequest): Promise<lomi.internal.v1.ApiReply>;
@@ -99,6 +101,15 @@ export function createWorkerClient(nc: NatsConnection, subjects: Subjects, timeo
           requestId: req.frame?.requestId ?? 0,
           error: { code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: `the ${worker} service did not answer; retry` },
         };
+      }
+    },
+    async joinBatch(req) {
+      try {
+        // Sent at once: batches are made at the end of a turn already (join-batches.ts).
+        return internal.JoinBatchReply.decode(await send(subjects.joins, internal.JoinBatchRequest.encode(req).finish()));
+      } catch (err) {
+        if (!(err instanceof WorkerUnavailableError)) throw err;
+        return internal.JoinBatchReply.create({ error: { code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: 'the message service did not answer; retry' } });
       }
     },
     async range(req) {

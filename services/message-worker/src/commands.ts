@@ -1,14 +1,12 @@
-// Client commands forwarded by gateways: join, send, history, receipts and the conversation
-// list. Every outcome is a reply frame.
-import { coalescing, createCommandDispatcher, randomId, storableId, storableText, type AfterReply } from '@lomi/common';
-import type { Pins } from '@lomi/rooms';
-import { chat, ErrorCode, internal, MessageKind, RoomKind, roomKey, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
+// Client commands forwarded by gateways: send, history, receipts and the conversation list (joins
+// come in batches: joins.ts). Every outcome is a reply frame.
+import { createCommandDispatcher, randomId, storableId, storableText, type AfterReply } from '@lomi/common';
+import { chat, ErrorCode, internal, MessageKind, RoomKind, type lomi, type ServerFrame } from '@lomi/protocol';
 import type { Append, RateLimit } from './append';
 import type { WorkerContext } from './context';
 import { badRequest, rejection, RequestError } from './errors';
 import type { History } from './history';
 import type { Pager } from './pages';
-import { messageBudget, prefixWithin } from './payload';
 import { otherMember, type ReceiptKind, type Receipts } from './receipts';
 import { validRoom, type RoomFacts, type Rooms } from './rooms';
 import type { OfflineNotifier } from './webhooks';
@@ -23,7 +21,6 @@ export interface CommandParts {
   history: History;
   page: Pager;
   append: Append;
-  pins: Pins;
   receipts: Receipts;
   listConversations: (userId: string, cmd: lomi.chat.v1.IListConversations) => Promise<lomi.chat.v1.IConversationList>;
   offline: OfflineNotifier;
@@ -31,22 +28,8 @@ export interface CommandParts {
 
 export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   const { config, nc, subjects } = ctx;
-  const { rooms, history, page, append, pins, receipts, offline } = parts;
+  const { rooms, history, page, append, receipts, offline } = parts;
   const liveLimit: RateLimit = { perSecond: config.LIVE_RATE_PER_S, burst: config.LIVE_RATE_BURST };
-
-  // The joins that pile in when a stream starts each share one read of these per burst.
-  const top = coalescing(roomKey, history.top);
-  const liveState = coalescing(roomKey, async (room: Room): Promise<Partial<lomi.chat.v1.IJoinReply>> => {
-    // The presence workers keep one field per distinct viewer in this hash (see keys.viewers).
-    const [pin, viewerCount] = await Promise.all([pins.current(room), ctx.redis.hlen(ctx.keys.viewers(room))]);
-    return { pin, viewerCount };
-  });
-
-  /** The live room's pin and viewer count, or the private room's receipts as the joiner sees them. */
-  async function roomState(room: Room, userId: string, facts: RoomFacts): Promise<Partial<lomi.chat.v1.IJoinReply>> {
-    if (facts.kind === 'private') return { readState: await receipts.readState(room, userId, otherMember(facts.members, userId)) };
-    return liveState(room);
-  }
 
   /**
    * Publishes a stored message to its room right behind the sender's ack, in the same NATS
@@ -62,21 +45,6 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
         ctx.log.warn({ err, room: message.room, seq: message.seq }, 'publishing a stored message failed');
       }
     });
-  }
-
-  async function join(userId: string, cmd: lomi.chat.v1.JoinRoom): Promise<lomi.chat.v1.IJoinReply> {
-    const room = validRoom(cmd.room);
-    const facts = await rooms.authorize(room, userId, 'join');
-    const [{ topSeq, epoch }, state] = await Promise.all([top(room), roomState(room, userId, facts)]);
-    const unrecovered = { room, topSeq, epoch, recovered: false, ...state };
-    const since = cmd.sinceSeq;
-    if (since == null || (cmd.epoch && cmd.epoch !== epoch) || since > topSeq) return unrecovered;
-    if (topSeq - since > config.RECOVERY_MAX) return unrecovered;
-    const messages = await history.read(room, since, topSeq);
-    // All or nothing: a client given part of the gap would believe it had all of it.
-    if (messages.length !== topSeq - since) return unrecovered;
-    if (prefixWithin(messages, messageBudget(nc)).length !== messages.length) return unrecovered;
-    return { ...unrecovered, recovered: true, messages };
   }
 
   function body(cmd: lomi.chat.v1.SendMessage): Pick<lomi.chat.v1.IChatMessage, 'kind' | 'content' | 'gift'> {
@@ -144,8 +112,6 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     if (!frame) throw badRequest('frame is required');
     if (!userId) throw badRequest('user_id is required');
     switch (frame.command) {
-      case 'join':
-        return { joined: await join(userId, frame.join as lomi.chat.v1.JoinRoom) };
       case 'send':
         return { ack: await send(userId, frame.send as lomi.chat.v1.SendMessage, afterReply) };
       case 'history':

@@ -6,6 +6,7 @@ import { createCommandHandler } from './commands';
 import type { MessageWorkerConfig } from './config';
 import { createConversationList } from './conversations';
 import { createHistory } from './history';
+import { createJoinHandler } from './joins';
 import { createMetrics } from './metrics';
 import { createPager } from './pages';
 import { startPersister } from './persister';
@@ -34,7 +35,6 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
       history,
       page,
       append: createAppend(ctx, rooms),
-      pins: createPins(ctx),
       receipts,
       listConversations: createConversationList(ctx, history, receipts),
       offline,
@@ -42,6 +42,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
 
     const { serve } = responder;
     serve(ctx.subjects.commands.message, createCommandHandler(ctx, commandParts));
+    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts }));
     serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page));
     serve(ctx.subjects.range, createRangeHandler(ctx, history));
     serve(ctx.subjects.service, createServiceHandler(ctx, rooms));

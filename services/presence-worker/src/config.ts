@@ -25,9 +25,15 @@ export const presenceWorkerEnv = z
     VIEWER_PUSH_INTERVAL_MAX_MS: positiveInt.default(10_000),
     /** Announce joins and leaves as system messages in live rooms at all. */
     JOIN_LEAVE_MESSAGES: z.stringbool().default(true),
-    /** Above this many viewers, joins and leaves are announced in one digest message per interval. */
+    /** Above this many viewers (before or after a change), joins and leaves are announced in one digest message per interval. */
     JOIN_AGGREGATE_ABOVE: nonNegativeInt.default(50),
-    /** Above this many viewers, joins and leaves are not announced at all (the viewer count still updates). */
+    /**
+     * Single join/leave messages one room may get per JOIN_AGGREGATE_INTERVAL_MS, however small:
+     * past it the interval's joins and leaves go into its digest, so a burst (a gateway draining,
+     * its viewers coming back) writes a bounded number of messages.
+     */
+    JOIN_SINGLE_MESSAGES_PER_INTERVAL: nonNegativeInt.default(10),
+    /** Above this many viewers (before or after a change), joins and leaves are not announced at all (the viewer count still updates). */
     JOIN_MESSAGES_MAX_ROOM: nonNegativeInt.default(1000),
     /** How often a busy room gets its "alice and 37 others joined" digest. */
     JOIN_AGGREGATE_INTERVAL_MS: positiveInt.default(5000),

@@ -1,10 +1,17 @@
 // Joins and leaves of distinct viewers become SYSTEM messages in the live room, stored by a
-// message worker (so they have a seq and are replayed like any message). Room size decides how:
-// up to JOIN_AGGREGATE_ABOVE viewers one message per join or leave; up to JOIN_MESSAGES_MAX_ROOM
-// one digest per kind per JOIN_AGGREGATE_INTERVAL_MS ("alice and 37 others joined"); above it
-// none — N joins × N viewers is what floods a big room (Twitch stops JOIN/PART there too).
-// Leaves follow the same rules as joins. The digest is gathered in Redis so that every presence
-// worker adds to the same one and exactly one of them (the one whose script takes it) sends it.
+// message worker (so they have a seq and are replayed like any message). What decides how is the
+// burst, not only the room's size after it: a change (one gateway report's arrivals or
+// departures in a room) is announced one message per viewer only while the room is small —
+// at most JOIN_AGGREGATE_ABOVE viewers both before and after it — no digest of the room is
+// gathering, and the room's single messages of the current JOIN_AGGREGATE_INTERVAL_MS stay
+// within JOIN_SINGLE_MESSAGES_PER_INTERVAL. Anything else goes into the interval's digest, one
+// per kind ("alice and 37 others joined"); a room larger than JOIN_MESSAGES_MAX_ROOM before or
+// after gets none — N joins × N viewers is what floods a big room (Twitch stops JOIN/PART there
+// too). So a gateway draining 500 viewers, or 500 of them coming back at once, writes a few
+// digests instead of 500 messages that every rejoining viewer would have to recover.
+// The decision and the digest are made in Redis, in one script per change, so that every
+// presence worker adds to the same digest and exactly one of them (the one whose script takes
+// it) sends it.
 import { internal, type Room } from '@lomi/protocol';
 import type { Result } from 'ioredis';
 import type { PresenceContext } from './context';
@@ -12,20 +19,46 @@ import type { PresenceChange, Session } from './room-presence';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    lomiDigestAdd(digestKey: string, kind: Announced, firstUser: string, count: number, keepMs: number): Result<number, Context>;
+    lomiAnnounce(
+      digestKey: string,
+      kind: Announced,
+      firstUser: string,
+      count: number,
+      small: 0 | 1,
+      singlesPerInterval: number,
+      intervalMs: number,
+      keepMs: number,
+    ): Result<0 | 1, Context>;
     lomiDigestTake(digestKey: string, intervalMs: number): Result<[number, ...string[]], Context>;
   }
 }
 
 type Announced = 'joined' | 'left';
 
-// KEYS: digest hash. ARGV: kind, first user, count, keep ms. The window opens with its first entry.
-const DIGEST_ADD = `
+// KEYS: digest hash. ARGV: kind, first user, count, small (1: the room is small before and after
+// the change), single messages allowed per interval, interval ms, keep ms.
+// Returns 1 when the caller is to announce the users one by one (counted against the interval's
+// allowance), 0 when they were added to the kind's digest, whose window opens with its first entry.
+const ANNOUNCE = `
 local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n = tonumber(ARGV[3])
+local gathering = redis.call('HEXISTS', KEYS[1], 'joined:since') == 1 or redis.call('HEXISTS', KEYS[1], 'left:since') == 1
+if ARGV[4] == '1' and not gathering then
+  local since = tonumber(redis.call('HGET', KEYS[1], 'single:since') or '0')
+  local used = 0
+  if now - since < tonumber(ARGV[6]) then used = tonumber(redis.call('HGET', KEYS[1], 'single:n') or '0') else since = now end
+  if used + n <= tonumber(ARGV[5]) then
+    redis.call('HSET', KEYS[1], 'single:since', string.format('%d', since), 'single:n', used + n)
+    redis.call('PEXPIRE', KEYS[1], ARGV[7])
+    return 1
+  end
+end
 redis.call('HSETNX', KEYS[1], ARGV[1] .. ':first', ARGV[2])
-redis.call('HSETNX', KEYS[1], ARGV[1] .. ':since', string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return redis.call('HINCRBY', KEYS[1], ARGV[1] .. ':n', ARGV[3])
+redis.call('HSETNX', KEYS[1], ARGV[1] .. ':since', string.format('%d', now))
+redis.call('HINCRBY', KEYS[1], ARGV[1] .. ':n', n)
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+return 0
 `;
 
 // KEYS: digest hash. ARGV: interval ms. Takes every kind whose window is over:
@@ -34,6 +67,7 @@ const DIGEST_TAKE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local due = {}
+local gathering = 0
 for _, kind in ipairs({'joined', 'left'}) do
   local since = redis.call('HGET', KEYS[1], kind .. ':since')
   if since and now - tonumber(since) >= tonumber(ARGV[1]) then
@@ -44,9 +78,11 @@ for _, kind in ipairs({'joined', 'left'}) do
     table.insert(due, values[1])
     table.insert(due, values[2])
     table.insert(due, since)
+  elseif since then
+    gathering = 1
   end
 end
-table.insert(due, 1, redis.call('EXISTS', KEYS[1]))
+table.insert(due, 1, gathering)
 return due
 `;
 
@@ -64,7 +100,7 @@ export type JoinLeaveMessages = ReturnType<typeof createJoinLeaveMessages>;
 
 export function createJoinLeaveMessages(ctx: PresenceContext) {
   const { redis, keys, config, nc, subjects, metrics, log } = ctx;
-  redis.defineCommand('lomiDigestAdd', { numberOfKeys: 1, lua: DIGEST_ADD });
+  redis.defineCommand('lomiAnnounce', { numberOfKeys: 1, lua: ANNOUNCE });
   redis.defineCommand('lomiDigestTake', { numberOfKeys: 1, lua: DIGEST_TAKE });
 
   /** Asks a message worker to store the message; a failure costs one announcement, nothing else. */
@@ -87,13 +123,20 @@ export function createJoinLeaveMessages(ctx: PresenceContext) {
     }
   }
 
-  async function announce(room: Room, count: number, kind: Announced, sessions: Session[]): Promise<void> {
+  async function announce(room: Room, largest: number, kind: Announced, sessions: Session[]): Promise<void> {
     const first = sessions[0];
-    if (!config.JOIN_LEAVE_MESSAGES || !first || count > config.JOIN_MESSAGES_MAX_ROOM) return;
-    if (count > config.JOIN_AGGREGATE_ABOVE) {
-      await redis.lomiDigestAdd(keys.joinLeaveDigest(room), kind, first.userId, sessions.length, DIGEST_KEEP_MS);
-      return;
-    }
+    if (!config.JOIN_LEAVE_MESSAGES || !first || largest > config.JOIN_MESSAGES_MAX_ROOM) return;
+    const one = await redis.lomiAnnounce(
+      keys.joinLeaveDigest(room),
+      kind,
+      first.userId,
+      sessions.length,
+      largest <= config.JOIN_AGGREGATE_ABOVE ? 1 : 0,
+      config.JOIN_SINGLE_MESSAGES_PER_INTERVAL,
+      config.JOIN_AGGREGATE_INTERVAL_MS,
+      DIGEST_KEEP_MS,
+    );
+    if (one !== 1) return;
     // The session's start makes the id unique per join (and per leave), so a retry stores it once.
     await Promise.all(sessions.map((s) => post(room, describe(kind, s.userId, 1), `${kind}:${s.userId}:${s.since}`)));
   }
@@ -101,8 +144,11 @@ export function createJoinLeaveMessages(ctx: PresenceContext) {
   return {
     /** Announces the change's arrivals and departures as the room's size allows. */
     async announce(change: PresenceChange): Promise<void> {
-      await announce(change.room, change.count, 'joined', change.arrivals);
-      await announce(change.room, change.count, 'left', change.departures);
+      // The room's size on both sides of the change: a mass leave ends in a small room.
+      const before = change.count - change.arrivals.length + change.departures.length;
+      const largest = Math.max(before, change.count);
+      await announce(change.room, largest, 'joined', change.arrivals);
+      await announce(change.room, largest, 'left', change.departures);
     },
 
     /** Sends the room's digests whose interval is over; returns whether any is still gathering. */

@@ -1,0 +1,123 @@
+// Joins reach the message workers per room, not per socket: the joins of one room that arrive in
+// one event-loop turn, or while that room's previous batch is in flight, go to a worker as one
+// JoinBatchRequest, and each joiner's JoinReply is cut from the batch's answer (the room's state
+// once, the recovered messages after the joiner's since_seq). A gateway's viewers coming back at
+// once are then a few dozen requests, each reading the room's state and recovery range once,
+// instead of one request, one top read and one history read per socket.
+import { endOfTurn, type Logger } from '@lomi/common';
+import { ErrorCode, roomKey, type ChatMessage, type lomi, type Room } from '@lomi/protocol';
+import type { GatewayMetrics } from './metrics';
+import type { WorkerClient } from './worker-client';
+
+/**
+ * Joiners per request. A joiner takes its user id and some 25 bytes of a request, and a few
+ * bytes of the reply, so a full batch stays far below NATS's 1 MB payload and leaves the reply's
+ * room to the recovered messages; a larger burst goes out as several batches at once.
+ */
+const BATCH_MAX = 1000;
+
+/** A joiner's answer: its JoinReply, or why it was refused. */
+export type JoinOutcome = { joined: lomi.chat.v1.IJoinReply; error?: undefined } | { error: lomi.chat.v1.IError; joined?: undefined };
+
+interface Waiting {
+  joiner: lomi.internal.v1.IJoinBatchJoiner;
+  resolve(outcome: JoinOutcome): void;
+}
+
+/** A room's joins: those waiting for the next batch, and how many batches are in flight. */
+interface RoomJoins {
+  room: Room;
+  waiting: Waiting[];
+  inFlight: number;
+  scheduled: boolean;
+}
+
+export interface JoinBatchDeps {
+  workers: WorkerClient;
+  metrics: GatewayMetrics;
+  log: Logger;
+}
+
+/** The batch's messages after `sinceSeq`: they are consecutive and end at the room's top. */
+function messagesAfter(messages: ChatMessage[], sinceSeq: number): ChatMessage[] {
+  const first = messages[0];
+  if (!first) return [];
+  return messages.slice(Math.max(0, sinceSeq + 1 - Number(first.seq)));
+}
+
+function outcomeOf(room: Room, reply: lomi.internal.v1.JoinBatchReply, index: number, joiner: lomi.internal.v1.IJoinBatchJoiner): JoinOutcome {
+  if (reply.error) return { error: reply.error };
+  const result = reply.results[index];
+  if (!result) return { error: { code: ErrorCode.ERROR_CODE_INTERNAL, message: 'the join reply left this join out' } };
+  if (result.error) return { error: result.error };
+  return {
+    joined: {
+      room,
+      topSeq: reply.topSeq,
+      epoch: reply.epoch,
+      recovered: result.recovered,
+      messages: result.recovered ? messagesAfter(reply.messages, Number(joiner.sinceSeq)) : [],
+      pin: reply.pin,
+      viewerCount: reply.viewerCount,
+      readState: result.readState,
+    },
+  };
+}
+
+export type JoinBatches = ReturnType<typeof createJoinBatches>;
+
+export function createJoinBatches(deps: JoinBatchDeps) {
+  const { workers, metrics, log } = deps;
+  const rooms = new Map<string, RoomJoins>();
+
+  function schedule(key: string, entry: RoomJoins): void {
+    entry.scheduled = true;
+    void endOfTurn().then(() => send(key, entry));
+  }
+
+  function answer(entry: RoomJoins, batch: Waiting[], reply: lomi.internal.v1.JoinBatchReply): void {
+    batch.forEach((w, i) => w.resolve(outcomeOf(entry.room, reply, i, w.joiner)));
+  }
+
+  function fail(entry: RoomJoins, batch: Waiting[], err: unknown): void {
+    log.error({ room: roomKey(entry.room), err: (err as Error).message }, 'join batch failed');
+    for (const w of batch) w.resolve({ error: { code: ErrorCode.ERROR_CODE_INTERNAL, message: 'internal error' } });
+  }
+
+  function send(key: string, entry: RoomJoins): void {
+    entry.scheduled = false;
+    const waiting = entry.waiting;
+    entry.waiting = [];
+    for (let from = 0; from < waiting.length; from += BATCH_MAX) {
+      const batch = waiting.slice(from, from + BATCH_MAX);
+      entry.inFlight += 1;
+      metrics.joinRequests.inc();
+      void workers
+        .joinBatch({ room: entry.room, joiners: batch.map((w) => w.joiner) })
+        .then((reply) => answer(entry, batch, reply))
+        // Whatever went wrong, every joiner is answered (a resolved one keeps its answer).
+        .catch((err: unknown) => fail(entry, batch, err))
+        .finally(() => {
+          entry.inFlight -= 1;
+          if (entry.inFlight > 0) return;
+          // Joins that came while the batch was out go together in the next one.
+          if (entry.waiting.length > 0) schedule(key, entry);
+          else rooms.delete(key);
+        });
+    }
+  }
+
+  return {
+    /** Joins `joiner` to `room` through the room's next batch. Never rejects. */
+    join(room: Room, joiner: lomi.internal.v1.IJoinBatchJoiner): Promise<JoinOutcome> {
+      const key = roomKey(room);
+      let entry = rooms.get(key);
+      if (!entry) rooms.set(key, (entry = { room, waiting: [], inFlight: 0, scheduled: false }));
+      const joins = entry;
+      return new Promise((resolve) => {
+        joins.waiting.push({ joiner, resolve });
+        if (!joins.scheduled && joins.inFlight === 0) schedule(key, joins);
+      });
+    },
+  };
+}
