@@ -8,8 +8,8 @@ import type { WorkerContext } from './context';
 import { badRequest, rejection, RequestError } from './errors';
 import type { History } from './history';
 import type { Pager } from './pages';
-import { messageBudget, prefixWithin } from './payload';
 import { otherMember, type ReceiptKind, type Receipts } from './receipts';
+import type { Recover } from './recovery';
 import { validRoom, type RoomFacts, type Rooms } from './rooms';
 import type { OfflineNotifier } from './webhooks';
 
@@ -23,6 +23,7 @@ export interface CommandParts {
   history: History;
   page: Pager;
   append: Append;
+  recover: Recover;
   pins: Pins;
   receipts: Receipts;
   listConversations: (userId: string, cmd: lomi.chat.v1.IListConversations) => Promise<lomi.chat.v1.IConversationList>;
@@ -31,7 +32,7 @@ export interface CommandParts {
 
 export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   const { config, nc, subjects } = ctx;
-  const { rooms, history, page, append, pins, receipts, offline } = parts;
+  const { rooms, history, page, append, recover, pins, receipts, offline } = parts;
   const liveLimit: RateLimit = { perSecond: config.LIVE_RATE_PER_S, burst: config.LIVE_RATE_BURST };
 
   // The joins that pile in when a stream starts each share one read of these per burst.
@@ -67,16 +68,9 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   async function join(userId: string, cmd: lomi.chat.v1.JoinRoom): Promise<lomi.chat.v1.IJoinReply> {
     const room = validRoom(cmd.room);
     const facts = await rooms.authorize(room, userId, 'join');
-    const [{ topSeq, epoch }, state] = await Promise.all([top(room), roomState(room, userId, facts)]);
-    const unrecovered = { room, topSeq, epoch, recovered: false, ...state };
-    const since = cmd.sinceSeq;
-    if (since == null || (cmd.epoch && cmd.epoch !== epoch) || since > topSeq) return unrecovered;
-    if (topSeq - since > config.RECOVERY_MAX) return unrecovered;
-    const messages = await history.read(room, since, topSeq);
-    // All or nothing: a client given part of the gap would believe it had all of it.
-    if (messages.length !== topSeq - since) return unrecovered;
-    if (prefixWithin(messages, messageBudget(nc)).length !== messages.length) return unrecovered;
-    return { ...unrecovered, recovered: true, messages };
+    const [now, state] = await Promise.all([top(room), roomState(room, userId, facts)]);
+    const recovery = await recover(room, cmd.sinceSeq, cmd.epoch, now);
+    return { room, topSeq: now.topSeq, epoch: now.epoch, epochStartSeq: now.epochStart, ...state, ...recovery };
   }
 
   function body(cmd: lomi.chat.v1.SendMessage): Pick<lomi.chat.v1.IChatMessage, 'kind' | 'content' | 'gift'> {

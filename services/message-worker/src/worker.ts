@@ -6,13 +6,17 @@ import { createCommandHandler } from './commands';
 import type { MessageWorkerConfig } from './config';
 import { createConversationList } from './conversations';
 import { createHistory } from './history';
+import { createLease } from './lease';
 import { createMetrics } from './metrics';
 import { createPager } from './pages';
 import { startPersister } from './persister';
 import { createRangeHandler } from './range';
 import { createReceipts } from './receipts';
+import { createRecovery } from './recovery';
 import { createRooms } from './rooms';
+import { createSequences } from './sequences';
 import { createServiceHandler } from './service-api';
+import { watchStoreIncarnation } from './store-watch';
 import { createSystemMessageHandler } from './system-messages';
 import { startOfflineWebhooks } from './webhooks';
 
@@ -24,8 +28,11 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
   createMetrics,
   wire(ctx, responder) {
     const rooms = createRooms(ctx);
-    const history = createHistory(ctx);
+    const lease = createLease(ctx);
+    const sequences = createSequences(ctx, lease);
+    const history = createHistory(ctx, sequences);
     const page = createPager(history);
+    const storeWatch = watchStoreIncarnation(ctx);
     const persister = startPersister(ctx);
     const offline = startOfflineWebhooks(ctx);
     const receipts = createReceipts(ctx);
@@ -33,7 +40,8 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
       rooms,
       history,
       page,
-      append: createAppend(ctx, rooms),
+      append: createAppend(ctx, rooms, sequences),
+      recover: createRecovery(ctx, history),
       pins: createPins(ctx),
       receipts,
       listConversations: createConversationList(ctx, history, receipts),
@@ -46,7 +54,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
     serve(ctx.subjects.range, createRangeHandler(ctx, history));
     serve(ctx.subjects.service, createServiceHandler(ctx, rooms));
     serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, commandParts.append));
-    return [persister, offline];
+    return [storeWatch, persister, offline];
   },
 };
 
