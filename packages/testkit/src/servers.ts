@@ -620,8 +620,16 @@ function natsReady(port: number, serverName: string): Promise<boolean> {
 // ---------------------------------------------------------------------------
 // Redis
 
-/** redis-server on 127.0.0.1:<free port>, nothing persisted; `url` is `redis://127.0.0.1:<port>`. */
-export async function startRedisServer(opts: StartOptions = {}): Promise<RedisServer> {
+export interface RedisOptions extends StartOptions {
+  /**
+   * Persist to an append-only file fsynced every second (Redis 7 keeps it in several parts under
+   * `<dir>/appendonlydir`, the newest writes in `*.incr.aof`) instead of nothing.
+   */
+  appendOnly?: boolean;
+}
+
+/** redis-server on 127.0.0.1:<free port>, nothing persisted unless asked; `url` is `redis://127.0.0.1:<port>`. */
+export async function startRedisServer(opts: RedisOptions = {}): Promise<RedisServer> {
   const dir = makeTempDir('lomi-redis');
   const server = new ProcessServer(
     {
@@ -631,7 +639,8 @@ export async function startRedisServer(opts: StartOptions = {}): Promise<RedisSe
         '--port', String(port),
         '--bind', '127.0.0.1',
         '--save', '',
-        '--appendonly', 'no',
+        '--appendonly', opts.appendOnly ? 'yes' : 'no',
+        ...(opts.appendOnly ? ['--appendfsync', 'everysec'] : []),
         '--dir', dir,
         '--daemonize', 'no',
         '--logfile', '',

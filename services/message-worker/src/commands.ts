@@ -5,6 +5,7 @@ import type { Pins } from '@lomi/rooms';
 import { chat, ErrorCode, internal, MessageKind, RoomKind, roomKey, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Append, RateLimit } from './append';
 import type { WorkerContext } from './context';
+import type { Durability } from './durability';
 import { badRequest, rejection, RequestError } from './errors';
 import type { History } from './history';
 import type { Pager } from './pages';
@@ -23,6 +24,7 @@ export interface CommandParts {
   history: History;
   page: Pager;
   append: Append;
+  durability: Durability;
   recover: Recover;
   pins: Pins;
   receipts: Receipts;
@@ -32,7 +34,7 @@ export interface CommandParts {
 
 export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   const { config, nc, subjects } = ctx;
-  const { rooms, history, page, append, recover, pins, receipts, offline } = parts;
+  const { rooms, history, page, append, durability, recover, pins, receipts, offline } = parts;
   const liveLimit: RateLimit = { perSecond: config.LIVE_RATE_PER_S, burst: config.LIVE_RATE_BURST };
 
   // The joins that pile in when a stream starts each share one read of these per burst.
@@ -103,17 +105,23 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     // Live rooms only: a 1-on-1 room has a single reader, and the broadcaster is exempt.
     const limitFor = (facts: RoomFacts) => (facts.kind === 'live' && facts.broadcasterId !== userId ? liveLimit : undefined);
     const { facts, ...stored } = await append(message, limitFor);
+    let original: lomi.chat.v1.ChatMessage | undefined;
     if (!stored.duplicate) {
       message.seq = stored.seq;
-      publishAfterAck(message, afterReply);
-      if (facts.kind === 'private') offline.notify(message, otherMember(facts.members, userId));
-      return { room, seq: message.seq, id: message.id, createdAtMs: message.createdAtMs, duplicate: false };
+      const settled = await durability.settle(message);
+      if (!settled.duplicate) {
+        publishAfterAck(message, afterReply);
+        if (facts.kind === 'private') offline.notify(message, otherMember(facts.members, userId));
+        return { room, seq: message.seq, id: message.id, createdAtMs: message.createdAtMs, duplicate: false };
+      }
+      original = settled.message;
+    } else {
+      original = await durability.original(room, stored.seq);
     }
-    const [original] = await history.read(room, stored.seq - 1, stored.seq);
     // Published again because the first attempt may have died between storing and publishing;
     // gateways drop a seq they already delivered.
     if (original) publishAfterAck(original, afterReply);
-    return { room, seq: stored.seq, id: original?.id ?? '', createdAtMs: original?.createdAtMs ?? 0, duplicate: true };
+    return { room, seq: original?.seq ?? stored.seq, id: original?.id ?? '', createdAtMs: original?.createdAtMs ?? 0, duplicate: true };
   }
 
   async function getHistory(userId: string, cmd: lomi.chat.v1.GetHistory): Promise<lomi.chat.v1.IHistoryReply> {

@@ -187,6 +187,47 @@ export async function storeMessages(db: Kysely<Database>, room: Room, messages: 
   });
 }
 
+/** Where a message stands in Postgres after storeDurably. */
+export type Durable = { stored: true } | { lost: true } | { duplicateOf: StoredMessage };
+
+/**
+ * storeMessages for sends acked only once in Postgres, telling of each message (by id) whether
+ * it is stored under its own seq, was declared lost by a reset, or is a resend of a message
+ * stored under another seq (Redis forgot its client_msg_id with the rest of its state).
+ */
+export async function storeDurably(db: Kysely<Database>, room: Room, messages: StoredMessage[]): Promise<Map<string, Durable>> {
+  return db.transaction().execute(async (trx) => {
+    const outcomes = new Map<string, Durable>();
+    const lost = await inHoles(trx, room, messages);
+    const kept = messages.filter((m) => !lost.has(m.seq));
+    for (const m of messages) if (lost.has(m.seq)) outcomes.set(m.id, { lost: true });
+    const inserted = await insertCounted(trx, room, kept);
+    const skipped = kept.filter((m) => !inserted.has(m.id));
+    const present = new Set(
+      skipped.length === 0
+        ? []
+        : (await trx.selectFrom('messages').select('id').where('id', 'in', skipped.map((m) => m.id)).execute()).map((r) => r.id),
+    );
+    for (const m of kept) {
+      if (inserted.has(m.id) || present.has(m.id)) {
+        outcomes.set(m.id, { stored: true });
+        continue;
+      }
+      // Its unique (room, sender, client_msg_id) is taken: the first attempt's row is the message.
+      const original = await trx
+        .selectFrom('messages')
+        .selectAll()
+        .where('room_kind', '=', roomKindColumn(room))
+        .where('room_id', '=', room.id ?? '')
+        .where('sender_id', '=', m.senderId)
+        .where('client_msg_id', '=', m.clientMsgId)
+        .executeTakeFirstOrThrow();
+      outcomes.set(m.id, { duplicateOf: fromRow(original) });
+    }
+    return outcomes;
+  });
+}
+
 /** How many stored messages of `senderId` have seq in (afterSeq, ∞), leaving out the seqs in `skip`. */
 export async function countStoredFrom(db: Kysely<Database>, room: Room, senderId: string, afterSeq: number, skip: number[]): Promise<number> {
   let query = db

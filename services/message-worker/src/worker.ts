@@ -5,6 +5,7 @@ import { createAppend } from './append';
 import { createCommandHandler } from './commands';
 import type { MessageWorkerConfig } from './config';
 import { createConversationList } from './conversations';
+import { createDurability } from './durability';
 import { createHistory } from './history';
 import { createLease } from './lease';
 import { createMetrics } from './metrics';
@@ -41,6 +42,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
       history,
       page,
       append: createAppend(ctx, rooms, sequences),
+      durability: createDurability(ctx, history),
       recover: createRecovery(ctx, history),
       pins: createPins(ctx),
       receipts,
@@ -53,7 +55,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
     serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page));
     serve(ctx.subjects.range, createRangeHandler(ctx, history));
     serve(ctx.subjects.service, createServiceHandler(ctx, rooms));
-    serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, commandParts.append));
+    serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, commandParts.append, commandParts.durability));
     return [storeWatch, persister, offline];
   },
 };
