@@ -174,13 +174,13 @@ export class RoomChannels {
     if (this.checkingAll) return;
     this.checkingAll = true;
     const channels = [...this.channels.values()];
-    setTimeout(() => (this.checkingAll = false), STORE_RESET_SPREAD_MS);
+    setTimeout(() => (this.checkingAll = false), STORE_RESET_SPREAD_MS).unref();
     channels.forEach((channel, i) =>
       setTimeout(() => {
         if (!channel.initialised || channel.closed) return;
         channel.probing = true;
         this.scheduleFill(channel, 0);
-      }, (i * STORE_RESET_SPREAD_MS) / channels.length),
+      }, (i * STORE_RESET_SPREAD_MS) / channels.length).unref(),
     );
   }
 

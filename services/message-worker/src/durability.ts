@@ -69,7 +69,8 @@ export function createDurability(ctx: WorkerContext, history: History) {
     /** The message a resend repeats (stored at `seq`), once it may be acked again; undefined if no longer stored. */
     async original(room: Room, seq: number): Promise<StoredMessage | undefined> {
       const [original] = await history.read(room, seq - 1, seq);
-      if (!original || !strict) return original;
+      if (!strict) return original;
+      if (!original) throw new MessageLostError(`the message at seq ${seq} that this send repeats is no longer stored`);
       return (await settled(original)).message;
     },
   };

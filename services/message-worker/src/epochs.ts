@@ -6,12 +6,10 @@ import { roomColumns } from './room-columns';
 
 /** The room's resets whose start_seq is at least `fromSeq`, oldest first (a room's first epoch is none). */
 export async function resetsFrom(db: Kysely<Database>, room: Room, fromSeq: number): Promise<lomi.chat.v1.IRoomReset[]> {
-  const { room_kind, room_id } = roomColumns(room);
   const rows = await db
     .selectFrom('room_epochs')
     .select(['epoch', 'base_seq', 'previous_epoch', 'previous_last_seq'])
-    .where('room_kind', '=', room_kind)
-    .where('room_id', '=', room_id)
+    .where((eb) => eb.and(roomColumns(room)))
     .where('base_seq', '>=', fromSeq)
     .where('previous_epoch', '<>', '')
     .orderBy('base_seq')

@@ -106,12 +106,10 @@ function giftsBySender(rows: { sender_id: string; gift_count: number | null; gif
  * these rows or this sees its hole.
  */
 async function inHoles(trx: Transaction<Database>, room: Room, messages: StoredMessage[]): Promise<Set<number>> {
-  const { room_kind, room_id } = roomColumns(room);
   const sequence = await trx
     .selectFrom('room_sequences')
     .select('epoch_base')
-    .where('room_kind', '=', room_kind)
-    .where('room_id', '=', room_id)
+    .where((eb) => eb.and(roomColumns(room)))
     .forKeyShare()
     .executeTakeFirst();
   const lowest = Math.min(...messages.map((m) => m.seq));
@@ -217,10 +215,7 @@ export async function storeDurably(db: Kysely<Database>, room: Room, messages: S
       const original = await trx
         .selectFrom('messages')
         .selectAll()
-        .where('room_kind', '=', roomKindColumn(room))
-        .where('room_id', '=', room.id ?? '')
-        .where('sender_id', '=', m.senderId)
-        .where('client_msg_id', '=', m.clientMsgId)
+        .where((eb) => eb.and({ ...roomColumns(room), sender_id: m.senderId, client_msg_id: m.clientMsgId }))
         .executeTakeFirstOrThrow();
       outcomes.set(m.id, { duplicateOf: fromRow(original) });
     }

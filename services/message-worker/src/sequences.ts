@@ -53,8 +53,7 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
       const row = await trx
         .selectFrom('room_sequences')
         .select(['epoch', 'reserved_until'])
-        .where('room_kind', '=', columns.room_kind)
-        .where('room_id', '=', columns.room_id)
+        .where((eb) => eb.and(roomColumns(room)))
         .forUpdate()
         .executeTakeFirstOrThrow();
       const held = await lease.inspect(room);
@@ -63,8 +62,7 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
         const { age } = await trx
           .selectFrom('room_epochs')
           .select(sql<number>`(extract(epoch from now() - created_at) * 1000)::float8`.as('age'))
-          .where('room_kind', '=', columns.room_kind)
-          .where('room_id', '=', columns.room_id)
+          .where((eb) => eb.and(roomColumns(room)))
           .where('epoch', '=', row.epoch)
           .executeTakeFirstOrThrow();
         if (age < INSTALL_GRACE_MS) return 'wait';
@@ -85,8 +83,7 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
       await trx
         .updateTable('room_sequences')
         .set({ epoch: plan.epoch, epoch_base: plan.base, reserved_until: plan.until, updated_at: sql`now()` })
-        .where('room_kind', '=', columns.room_kind)
-        .where('room_id', '=', columns.room_id)
+        .where((eb) => eb.and(roomColumns(room)))
         .execute();
       await trx
         .insertInto('room_epochs')
@@ -98,13 +95,11 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
 
   /** T2: install the plan in Redis if it is still the room's epoch (a later reset may have replaced it). */
   async function installEpoch(room: Room, plan: LeasePlan): Promise<boolean> {
-    const { room_kind, room_id } = roomColumns(room);
     return db.transaction().execute(async (trx) => {
       const row = await trx
         .selectFrom('room_sequences')
         .select('epoch')
-        .where('room_kind', '=', room_kind)
-        .where('room_id', '=', room_id)
+        .where((eb) => eb.and(roomColumns(room)))
         .forUpdate()
         .executeTakeFirst();
       return row?.epoch === plan.epoch && (await lease.install(room, plan));
@@ -136,12 +131,10 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
 
   /** Reserves the next block of the epoch in Postgres, then raises the Redis ceiling. */
   async function extendNow(room: Room, epoch: string): Promise<void> {
-    const { room_kind, room_id } = roomColumns(room);
     const row = await db
       .updateTable('room_sequences')
       .set({ reserved_until: sql`reserved_until + ${block}`, updated_at: sql`now()` })
-      .where('room_kind', '=', room_kind)
-      .where('room_id', '=', room_id)
+      .where((eb) => eb.and(roomColumns(room)))
       .where('epoch', '=', epoch)
       .returning('reserved_until')
       .executeTakeFirst();
