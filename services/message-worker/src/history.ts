@@ -28,10 +28,11 @@ export function createHistory(ctx: WorkerContext, sequences: Sequences) {
 
     /**
      * The resets a read from `afterSeq` may cross (start_seq ≥ afterSeq), oldest first. Only
-     * Postgres knows them, and it is asked only for reads that reach below the current epoch.
+     * Postgres knows them, and it is asked only for reads that reach below the current epoch
+     * when that epoch began with a reset (a reset starts at a reserved ceiling, never at 0).
      */
     async resetsFrom(room: Room, afterSeq: number, top: RoomState): Promise<lomi.chat.v1.IRoomReset[]> {
-      return afterSeq > top.epochStart ? [] : resetsFrom(db, room, afterSeq);
+      return afterSeq > top.epochStart || top.epochStart === 0 ? [] : resetsFrom(db, room, afterSeq);
     },
 
     /**
