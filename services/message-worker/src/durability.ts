@@ -1,7 +1,9 @@
 // When a stored message may be acked and published (ACK_DURABILITY). `redis`: as soon as the
 // append script stored it. `postgres`: only once its row is committed in Postgres, so a Redis that
-// loses its state loses nothing that was acked. The commits of one event-loop turn share one
-// transaction per room (group commit); the persister later finds the rows there and skips them.
+// loses its state loses nothing that was acked. Commits are grouped per room: one transaction at
+// a time per room in this worker, carrying every message that arrived while the previous one was
+// committing (the appends of at least one event-loop turn), so a busy room's sends share commits
+// instead of queueing for one each. The persister later finds the rows there and skips them.
 import { endOfTurn } from '@lomi/common';
 import { roomKey, type lomi, type Room } from '@lomi/protocol';
 import type { WorkerContext } from './context';
@@ -18,36 +20,42 @@ export class MessageLostError extends Error {
   override name = 'MessageLostError';
 }
 
+type Waiter = { message: StoredMessage; resolve: (d: Durable) => void; reject: (err: unknown) => void };
+/** One room's messages waiting for its next commit; listed while a commit of the room is due or under way. */
+type RoomCommits = { room: Room; waiting: Waiter[] };
+
 export type Durability = ReturnType<typeof createDurability>;
 
 export function createDurability(ctx: WorkerContext, history: History) {
   const strict = ctx.config.ACK_DURABILITY === 'postgres';
-  type Waiter = { message: StoredMessage; resolve: (d: Durable) => void; reject: (err: unknown) => void };
-  let waiting = new Map<string, { room: Room; waiters: Waiter[] }>();
+  const rooms = new Map<string, RoomCommits>();
 
-  async function commitRoom(room: Room, waiters: Waiter[]): Promise<void> {
-    try {
-      const outcomes = await storeDurably(ctx.db, room, waiters.map((w) => w.message));
-      for (const w of waiters) w.resolve(outcomes.get(w.message.id)!);
-    } catch (err) {
-      for (const w of waiters) w.reject(err);
+  /** Commits the room's waiting messages, then again while more came meanwhile. */
+  async function commitRoom(key: string, commits: RoomCommits): Promise<void> {
+    while (commits.waiting.length > 0) {
+      const batch = commits.waiting.splice(0);
+      try {
+        const outcomes = await storeDurably(ctx.db, commits.room, batch.map((w) => w.message));
+        for (const w of batch) w.resolve(outcomes.get(w.message.id)!);
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
     }
+    rooms.delete(key);
   }
 
   function commit(message: StoredMessage): Promise<Durable> {
     const room = message.room ?? {};
+    const key = roomKey(room);
     return new Promise((resolve, reject) => {
-      if (waiting.size === 0) {
-        void endOfTurn().then(() => {
-          const turn = waiting;
-          waiting = new Map();
-          for (const { room, waiters } of turn.values()) void commitRoom(room, waiters);
-        });
+      let commits = rooms.get(key);
+      if (!commits) {
+        rooms.set(key, (commits = { room, waiting: [] }));
+        const started = commits;
+        // The first commit waits for the end of the turn, so the turn's appends share it.
+        void endOfTurn().then(() => commitRoom(key, started));
       }
-      const key = roomKey(room);
-      let group = waiting.get(key);
-      if (!group) waiting.set(key, (group = { room, waiters: [] }));
-      group.waiters.push({ message, resolve, reject });
+      commits.waiting.push({ message, resolve, reject });
     });
   }
 
