@@ -53,7 +53,7 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
       const row = await trx
         .selectFrom('room_sequences')
         .select(['epoch', 'reserved_until'])
-        .where((eb) => eb.and(roomColumns(room)))
+        .where((eb) => eb.and(columns))
         .forUpdate()
         .executeTakeFirstOrThrow();
       const held = await lease.inspect(room);
@@ -62,7 +62,7 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
         const { age } = await trx
           .selectFrom('room_epochs')
           .select(sql<number>`(extract(epoch from now() - created_at) * 1000)::float8`.as('age'))
-          .where((eb) => eb.and(roomColumns(room)))
+          .where((eb) => eb.and(columns))
           .where('epoch', '=', row.epoch)
           .executeTakeFirstOrThrow();
         if (age < INSTALL_GRACE_MS) return 'wait';
@@ -83,7 +83,7 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
       await trx
         .updateTable('room_sequences')
         .set({ epoch: plan.epoch, epoch_base: plan.base, reserved_until: plan.until, updated_at: sql`now()` })
-        .where((eb) => eb.and(roomColumns(room)))
+        .where((eb) => eb.and(columns))
         .execute();
       await trx
         .insertInto('room_epochs')
