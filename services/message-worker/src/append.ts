@@ -88,8 +88,8 @@ redis.call('EXPIRE', KEYS[6], ARGV[4])
 return {'ok', seq, lease[1], outboxWasEmpty and 1 or 0, ceiling - seq}
 `;
 
-/** Lease rounds (a reset, a block reservation) one append goes through before giving up. */
-const LEASE_ROUNDS = 4;
+/** Resets one append waits for before giving up (Redis losing the room again and again). */
+const LEASE_RESETS = 4;
 
 /** How long a client_msg_id is remembered after the sender's last send in the room. */
 const DEDUP_TTL_SECONDS = 86_400;
@@ -143,10 +143,12 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
 
     const timer = metrics.appendSeconds.startTimer();
     let reply = await run();
-    for (let round = 1; reply[0] === 'verify' || reply[0] === 'reserve'; round++) {
-      if (round === LEASE_ROUNDS) throw new SeqLeaseUnavailableError(`no usable seq lease for ${room.id} after ${round} rounds`);
-      if (reply[0] === 'verify') await sequences.reset(room);
-      else await sequences.reserve(room, String(reply[1]));
+    // A used-up block is not counted: each wait ends with one more block reserved in Postgres,
+    // which only other sends can take, so a burst that outruns the reservations drains.
+    for (let resets = 0; reply[0] === 'verify' || reply[0] === 'reserve'; ) {
+      if (reply[0] === 'reserve') await sequences.reserve(room, String(reply[1]));
+      else if (++resets === LEASE_RESETS) throw new SeqLeaseUnavailableError(`no usable seq lease for ${room.id} after ${resets} resets`);
+      else await sequences.reset(room);
       reply = await run();
     }
     timer();
