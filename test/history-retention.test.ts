@@ -1,8 +1,9 @@
 // Redis keeps a room only while it is in use: its history stream expires HISTORY_TTL_SECONDS
-// after the room's last message, its seq and epoch HISTORY_META_TTL_SECONDS after it, and a
-// drained outbox is deleted. What left Redis is still served from Postgres: a client back after
-// the history expired recovers in order under the same epoch; one back after the epoch expired
-// is told to reload (recovered=false), and the room goes on after the highest stored seq.
+// after the room's last message, its seq, epoch and seq lease HISTORY_META_TTL_SECONDS after it,
+// and a drained outbox is deleted. What left Redis is still served from Postgres: a client back
+// after the history expired recovers in order under the same epoch; once the epoch expired too,
+// the room is reset to a new epoch above every seq ever reserved, and a client back then still
+// recovers from Postgres across the reset.
 import { createKeys } from '@lomi/common';
 import { loadMessageWorkerConfig } from '@lomi/message-worker';
 import { DEFAULT_URLS, startSystem, waitFor, type TestSystem } from '@lomi/testkit';
@@ -33,8 +34,10 @@ const gone = (key: string) => waitFor(async () => (await redis.exists(key)) === 
 
 /** Seconds left to live of each key (-2: no such key, -1: no expiry). */
 async function ttls(room: Room) {
-  const [history, seq, epoch] = await Promise.all([keys.history(room), keys.seq(room), keys.epoch(room)].map((k) => redis.ttl(k)));
-  return { history, seq, epoch };
+  const [history, seq, epoch, lease] = await Promise.all(
+    [keys.history(room), keys.seq(room), keys.epoch(room), keys.seqLease(room)].map((k) => redis.ttl(k)),
+  );
+  return { history, seq, epoch, lease };
 }
 
 test('an idle room leaves Redis stream first, and a client coming back still recovers from Postgres', async () => {
@@ -51,7 +54,7 @@ test('an idle room leaves Redis stream first, and a client coming back still rec
   const live = await ttls(room);
   expect(live.history).toBeGreaterThan(0);
   expect(live.history).toBeLessThanOrEqual(HISTORY_TTL_S);
-  for (const ttl of [live.seq, live.epoch]) {
+  for (const ttl of [live.seq, live.epoch, live.lease]) {
     expect(ttl).toBeGreaterThan(HISTORY_TTL_S);
     expect(ttl).toBeLessThanOrEqual(META_TTL_S);
   }
@@ -72,7 +75,7 @@ test('an idle room leaves Redis stream first, and a client coming back still rec
   expect(seqs((await bob.history(room, { limit: 100 })).messages)).toEqual([1, 2, 3, 4, 5, 6]);
 });
 
-test('once its seq and epoch expired too, the room goes on after the highest stored seq under a new epoch', async () => {
+test('once its seq and epoch expired too, the room goes on under a new epoch and a returning client still recovers', async () => {
   const host = system.user('r-host');
   const room = await system.createLiveRoom(host);
   const sender = await system.connect(host);
@@ -81,17 +84,21 @@ test('once its seq and epoch expired too, the room goes on after the highest sto
   await sender.close();
   await gone(keys.epoch(room));
   expect(await redis.exists(keys.seq(room))).toBe(0);
+  expect(await redis.exists(keys.seqLease(room))).toBe(0);
 
   const viewer = await system.connect(system.user('r-viewer'), { gateway: 1 });
-  const stale = await viewer.join(room, { sinceSeq: 1, epoch: first.epoch! });
-  expect(stale.recovered).toBe(false);
-  expect(stale.epoch).not.toBe(first.epoch);
-  expect(Number(stale.topSeq)).toBe(3);
+  const back = await viewer.join(room, { sinceSeq: 1, epoch: first.epoch! });
+  expect(back.epoch).not.toBe(first.epoch);
+  const start = Number(back.epochStartSeq);
+  expect(start).toBeGreaterThanOrEqual(3);
+  expect(Number(back.topSeq)).toBe(start);
+  expect(back.recovered).toBe(true);
+  expect(back.messages!.map((m) => m.content)).toEqual(['old-2', 'old-3']);
 
   const host2 = await system.connect(host, { gateway: 0 });
   await host2.join(room);
-  expect(Number((await host2.send(room, 'new')).seq)).toBe(4);
-  expect(seqs((await viewer.history(room, { limit: 100 })).messages)).toEqual([1, 2, 3, 4]);
+  expect(Number((await host2.send(room, 'new')).seq)).toBe(start + 1);
+  expect(seqs((await viewer.history(room, { limit: 100 })).messages)).toEqual([1, 2, 3, start + 1]);
 });
 
 test('a seq and epoch set to expire before the stream they describe are refused at start', () => {

@@ -2,6 +2,8 @@
 import type { HistogramData } from './histogram';
 
 export type TargetName = 'ours' | 'uws' | 'socketio';
+/** When ours acks a send (its ACK_DURABILITY): once in Redis, or once in Postgres. */
+export type AckDurability = 'redis' | 'postgres';
 
 export interface ConnectCommand {
   type: 'connect';

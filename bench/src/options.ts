@@ -1,7 +1,7 @@
 // Command-line flags, each also settable as an environment variable BENCH_<FLAG> (e.g.
 // BENCH_VIEWERS=1000,5000). Flags win over the environment.
 import { parseArgs } from 'node:util';
-import type { TargetName } from './ipc';
+import type { AckDurability, TargetName } from './ipc';
 
 export interface BenchOptions {
   quick: boolean;
@@ -19,6 +19,8 @@ export interface BenchOptions {
   /** Run time in seconds within which each repeat pair must fit, judged by the one before (the first by an estimate). */
   budget: number;
   targets: TargetName[];
+  /** Modes ours is measured in (ACK_DURABILITY); the first is the main run's, the others run ours again. */
+  durability: AckDurability[];
   gateways: number;
   workers: number;
   concurrency: number;
@@ -52,6 +54,9 @@ const USAGE = `pnpm bench [-- flags]
                           the last (45 s before the first) would end within it (the build
                           before the run and the report after it take the rest of 10 minutes)
   --targets ours,uws,socketio
+  --durability redis      ours's ACK_DURABILITY; with several (redis,postgres), ours runs every
+                          scenario again in each further mode, and the report sets the sender
+                          ack of the modes side by side
   --gateways 2            our gateways (and Socket.IO nodes)
   --workers 1             message workers
   --concurrency 500       handshakes in flight while connecting
@@ -88,6 +93,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     repeats: { type: 'string' },
     budget: { type: 'string' },
     targets: { type: 'string' },
+    durability: { type: 'string' },
     gateways: { type: 'string' },
     workers: { type: 'string' },
     concurrency: { type: 'string' },
@@ -116,6 +122,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   for (const t of targets) {
     if (!['ours', 'uws', 'socketio'].includes(t)) throw new Error(`unknown target ${t}; use ours, uws, socketio\n\n${USAGE}`);
   }
+  const durability = list(get('durability') ?? 'redis');
+  for (const d of durability) {
+    if (!['redis', 'postgres'].includes(d)) throw new Error(`unknown durability ${d}; use redis, postgres\n\n${USAGE}`);
+  }
   const rates = list(get('rates') ?? (quick ? '10,500' : '10,100,500')).map((v) => count('rates', v));
   return {
     quick,
@@ -128,6 +138,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     repeats: countOrNone('repeats', get('repeats') ?? (quick ? '0' : '2')),
     budget: count('budget', get('budget') ?? '570'),
     targets: targets as TargetName[],
+    durability: [...new Set(durability)] as AckDurability[],
     gateways: count('gateways', get('gateways') ?? '2'),
     workers: count('workers', get('workers') ?? '1'),
     concurrency: count('concurrency', get('concurrency') ?? '500'),

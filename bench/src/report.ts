@@ -242,6 +242,32 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
     );
   }
 
+  if (run.durabilityRuns.length) {
+    out.push(
+      '## Sender ack by durability mode (ours)',
+      '',
+      'Ours acks a send once Redis stored it (`ACK_DURABILITY=redis`, the main run) or only once its row is committed in Postgres (`postgres`: ' +
+        'nothing acked is lost with Redis). Each further mode ran every scenario again on a freshly started system, after the main run.',
+      '',
+      table(
+        ['viewers', 'msg/s', 'mode', 'ack p50 / p99 ms', 'in the message worker p50 / p99 ms', 'ack p99 ÷ redis mode'],
+        run.durabilityRuns.flatMap((strict) => {
+          const main = find(run, 'ours', strict.viewers, strict.rate);
+          const row = (s: ScenarioResult) => [
+            String(s.viewers),
+            String(s.rate),
+            s.durability ?? 'redis',
+            `${ms(s.ackMs.p50)} / ${ms(s.ackMs.p99)}${refusals(s.ackErrors)}`,
+            s.serverTimings ? `${ms(s.serverTimings.worker.p50)} / ${ms(s.serverTimings.worker.p99)}` : '–',
+            s === main ? '' : ratio(s.ackMs.p99, main?.ackMs.p99),
+          ];
+          return main ? [row(main), row(strict)] : [row(strict)];
+        }),
+      ),
+      '',
+    );
+  }
+
   const fannedOut = timed.filter((s) => s.serverTimings!.fanOut.p50 !== undefined);
   if (fannedOut.length) {
     out.push(

@@ -1,6 +1,6 @@
 // The shape of one run's results: written raw to JSON and rendered by report.ts.
 import type { HopCost } from './hop-cost';
-import type { TargetName } from './ipc';
+import type { AckDurability, TargetName } from './ipc';
 import type { ServerTimings } from './server-timings';
 
 export interface LatencyMs {
@@ -77,6 +77,8 @@ export interface ScenarioResult {
   fraction: number;
   /** Room messages per WebSocket frame: above 1 when the server batches (ours only; the baselines send one each). */
   messagesPerFrame?: number;
+  /** Ours: when it acked a send (ACK_DURABILITY). */
+  durability?: AckDurability;
   /** Viewers that missed at least one message. */
   viewersShort: number;
   /** Close codes of viewer sockets during the scenario. */
@@ -127,6 +129,8 @@ export interface RunResult {
    * a comparison made once follows the machine's phase as much as the systems (--repeats).
    */
   repeats: ScenarioResult[];
+  /** Ours again in each further --durability mode, scenario by scenario, after the main run. */
+  durabilityRuns: ScenarioResult[];
   skipped: string[];
   errors: string[];
   durationSeconds: number;

@@ -143,6 +143,7 @@ async function main(): Promise<void> {
   );
   const scenarios: ScenarioResult[] = [];
   const repeats: ScenarioResult[] = [];
+  const durabilityRuns: ScenarioResult[] = [];
   const errors: string[] = [];
   const skipped: string[] = [];
   try {
@@ -181,6 +182,12 @@ async function main(): Promise<void> {
         pairSeconds = (Date.now() - pairStarted) / 1000;
       }
     }
+    if (options.targets.includes('ours')) {
+      for (const durability of options.durability.slice(1)) {
+        console.log(`  ours again with ACK_DURABILITY=${durability}`);
+        for (const viewers of options.viewers) durabilityRuns.push(...(await attempt('ours', viewers, group, { ...options, durability: [durability] }, errors)));
+      }
+    }
   } finally {
     await group.stopAll();
   }
@@ -193,6 +200,7 @@ async function main(): Promise<void> {
     options: { ...options },
     scenarios,
     repeats,
+    durabilityRuns,
     skipped,
     errors,
     durationSeconds: runSeconds(),

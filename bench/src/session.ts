@@ -70,7 +70,7 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
   const namespace = `bench${randomBytes(4).toString('hex')}`;
   const jwtSecret = randomBytes(32).toString('hex');
   const serviceToken = randomBytes(24).toString('hex');
-  const env = { ...serverEnv(), LOMI_NAMESPACE: namespace };
+  const env = { ...serverEnv(), LOMI_NAMESPACE: namespace, ACK_DURABILITY: options.durability[0]! };
   const helpers: Child[] = [];
   const workerMetrics: string[] = [];
   for (let i = 0; i < options.workers; i++) {
@@ -386,7 +386,9 @@ export class Session {
       expected,
       delivered,
       fraction,
-      ...(this.target === 'ours' ? { messagesPerFrame: delivered / Math.max(1, sum(collected, (c) => c.pushFrames)) } : {}),
+      ...(this.target === 'ours'
+        ? { messagesPerFrame: delivered / Math.max(1, sum(collected, (c) => c.pushFrames)), durability: options.durability[0]! }
+        : {}),
       viewersShort: sum(collected, (c) => c.viewersShort),
       viewerCloses,
       offeredPerSecond,

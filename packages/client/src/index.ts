@@ -76,6 +76,23 @@ export class LomiError extends Error {
   }
 }
 
+/** A room's history was reset (see RoomReset in chat.proto); the room goes on under `epoch`. */
+export interface RoomResetEvent {
+  room: Room;
+  epoch: string;
+  previousEpoch: string;
+  /** The previous epoch's highest seq still stored. */
+  lastSeq: number;
+  /** The new epoch's seqs follow this one. */
+  startSeq: number;
+  /**
+   * True when this client holds messages after lastSeq, which are gone from history (acked, then
+   * lost with the store): reload the room with `history` to show what is stored. False: nothing
+   * it holds was lost, and messages simply continue after startSeq.
+   */
+  reload: boolean;
+}
+
 export interface ClientEvents {
   /** A room message, in seq order per room; batches are unpacked. */
   message: (message: ChatMessage) => void;
@@ -88,6 +105,8 @@ export interface ClientEvents {
   receipt: (event: lomi.chat.v1.IReceiptEvent) => void;
   /** A live room's pin changed; without `pin`, it was removed or expired. */
   pin: (event: lomi.chat.v1.IPinUpdate) => void;
+  /** A joined room's history was reset: see `reload`. Later messages continue after its startSeq. */
+  reset: (event: RoomResetEvent) => void;
   /** A server error frame that answers no request (e.g. an undecodable frame). */
   error: (error: LomiError) => void;
   /** The connection dropped and a reconnect is scheduled in `delayMs`. */
@@ -194,6 +213,7 @@ export class LomiClient {
     typing: new Set(),
     receipt: new Set(),
     pin: new Set(),
+    reset: new Set(),
     error: new Set(),
     reconnecting: new Set(),
     reconnected: new Set(),
@@ -447,6 +467,7 @@ export class LomiClient {
     else if (frame.typing) for (const l of this.listeners.typing) l(frame.typing);
     else if (frame.receipt) for (const l of this.listeners.receipt) l(frame.receipt);
     else if (frame.pin) for (const l of this.listeners.pin) l(frame.pin);
+    else if (frame.roomReset) this.onReset(frame.roomReset);
     else if (frame.error) for (const l of this.listeners.error) l(toLomiError(frame.error));
   }
 
@@ -459,6 +480,22 @@ export class LomiClient {
       if (joined.recovered) (joined.messages ?? []).forEach((m) => this.deliver(m));
     }
     this.lastSeq.set(key, Math.max(this.lastSeq.get(key) ?? 0, Number(joined.topSeq)));
+  }
+
+  private onReset(reset: lomi.chat.v1.IRoomReset): void {
+    const room = reset.room ?? {};
+    const key = roomKey(room);
+    const state = this.joined.get(key);
+    if (!state) return;
+    const last = this.lastSeq.get(key) ?? 0;
+    const startSeq = Number(reset.startSeq);
+    // Already past it: joined (or recovered) into the new epoch after the reset happened.
+    if (last > startSeq) return;
+    const lastSeq = Number(reset.lastSeq);
+    state.epoch = reset.epoch ?? '';
+    this.lastSeq.set(key, startSeq);
+    const event: RoomResetEvent = { room: state.room, epoch: state.epoch, previousEpoch: reset.previousEpoch ?? '', lastSeq, startSeq, reload: last > lastSeq };
+    for (const l of this.listeners.reset) l(event);
   }
 
   private deliver(message: lomi.chat.v1.IChatMessage): void {

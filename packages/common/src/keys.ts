@@ -25,8 +25,15 @@ export function createKeys(namespace: string) {
     outbox: (room: Room) => `${roomPrefix(namespace, room)}:outbox`,
     /** The room's last assigned seq. */
     seq: (room: Room) => `${roomPrefix(namespace, room)}:seq`,
-    /** Random id of the current history; changes when Redis lost the room's stream. */
+    /** Random id of the current history epoch; a new one whenever Redis lost the room's state. */
     epoch: (room: Room) => `${roomPrefix(namespace, room)}:epoch`,
+    /**
+     * Hash: the seqs Redis may hand out in the current epoch. `until` = the ceiling reserved in
+     * Postgres (room_sequences), `incarnation` = the run_id of the Redis server it was installed
+     * in (any other server, or a restart, makes it void), `base` = the epoch's start, `last` =
+     * the previous epoch's highest stored seq.
+     */
+    seqLease: (room: Room) => `${roomPrefix(namespace, room)}:seq-lease`,
     /** Hash client_msg_id → seq for one sender, for idempotent sends. */
     dedup: (room: Room, senderId: string) => `${roomPrefix(namespace, room)}:dedup:${senderId}`,
     /** Cached room facts (live status, broadcaster, private members). */

@@ -40,6 +40,12 @@ export function createSubjects(namespace: string) {
     events: {
       /** StreamEnded, by the message worker that ended a live stream. */
       streamEnded: `${namespace}.events.stream_ended`,
+      /**
+       * A message worker saw its Redis come back as another server (restart, failover): every
+       * room's seq lease there is void. Gateways then check each room they hold, so that each
+       * reset happens and its clients hear of it at once rather than at the room's next send.
+       */
+      storeReset: `${namespace}.events.store_reset`,
     },
   } as const;
 }

@@ -137,6 +137,40 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_room_sequences': {
+    // Seqs are handed out by Redis from blocks reserved here first (hi/lo), so a Redis that lost
+    // its state (restart without persistence, an AOF missing its last second, a failover) never
+    // hands out a seq twice: the room goes on under a new epoch above everything ever reserved.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('room_sequences')
+        .addColumn('room_kind', 'text', (c) => c.notNull().check(sql`room_kind in ('live', 'private')`))
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        // Never '' once committed: '' marks a row that its creating transaction has yet to fill.
+        .addColumn('epoch', 'text', (c) => c.notNull())
+        .addColumn('epoch_base', 'bigint', (c) => c.notNull())
+        // The highest seq Redis may ever hand out in this room.
+        .addColumn('reserved_until', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('room_sequences_pkey', ['room_kind', 'room_id'])
+        .execute();
+      // The chain of a room's epochs. An epoch's seqs are base_seq+1, base_seq+2, … without gaps;
+      // (previous_last_seq, base_seq] is the hole its reset left, seqs that name no message.
+      await db.schema
+        .createTable('room_epochs')
+        .addColumn('room_kind', 'text', (c) => c.notNull().check(sql`room_kind in ('live', 'private')`))
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('epoch', 'text', (c) => c.notNull())
+        .addColumn('base_seq', 'bigint', (c) => c.notNull())
+        // '' for a room's first epoch.
+        .addColumn('previous_epoch', 'text', (c) => c.notNull())
+        .addColumn('previous_last_seq', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('room_epochs_pkey', ['room_kind', 'room_id', 'epoch'])
+        .execute();
+      await db.schema.createIndex('room_epochs_room_base_idx').on('room_epochs').columns(['room_kind', 'room_id', 'base_seq']).execute();
+    },
+  },
   '0005_persist_dead_letters': {
     // Outbox entries Postgres refused as data (SQLSTATE class 22/23) or that could not become a
     // row: set aside by the persister so the room's later messages still reach Postgres, and

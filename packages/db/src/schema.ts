@@ -87,6 +87,31 @@ export interface LiveStreamGiftersTable {
   gift_value: number;
 }
 
+/** A room's current epoch and how far Redis may hand out seqs in it (see migration 0004). */
+export interface RoomSequencesTable {
+  room_kind: RoomKindName;
+  room_id: string;
+  epoch: string;
+  /** The current epoch's seqs follow this one. */
+  epoch_base: number;
+  /** The highest seq Redis may ever hand out in the room: every seq handed out is at most this. */
+  reserved_until: number;
+  updated_at: Generated<Date>;
+}
+
+/** One epoch of a room's history; (previous_last_seq, base_seq] is the hole its reset left. */
+export interface RoomEpochsTable {
+  room_kind: RoomKindName;
+  room_id: string;
+  epoch: string;
+  base_seq: number;
+  /** '' for the room's first epoch. */
+  previous_epoch: string;
+  /** The highest seq of the previous epoch still stored when this one began. */
+  previous_last_seq: number;
+  created_at: Generated<Date>;
+}
+
 /** An outbox entry the persister could not store; see migration 0005. */
 export interface PersistDeadLettersTable {
   room_kind: RoomKindName;
@@ -108,5 +133,7 @@ export interface Database {
   live_stream_pins: LiveStreamPinsTable;
   conversation_reads: ConversationReadsTable;
   live_stream_gifters: LiveStreamGiftersTable;
+  room_sequences: RoomSequencesTable;
+  room_epochs: RoomEpochsTable;
   persist_dead_letters: PersistDeadLettersTable;
 }

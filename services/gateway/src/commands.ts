@@ -80,7 +80,7 @@ export function createCommandHandler(deps: CommandDeps) {
       if (conn.closed) return undefined;
       const joined = outcome.joined;
       if (!joined) return { requestId, error: outcome.error };
-      channels.initialise(channel, Number(joined.topSeq), joined.epoch ?? '');
+      channels.initialise(channel, Number(joined.topSeq), joined.epoch ?? '', Number(joined.epochStartSeq));
       const sinceSeq = join.sinceSeq != null ? Number(join.sinceSeq) : undefined;
       const shard = channel.fanOut.shardFor(conn);
       const messages =
@@ -89,7 +89,16 @@ export function createCommandHandler(deps: CommandDeps) {
       // From here to the subscribe nothing awaits: the reply ends exactly where the topic begins.
       deps.send(conn, {
         requestId,
-        joined: { ...joined, topSeq: channel.fanOut.edge(shard), messages, recovered: joined.recovered && sinceSeq !== undefined },
+        // The epoch is the one the socket's pushes continue: a reset this gateway has yet to put in
+        // order (or already did) reaches the client as a room_reset push, or is behind it.
+        joined: {
+          ...joined,
+          topSeq: channel.fanOut.edge(shard),
+          epoch: channel.epoch,
+          epochStartSeq: channel.epochStart,
+          messages,
+          recovered: joined.recovered && sinceSeq !== undefined,
+        },
       });
       channel.fanOut.subscribe(conn, shard);
       // A repeated join of a joined room is not a second presence.

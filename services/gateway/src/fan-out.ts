@@ -172,7 +172,12 @@ export class RoomFanOut {
     if ('message' in event) {
       this.lastSeq = Number(event.message.seq);
       this.log.push({ encoded: new EncodedMessage(event.message), frame: undefined });
-    } else this.log.push({ encoded: undefined, frame: event.frame });
+    } else {
+      // A reset moves the room on to its new epoch: a socket subscribing after it starts there.
+      const reset = event.frame.roomReset;
+      if (reset) this.lastSeq = Math.max(this.lastSeq, Number(reset.startSeq));
+      this.log.push({ encoded: undefined, frame: event.frame });
+    }
     this.scheduleSweep();
   }
 

@@ -4,7 +4,7 @@
 // once, the recovered messages after the joiner's since_seq). A gateway's viewers coming back at
 // once are then a few dozen requests, each reading the room's state and recovery range once,
 // instead of one request, one top read and one history read per socket.
-import { endOfTurn, type Logger } from '@lomi/common';
+import { endOfTurn, failureOf, type Logger } from '@lomi/common';
 import { ErrorCode, roomKey, type ChatMessage, type lomi, type Room } from '@lomi/protocol';
 import type { GatewayMetrics } from './metrics';
 import type { WorkerClient } from './worker-client';
@@ -38,11 +38,17 @@ export interface JoinBatchDeps {
   log: Logger;
 }
 
-/** The batch's messages after `sinceSeq`: they are consecutive and end at the room's top. */
+/** The batch's messages after `sinceSeq` (they are in seq order, ending at the room's top). */
 function messagesAfter(messages: ChatMessage[], sinceSeq: number): ChatMessage[] {
-  const first = messages[0];
-  if (!first) return [];
-  return messages.slice(Math.max(0, sinceSeq + 1 - Number(first.seq)));
+  // Seqs may jump where a reset left a hole, so the first one after sinceSeq is searched for.
+  let lo = 0;
+  let hi = messages.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Number(messages[mid]!.seq) <= sinceSeq) lo = mid + 1;
+    else hi = mid;
+  }
+  return messages.slice(lo);
 }
 
 function outcomeOf(room: Room, reply: lomi.internal.v1.JoinBatchReply, index: number, joiner: lomi.internal.v1.IJoinBatchJoiner): JoinOutcome {
@@ -55,6 +61,7 @@ function outcomeOf(room: Room, reply: lomi.internal.v1.JoinBatchReply, index: nu
       room,
       topSeq: reply.topSeq,
       epoch: reply.epoch,
+      epochStartSeq: reply.epochStartSeq,
       recovered: result.recovered,
       messages: result.recovered ? messagesAfter(reply.messages, Number(joiner.sinceSeq)) : [],
       pin: reply.pin,
@@ -80,8 +87,8 @@ export function createJoinBatches(deps: JoinBatchDeps) {
   }
 
   function fail(entry: RoomJoins, batch: Waiting[], err: unknown): void {
-    log.error({ room: roomKey(entry.room), err: (err as Error).message }, 'join batch failed');
-    for (const w of batch) w.resolve({ error: { code: ErrorCode.ERROR_CODE_INTERNAL, message: 'internal error' } });
+    const error = failureOf(err, log.child({ room: roomKey(entry.room) }));
+    for (const w of batch) w.resolve({ error });
   }
 
   function send(key: string, entry: RoomJoins): void {

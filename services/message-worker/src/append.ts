@@ -1,14 +1,16 @@
 // Storing a message in its room: one Lua script checks that the room's facts are still those
-// the send was authorised against and the sender's rate limit, assigns the seq and writes the
-// history stream, the outbox and the sender's dedup entry atomically. Every key is the room's
-// (one Cluster slot).
+// the send was authorised against, that the room's seq lease is valid in this Redis server and
+// has seqs left, and the sender's rate limit, then assigns the seq and writes the history stream,
+// the outbox and the sender's dedup entry atomically. Every key is the room's (one Cluster slot).
 import type { RoomFacts, Rooms, SeenFacts } from '@lomi/rooms';
 import { chat, roomKindName, type lomi, type Room } from '@lomi/protocol';
 import type { Redis, Result } from 'ioredis';
-import { pipelinedPerTurn, randomId, UnavailableError } from '@lomi/common';
+import { pipelinedPerTurn, UnavailableError } from '@lomi/common';
 import type { WorkerContext } from './context';
 import { RateLimitedError } from './errors';
-import { maxStoredSeq, messageKindName } from './message-store';
+import { LEASE_OF } from './lease';
+import { messageKindName } from './message-store';
+import { SeqLeaseUnavailableError, type Sequences } from './sequences';
 import { MESSAGE_FIELD } from './stream-entries';
 
 declare module 'ioredis' {
@@ -16,6 +18,7 @@ declare module 'ioredis' {
     lomiAppend(
       seqKey: string,
       epochKey: string,
+      leaseKey: string,
       historyKey: string,
       outboxKey: string,
       dedupKey: string,
@@ -24,8 +27,6 @@ declare module 'ioredis' {
       clientMsgId: string,
       message: Uint8Array,
       historyMaxLen: number,
-      newEpoch: string,
-      seqFloor: string,
       dedupTtlSeconds: number,
       field: string,
       rateIntervalUs: number,
@@ -37,65 +38,58 @@ declare module 'ioredis' {
   }
 }
 
-// KEYS: seq, epoch, history, outbox, dedup, rate, meta
-// ARGV: client_msg_id, message, history max length, epoch if none, seq floor ('' = unknown),
-//       dedup TTL, stream field, rate emission interval in µs (0 = no limit), rate burst,
-//       the meta value the send was authorised against, history TTL, seq and epoch TTL (seconds)
-// Returns {'facts', current meta or none} | {'dup', seq} | {'noseq'} | {'limited', retry after ms}
-//       | {'ok', seq, epoch, 1 if the outbox was empty}.
+// KEYS: seq, epoch, seq lease, history, outbox, dedup, rate, meta
+// ARGV: client_msg_id, message, history max length, dedup TTL, stream field, rate emission
+//       interval in µs (0 = no limit), rate burst, the meta value the send was authorised
+//       against, history TTL, seq/epoch/lease TTL (seconds)
+// Returns {'facts', current meta or none} | {'dup', seq} | {'verify'} | {'reserve', epoch}
+//       | {'limited', retry after ms} | {'ok', seq, epoch, 1 if the outbox was empty, seqs left}.
+//
+// 'verify': the lease is void (Redis lost the room's state, or is another server than the one
+// that installed it); nothing is written until a reset installs a new one. 'reserve': the
+// lease's block is used up; the next one must be reserved in Postgres first.
 //
 // The rate limit is GCRA on the sender's theoretical arrival time (TAT), in Redis TIME so every
 // worker shares one clock. It runs after the dedup check (a retried send that was stored is not
 // charged again) and before anything is written (a refused message leaves no trace).
 //
-// Every stored message renews the room's expiry: an idle room's history, then its seq and epoch,
-// leave Redis on their own (config.ts). The outbox never expires (it may hold messages not yet in
-// Postgres); the persister deletes it once drained.
-const APPEND = `
-local meta = redis.call('GET', KEYS[7])
-if meta ~= ARGV[10] then return {'facts', meta} end
-local seen = redis.call('HGET', KEYS[5], ARGV[1])
+// Every stored message renews the room's expiry: an idle room's history, then its seq, epoch and
+// lease, leave Redis on their own (config.ts). The outbox never expires (it may hold messages
+// not yet in Postgres); the persister deletes it once drained.
+const APPEND = `${LEASE_OF}
+local meta = redis.call('GET', KEYS[8])
+if meta ~= ARGV[8] then return {'facts', meta} end
+local seen = redis.call('HGET', KEYS[6], ARGV[1])
 if seen then return {'dup', seen} end
-local seqLost = redis.call('EXISTS', KEYS[1]) == 0
-if seqLost and ARGV[5] == '' then return {'noseq'} end
-local interval = tonumber(ARGV[8])
+local lease = leaseOf(KEYS[1], KEYS[2], KEYS[3])
+if not lease then return {'verify'} end
+local ceiling = tonumber(lease[3])
+if tonumber(lease[2]) >= ceiling then return {'reserve', lease[1]} end
+local interval = tonumber(ARGV[6])
 if interval > 0 then
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-  local tat = math.max(tonumber(redis.call('GET', KEYS[6]) or '0'), now)
+  local tat = math.max(tonumber(redis.call('GET', KEYS[7]) or '0'), now)
   -- Allowed while the TAT is less than burst intervals ahead of now.
-  local allowAt = tat + interval - interval * tonumber(ARGV[9])
+  local allowAt = tat + interval - interval * tonumber(ARGV[7])
   if now < allowAt then return {'limited', math.ceil((allowAt - now) / 1000)} end
   tat = tat + interval
-  redis.call('SET', KEYS[6], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
-end
-if seqLost then
-  -- Redis lost the counter. Continue after the highest seq stored anywhere: Postgres (the
-  -- floor passed in) or a stream that survived, so no seq is ever handed out twice.
-  local floor = tonumber(ARGV[5])
-  for _, stream in ipairs({KEYS[3], KEYS[4]}) do
-    local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
-    if last then floor = math.max(floor, tonumber(string.match(last[1], '^%d+'))) end
-  end
-  redis.call('SET', KEYS[1], string.format('%d', floor))
-end
-local epoch = redis.call('GET', KEYS[2])
-if not epoch then
-  epoch = ARGV[4]
-  redis.call('SET', KEYS[2], epoch)
+  redis.call('SET', KEYS[7], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
 end
 local seq = redis.call('INCR', KEYS[1])
 local id = seq .. '-0'
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], id, ARGV[7], ARGV[2])
-redis.call('EXPIRE', KEYS[3], ARGV[11])
-redis.call('EXPIRE', KEYS[1], ARGV[12])
-redis.call('EXPIRE', KEYS[2], ARGV[12])
-local outboxWasEmpty = redis.call('XLEN', KEYS[4]) == 0
-redis.call('XADD', KEYS[4], id, ARGV[7], ARGV[2])
-redis.call('HSET', KEYS[5], ARGV[1], seq)
-redis.call('EXPIRE', KEYS[5], ARGV[6])
-return {'ok', seq, epoch, outboxWasEmpty and 1 or 0}
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], id, ARGV[5], ARGV[2])
+redis.call('EXPIRE', KEYS[4], ARGV[9])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[10]) end
+local outboxWasEmpty = redis.call('XLEN', KEYS[5]) == 0
+redis.call('XADD', KEYS[5], id, ARGV[5], ARGV[2])
+redis.call('HSET', KEYS[6], ARGV[1], seq)
+redis.call('EXPIRE', KEYS[6], ARGV[4])
+return {'ok', seq, lease[1], outboxWasEmpty and 1 or 0, ceiling - seq}
 `;
+
+/** Resets one append waits for before giving up (Redis losing the room again and again). */
+const LEASE_RESETS = 4;
 
 /** How long a client_msg_id is remembered after the sender's last send in the room. */
 const DEDUP_TTL_SECONDS = 86_400;
@@ -112,9 +106,9 @@ export interface RateLimit {
 
 export type Append = ReturnType<typeof createAppend>;
 
-export function createAppend(ctx: WorkerContext, rooms: Rooms) {
-  const { redis, db, keys, metrics, config } = ctx;
-  redis.defineCommand('lomiAppend', { numberOfKeys: 7, lua: APPEND });
+export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequences) {
+  const { redis, keys, metrics, config } = ctx;
+  redis.defineCommand('lomiAppend', { numberOfKeys: 8, lua: APPEND });
   // The sends that arrive together (gateways batch their requests per turn too) share one
   // round trip to Redis.
   const appendScript = pipelinedPerTurn<Parameters<Redis['lomiAppend']>, (string | number)[]>(redis, {
@@ -125,10 +119,11 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms) {
   async function attempt(message: lomi.chat.v1.ChatMessage, authorised: SeenFacts, limit: RateLimit | undefined): Promise<Attempt> {
     const room = message.room ?? {};
     const encoded = chat.ChatMessage.encode({ ...message, seq: 0 }).finish();
-    const run = (seqFloor: string) =>
+    const run = () =>
       appendScript([
         keys.seq(room),
         keys.epoch(room),
+        keys.seqLease(room),
         keys.history(room),
         keys.outbox(room),
         keys.dedup(room, message.senderId),
@@ -137,8 +132,6 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms) {
         message.clientMsgId,
         encoded,
         config.HISTORY_MAX_LEN,
-        randomId(8),
-        seqFloor,
         DEDUP_TTL_SECONDS,
         MESSAGE_FIELD,
         limit ? Math.round(1_000_000 / limit.perSecond) : 0,
@@ -149,11 +142,18 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms) {
       ]);
 
     const timer = metrics.appendSeconds.startTimer();
-    let reply = await run('');
-    if (reply[0] === 'noseq') reply = await run(String(await maxStoredSeq(db, room)));
+    let reply = await run();
+    // A used-up block is not counted: each wait ends with one more block reserved in Postgres,
+    // which only other sends can take, so a burst that outruns the reservations drains.
+    for (let resets = 0; reply[0] === 'verify' || reply[0] === 'reserve'; ) {
+      if (reply[0] === 'reserve') await sequences.reserve(room, String(reply[1]));
+      else if (++resets === LEASE_RESETS) throw new SeqLeaseUnavailableError(`no usable seq lease for ${room.id} after ${resets} resets`);
+      else await sequences.reset(room);
+      reply = await run();
+    }
     timer();
 
-    const [status, seq, epoch, outboxWasEmpty] = reply;
+    const [status, seq, epoch, outboxWasEmpty, left] = reply;
     if (status === 'facts') return { factsChanged: true, meta: seq == null ? null : String(seq) };
     if (status === 'limited') {
       metrics.rateLimited.inc();
@@ -167,6 +167,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms) {
     // A non-empty outbox is listed already: the persister unlists only an empty one (persister.ts).
     if (outboxWasEmpty === 1) await redis.sadd(keys.outboxRooms, keys.outbox(room));
     metrics.messagesStored.inc({ room_kind: roomKindName(room.kind), kind: messageKindName(message.kind) });
+    sequences.afterAppend(room, String(epoch), Number(left));
     return { duplicate: false, seq: Number(seq), epoch: String(epoch) };
   }
 

@@ -4,6 +4,7 @@ import { createCommandDispatcher, randomId, storableId, storableText, type After
 import { chat, ErrorCode, internal, MessageKind, RoomKind, type lomi, type ServerFrame } from '@lomi/protocol';
 import type { Append, RateLimit } from './append';
 import type { WorkerContext } from './context';
+import type { Durability } from './durability';
 import { badRequest, rejection, RequestError } from './errors';
 import type { History } from './history';
 import type { Pager } from './pages';
@@ -21,6 +22,7 @@ export interface CommandParts {
   history: History;
   page: Pager;
   append: Append;
+  durability: Durability;
   receipts: Receipts;
   listConversations: (userId: string, cmd: lomi.chat.v1.IListConversations) => Promise<lomi.chat.v1.IConversationList>;
   offline: OfflineNotifier;
@@ -28,7 +30,7 @@ export interface CommandParts {
 
 export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   const { config, nc, subjects } = ctx;
-  const { rooms, history, page, append, receipts, offline } = parts;
+  const { rooms, history, page, append, durability, receipts, offline } = parts;
   const liveLimit: RateLimit = { perSecond: config.LIVE_RATE_PER_S, burst: config.LIVE_RATE_BURST };
 
   /**
@@ -76,17 +78,23 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     // Live rooms only: a 1-on-1 room has a single reader, and the broadcaster is exempt.
     const limitFor = (facts: RoomFacts) => (facts.kind === 'live' && facts.broadcasterId !== userId ? liveLimit : undefined);
     const { facts, ...stored } = await append(message, limitFor);
+    let original: lomi.chat.v1.ChatMessage | undefined;
     if (!stored.duplicate) {
       message.seq = stored.seq;
-      publishAfterAck(message, afterReply);
-      if (facts.kind === 'private') offline.notify(message, otherMember(facts.members, userId));
-      return { room, seq: message.seq, id: message.id, createdAtMs: message.createdAtMs, duplicate: false };
+      const settled = await durability.settle(message);
+      if (!settled.duplicate) {
+        publishAfterAck(message, afterReply);
+        if (facts.kind === 'private') offline.notify(message, otherMember(facts.members, userId));
+        return { room, seq: message.seq, id: message.id, createdAtMs: message.createdAtMs, duplicate: false };
+      }
+      original = settled.message;
+    } else {
+      original = await durability.original(room, stored.seq);
     }
-    const [original] = await history.read(room, stored.seq - 1, stored.seq);
     // Published again because the first attempt may have died between storing and publishing;
     // gateways drop a seq they already delivered.
     if (original) publishAfterAck(original, afterReply);
-    return { room, seq: stored.seq, id: original?.id ?? '', createdAtMs: original?.createdAtMs ?? 0, duplicate: true };
+    return { room, seq: original?.seq ?? stored.seq, id: original?.id ?? '', createdAtMs: original?.createdAtMs ?? 0, duplicate: true };
   }
 
   async function getHistory(userId: string, cmd: lomi.chat.v1.GetHistory): Promise<lomi.chat.v1.IHistoryReply> {

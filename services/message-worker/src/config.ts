@@ -42,6 +42,18 @@ export const messageWorkerEnv = z
      * starts a new epoch after the highest stored seq.
      */
     HISTORY_META_TTL_SECONDS: positiveInt.default(30 * 86_400),
+    /**
+     * Seqs reserved in Postgres per block for Redis to hand out. A Redis that loses its state
+     * makes the room go on above the reserved ceiling, so a reset leaves a hole of up to this
+     * many seqs; each block costs one Postgres update, off the send path.
+     */
+    SEQ_BLOCK_SIZE: positiveInt.min(2).default(1000),
+    /**
+     * When a send is acked: `redis` once Redis stored it (a Redis crash may lose the last acked
+     * messages the persister had not copied yet), `postgres` only once its row is committed in
+     * Postgres (nothing acked is lost with Redis; each send waits for a commit).
+     */
+    ACK_DURABILITY: z.enum(['redis', 'postgres']).default('redis'),
     /** Most messages returned by one join recovery or one gateway range request. */
     RECOVERY_MAX: positiveInt.default(1000),
     /** Outbox entries the persister writes to Postgres in one INSERT (14 parameters a row; Postgres takes 65535). */

@@ -47,8 +47,10 @@ export function createConversationList(ctx: WorkerContext, history: History, rec
   ): Promise<lomi.chat.v1.IConversationSummary> {
     const room = { kind: RoomKind.ROOM_KIND_PRIVATE, id: row.id };
     const otherUserId = otherMember([row.user_a, row.user_b], userId);
-    const { topSeq } = await history.top(room);
-    const [[lastMessage], readState] = await Promise.all([history.read(room, topSeq - 1, topSeq), receipts.readState(room, userId, otherUserId)]);
+    const top = await history.top(room);
+    // A reset's new epoch starts empty: the newest message is then the one the reset kept.
+    const lastSeq = top.topSeq > top.epochStart ? top.topSeq : top.previousLast;
+    const [[lastMessage], readState] = await Promise.all([history.read(room, lastSeq - 1, lastSeq), receipts.readState(room, userId, otherUserId)]);
     return {
       room,
       otherUserId,

@@ -1,45 +1,17 @@
 // Reading a room's messages: the Redis history stream first, and for the part trimmed from it,
 // Postgres (plus the outbox, for messages trimmed before the persister wrote them).
 import type { lomi, Room } from '@lomi/protocol';
-import { randomId } from '@lomi/common';
-import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
-import { maxStoredSeq, storedMessagesBetween } from './message-store';
+import { resetsFrom } from './epochs';
+import type { RoomState } from './lease';
+import { storedMessagesBetween } from './message-store';
+import type { Sequences } from './sequences';
 import { decodeEntry, entryId } from './stream-entries';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    lomiRoomState(seqKey: string, epochKey: string, newEpoch: string, metaTtlSeconds: number): Result<[epoch: string, seq: string | null], Context>;
-    lomiSeedSeq(seqKey: string, historyKey: string, outboxKey: string, storedMax: number, metaTtlSeconds: number): Result<number, Context>;
-  }
-}
-
-// Gives the room an epoch on first sight, so a joiner and the first send agree on it. Reads do
-// not renew it: a room nobody writes to leaves Redis (the append script renews on every send).
-const ROOM_STATE = `
-local epoch = redis.call('GET', KEYS[2])
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[2], epoch, 'EX', ARGV[2])
-end
-return {epoch, redis.call('GET', KEYS[1])}
-`;
-
-// Remembers Postgres's top seq for a room Redis knows nothing of, so the joins that pile in when
-// a stream starts do not each ask Postgres. Only when no stream holds entries: otherwise the
-// append script's own recovery (which also reads the streams) decides.
-const SEED_SEQ = `
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('XLEN', KEYS[2]) > 0 or redis.call('XLEN', KEYS[3]) > 0 then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return 1
-`;
 
 export type History = ReturnType<typeof createHistory>;
 
-export function createHistory(ctx: WorkerContext) {
-  const { redis, db, keys, config } = ctx;
-  redis.defineCommand('lomiRoomState', { numberOfKeys: 2, lua: ROOM_STATE });
-  redis.defineCommand('lomiSeedSeq', { numberOfKeys: 3, lua: SEED_SEQ });
+export function createHistory(ctx: WorkerContext, sequences: Sequences) {
+  const { redis, db, keys } = ctx;
 
   async function olderThanHistory(room: Room, afterSeq: number, untilSeq: number): Promise<lomi.chat.v1.ChatMessage[]> {
     // The outbox first: the persister deletes an entry only after its row committed, so whatever
@@ -51,19 +23,22 @@ export function createHistory(ctx: WorkerContext) {
   }
 
   return {
-    /** The room's newest seq and its history epoch. */
-    async top(room: Room): Promise<{ topSeq: number; epoch: string }> {
-      const [epoch, seq] = await redis.lomiRoomState(keys.seq(room), keys.epoch(room), randomId(8), config.HISTORY_META_TTL_SECONDS);
-      // No seq key: no message since Redis lost the room (or ever), so Postgres has the top.
-      if (seq !== null) return { epoch, topSeq: Number(seq) };
-      const storedMax = await maxStoredSeq(db, room);
-      await redis.lomiSeedSeq(keys.seq(room), keys.history(room), keys.outbox(room), storedMax, config.HISTORY_META_TTL_SECONDS);
-      return { epoch, topSeq: storedMax };
+    /** The room's newest seq, epoch and epoch start; a room whose state Redis lost is reset first. */
+    top: (room: Room): Promise<RoomState> => sequences.current(room),
+
+    /**
+     * The resets a read from `afterSeq` may cross (start_seq ≥ afterSeq), oldest first. Only
+     * Postgres knows them, and it is asked only for reads that reach below the current epoch
+     * when that epoch began with a reset (a reset starts at a reserved ceiling, never at 0).
+     */
+    async resetsFrom(room: Room, afterSeq: number, top: RoomState): Promise<lomi.chat.v1.IRoomReset[]> {
+      return afterSeq > top.epochStart || top.epochStart === 0 ? [] : resetsFrom(db, room, afterSeq);
     },
 
     /**
-     * Every message with seq in (afterSeq, untilSeq] that is still stored, in seq order. Seqs have
-     * no gaps, so a complete answer has exactly untilSeq - afterSeq messages. Callers bound the span.
+     * Every message with seq in (afterSeq, untilSeq] that is still stored, in seq order. Within
+     * an epoch seqs have no gaps; a reset's hole names no message (holes.ts counts them). Callers
+     * bound the span.
      */
     async read(room: Room, afterSeq: number, untilSeq: number): Promise<lomi.chat.v1.ChatMessage[]> {
       if (untilSeq <= afterSeq) return [];

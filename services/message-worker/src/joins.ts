@@ -5,12 +5,12 @@
 // one room costs Redis a few reads per batch instead of a few per socket.
 import { coalescing } from '@lomi/common';
 import type { Pins } from '@lomi/rooms';
-import { internal, roomKey, type ChatMessage, type lomi, type Room } from '@lomi/protocol';
+import { internal, roomKey, type lomi, type Room } from '@lomi/protocol';
 import type { WorkerContext } from './context';
 import { badRequest, decodeRequest, rejection, RequestError } from './errors';
 import type { History } from './history';
-import { messageBudget, prefixWithin } from './payload';
 import { otherMember, type Receipts } from './receipts';
+import type { Recover } from './recovery';
 import { validRoom, type RoomFacts, type Rooms } from './rooms';
 
 export interface JoinParts {
@@ -18,47 +18,13 @@ export interface JoinParts {
   history: History;
   pins: Pins;
   receipts: Receipts;
-}
-
-/** Where a room's history stands for its joiners: its top, its epoch, and from which seq on the read holds every message up to the top. */
-export interface RecoverySource {
-  topSeq: number;
-  epoch: string;
-  completeFrom: number;
-}
-
-/** A source that holds everything: whether a joiner asks for a recovery that may succeed at all. */
-const unread = (topSeq: number, epoch: string): RecoverySource => ({ topSeq, epoch, completeFrom: -Infinity });
-
-/**
- * The one recovery decision: whether a joiner back from `since_seq` gets every message it
- * missed. All or nothing, since a client given part of the gap would believe it had all of it:
- * the same epoch, at most `max` messages, and every one of (since_seq, top] held by the source.
- */
-export function recovers(joiner: lomi.internal.v1.IJoinBatchJoiner, source: RecoverySource, max: number): boolean {
-  if (joiner.sinceSeq == null) return false;
-  const since = Number(joiner.sinceSeq);
-  if ((joiner.epoch && joiner.epoch !== source.epoch) || since > source.topSeq) return false;
-  if (source.topSeq - since > max) return false;
-  return since + 1 >= source.completeFrom;
-}
-
-/** The longest run of `messages` that ends at `topSeq` with no seq missing. */
-function completeTail(messages: ChatMessage[], topSeq: number): ChatMessage[] {
-  let expected = topSeq;
-  let i = messages.length - 1;
-  while (i >= 0 && Number(messages[i]!.seq) === expected) {
-    i -= 1;
-    expected -= 1;
-  }
-  return messages.slice(i + 1);
+  recover: Recover;
 }
 
 type Admission = { facts: RoomFacts; error?: undefined } | { error: lomi.chat.v1.IError; facts?: undefined };
 
 export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
-  const { config, nc } = ctx;
-  const { rooms, history, pins, receipts } = parts;
+  const { rooms, history, pins, receipts, recover } = parts;
 
   // Batches of one room from several gateways that arrive together share these reads too.
   const top = coalescing(roomKey, history.top);
@@ -79,29 +45,13 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
     }
   }
 
-  /**
-   * Reads (lowest since_seq, top] once for every joiner that may recover, and keeps the part
-   * that ends at the top complete and fits the reply beside `replyBytes` of everything else;
-   * a joiner whose range reaches further back is told to reload, as a joiner alone would be.
-   */
-  async function readRecovery(room: Room, joiners: lomi.internal.v1.IJoinBatchJoiner[], topSeq: number, epoch: string, replyBytes: number) {
-    const asking = joiners.filter((j) => recovers(j, unread(topSeq, epoch), config.RECOVERY_MAX));
-    if (asking.length === 0) return { source: { topSeq, epoch, completeFrom: topSeq + 1 }, messages: [] };
-    const from = Math.min(...asking.map((j) => Number(j.sinceSeq)));
-    const tail = completeTail(await history.read(room, from, topSeq), topSeq);
-    // The newest messages are the ones every recovering joiner needs: the budget is spent from the top down.
-    const fits = prefixWithin([...tail].reverse(), messageBudget(nc) - replyBytes).reverse();
-    const completeFrom = fits.length > 0 ? Number(fits[0]!.seq) : topSeq + 1;
-    return { source: { topSeq, epoch, completeFrom }, messages: fits };
-  }
-
   async function answer(request: lomi.internal.v1.JoinBatchRequest): Promise<lomi.internal.v1.IJoinBatchReply> {
     const room = validRoom(request.room);
     const admissions = await Promise.all(request.joiners.map((j) => admit(room, j)));
     const admitted = request.joiners.filter((_, i) => admissions[i]!.facts);
     if (admitted.length === 0) return { results: admissions.map((a) => ({ error: a.error })) };
 
-    const [{ topSeq, epoch }, state, readStates] = await Promise.all([
+    const [now, state, readStates] = await Promise.all([
       top(room),
       admissions.some((a) => a.facts?.kind === 'live') ? liveState(room) : undefined,
       Promise.all(
@@ -112,22 +62,19 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
       ),
     ]);
     const reply: lomi.internal.v1.IJoinBatchReply = {
-      topSeq,
-      epoch,
+      topSeq: now.topSeq,
+      epoch: now.epoch,
+      epochStartSeq: now.epochStart,
       ...state,
       results: admissions.map((a, i) => (a.error ? { error: a.error } : { readState: readStates[i] })),
     };
     // Each result may still grow by its `recovered` flag (2 bytes) and a longer length prefix.
     const replyBytes = internal.JoinBatchReply.encode(reply).finish().length + 3 * admitted.length;
-    const { source, messages } = await readRecovery(room, admitted, topSeq, epoch, replyBytes);
-    let lowest = topSeq;
-    request.joiners.forEach((joiner, i) => {
-      if (admissions[i]!.error || !recovers(joiner, source, config.RECOVERY_MAX)) return;
-      reply.results![i]!.recovered = true;
-      lowest = Math.min(lowest, Number(joiner.sinceSeq));
+    const { recovered, messages } = await recover(room, request.joiners.map((j, i) => (admissions[i]!.error ? {} : j)), now, replyBytes);
+    recovered.forEach((yes, i) => {
+      if (yes) reply.results![i]!.recovered = true;
     });
-    // Only what some recovered joiner misses travels.
-    reply.messages = messages.filter((m) => Number(m.seq) > lowest);
+    reply.messages = messages;
     return reply;
   }
 

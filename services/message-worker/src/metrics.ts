@@ -37,7 +37,7 @@ export function createMetrics(registry: Registry) {
     }),
     appendSeconds: new Histogram({
       name: 'lomi_message_append_seconds',
-      help: 'Time to append one message to Redis (the Lua script, including seq recovery)',
+      help: 'Time to append one message to Redis (the Lua script, and any seq lease reset or block reservation it waited for)',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     }),

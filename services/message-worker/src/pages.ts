@@ -3,6 +3,7 @@
 import type { lomi, Room } from '@lomi/protocol';
 import { badRequest } from './errors';
 import type { History } from './history';
+import { SeqSpace } from './holes';
 
 const HISTORY_DEFAULT_LIMIT = 50;
 const HISTORY_MAX_LIMIT = 200;
@@ -22,12 +23,15 @@ export function createPager(history: History) {
     const afterSeq = request.afterSeq ?? 0;
     const beforeSeq = request.beforeSeq ?? 0;
     if (afterSeq < 0 || beforeSeq < 0) throw badRequest('after_seq and before_seq must not be negative');
-    const { topSeq } = await history.top(room);
-    // Seqs have no gaps, so each page is a window of seqs: (from, until].
+    const top = await history.top(room);
+    // Each page is a window of seqs (from, until] holding `limit` seqs that may name a message:
+    // seqs are consecutive but for the holes resets left, which a window steps over, so that
+    // no page comes back empty while more follow.
+    const space = new SeqSpace(await history.resetsFrom(room, afterSeq + 1, top));
     const newestFirst = beforeSeq > 0;
-    const until = newestFirst ? Math.min(beforeSeq - 1, topSeq) : Math.min(afterSeq + limit, topSeq);
-    const from = newestFirst ? Math.max(afterSeq, until - limit) : afterSeq;
+    const until = newestFirst ? Math.min(beforeSeq - 1, top.topSeq) : space.forward(afterSeq, limit, top.topSeq);
+    const from = newestFirst ? space.backward(until, limit, afterSeq) : afterSeq;
     const messages = await history.read(room, from, until);
-    return { room, messages, hasMore: newestFirst ? from > afterSeq : until < topSeq };
+    return { room, messages, hasMore: newestFirst ? space.count(afterSeq, from) > 0 : space.count(until, top.topSeq) > 0 };
   };
 }

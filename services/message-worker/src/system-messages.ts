@@ -5,13 +5,14 @@ import { chat, internal, MessageKind, RoomKind, type lomi } from '@lomi/protocol
 import { randomId, storableId, storableText } from '@lomi/common';
 import type { Append } from './append';
 import type { WorkerContext } from './context';
+import type { Durability } from './durability';
 import { badRequest, decodeRequest, rejection } from './errors';
 import { validRoom } from './rooms';
 
 /** System messages have no user as sender. */
 const SYSTEM_SENDER = '';
 
-export function createSystemMessageHandler(ctx: WorkerContext, append: Append) {
+export function createSystemMessageHandler(ctx: WorkerContext, append: Append, durability: Durability) {
   const { nc, subjects } = ctx;
 
   async function store(request: lomi.internal.v1.SystemMessageRequest): Promise<number> {
@@ -30,9 +31,12 @@ export function createSystemMessageHandler(ctx: WorkerContext, append: Append) {
     });
     // Authorised as a send: the stream must exist and be live.
     const stored = await append(message);
-    // A retried request was stored (and published) by the first attempt.
-    if (stored.duplicate) return stored.seq;
+    // A retried request was stored (and published) by the first attempt; in strict mode it must
+    // be in Postgres before this one is answered too.
+    if (stored.duplicate) return (await durability.original(room, stored.seq))?.seq ?? stored.seq;
     message.seq = stored.seq;
+    const settled = await durability.settle(message);
+    if (settled.duplicate) return settled.message.seq;
     nc.publish(subjects.room(room), internal.RoomEvent.encode({ message }).finish());
     return stored.seq;
   }

@@ -5,15 +5,20 @@ import { createAppend } from './append';
 import { createCommandHandler } from './commands';
 import type { MessageWorkerConfig } from './config';
 import { createConversationList } from './conversations';
+import { createDurability } from './durability';
 import { createHistory } from './history';
 import { createJoinHandler } from './joins';
+import { createLease } from './lease';
 import { createMetrics } from './metrics';
 import { createPager } from './pages';
 import { startPersister } from './persister';
 import { createRangeHandler } from './range';
 import { createReceipts } from './receipts';
+import { createRecovery } from './recovery';
 import { createRooms } from './rooms';
+import { createSequences } from './sequences';
 import { createServiceHandler } from './service-api';
+import { watchStoreIncarnation } from './store-watch';
 import { createSystemMessageHandler } from './system-messages';
 import { startOfflineWebhooks } from './webhooks';
 
@@ -25,8 +30,11 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
   createMetrics,
   wire(ctx, responder) {
     const rooms = createRooms(ctx);
-    const history = createHistory(ctx);
+    const lease = createLease(ctx);
+    const sequences = createSequences(ctx, lease);
+    const history = createHistory(ctx, sequences);
     const page = createPager(history);
+    const storeWatch = watchStoreIncarnation(ctx);
     const persister = startPersister(ctx);
     const offline = startOfflineWebhooks(ctx);
     const receipts = createReceipts(ctx);
@@ -34,7 +42,8 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
       rooms,
       history,
       page,
-      append: createAppend(ctx, rooms),
+      append: createAppend(ctx, rooms, sequences),
+      durability: createDurability(ctx, history),
       receipts,
       listConversations: createConversationList(ctx, history, receipts),
       offline,
@@ -42,12 +51,12 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
 
     const { serve } = responder;
     serve(ctx.subjects.commands.message, createCommandHandler(ctx, commandParts));
-    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts }));
+    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts, recover: createRecovery(ctx, history) }));
     serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page));
     serve(ctx.subjects.range, createRangeHandler(ctx, history));
     serve(ctx.subjects.service, createServiceHandler(ctx, rooms));
-    serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, commandParts.append));
-    return [persister, offline];
+    serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, commandParts.append, commandParts.durability));
+    return [storeWatch, persister, offline];
   },
 };
 
