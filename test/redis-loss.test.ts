@@ -63,7 +63,7 @@ describe.each(CASES)('ACK_DURABILITY=%s, Redis %s', (durability, fault) => {
       messageWorkers: 2,
       env: { REDIS_URL: redis.url, ACK_DURABILITY: durability, RECOVERY_MAX: '20000' },
     });
-    pool = new Pool({ connectionString: system.env.DATABASE_URL });
+    pool = new Pool(system.pg);
   });
   afterAll(async () => {
     await system.stop();

@@ -10,7 +10,7 @@ let pool: Pool;
 
 beforeAll(async () => {
   system = await startSystem({ gateways: 1, messageWorkers: 2, env: { SEQ_BLOCK_SIZE: String(BLOCK) } });
-  pool = new Pool({ connectionString: system.env.DATABASE_URL });
+  pool = new Pool(system.pg);
 });
 afterAll(async () => {
   await system.stop();
