@@ -28,8 +28,13 @@ export function createSubjects(namespace: string) {
     },
     /** Gap fills: a gateway asks for a seq range it missed. */
     range: `${namespace}.range`,
-    /** Service API operations (create conversation, create/end live stream). */
-    service: `${namespace}.svc.rooms`,
+    /** Service API operations, by the worker that performs them. */
+    service: {
+      /** Create a conversation, create and end a live stream. */
+      message: `${namespace}.svc.rooms`,
+      /** Moderators and staff. */
+      moderation: `${namespace}.svc.moderation`,
+    },
     /** PresenceReports from gateways (joins, leaves, connections, heartbeats) to the presence workers. */
     presenceReports: `${namespace}.presence.reports`,
     /** SystemMessageRequests: the presence workers ask a message worker to store a SYSTEM message. */
@@ -38,6 +43,8 @@ export function createSubjects(namespace: string) {
     events: {
       /** StreamEnded, by the message worker that ended a live stream. */
       streamEnded: `${namespace}.events.stream_ended`,
+      /** ModerationChanged, by the moderation worker that changed a scope's moderators or the staff; every reader hears it. */
+      moderationChanged: `${namespace}.events.moderation_changed`,
     },
   } as const;
 }

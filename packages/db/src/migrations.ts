@@ -158,6 +158,81 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_moderation': {
+    // The moderation workers' record: who moderates what, the platform's staff and bans, every
+    // moderation action, and the messages users reported. Cached in Redis and in each reader's
+    // memory (@lomi/moderation); this is what survives.
+    async up(db: Kysely<unknown>) {
+      // A moderator of one stream (scope 'stream', scope_id = the stream id) or of every stream of
+      // a broadcaster (scope 'channel', scope_id = the broadcaster's user id).
+      await db.schema
+        .createTable('moderators')
+        .addColumn('scope', 'text', (c) => c.notNull().check(sql`scope in ('stream', 'channel')`))
+        .addColumn('scope_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('granted_by', 'text')
+        .addColumn('granted_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('moderators_pkey', ['scope', 'scope_id', 'user_id'])
+        .execute();
+
+      await db.schema
+        .createTable('staff')
+        .addColumn('user_id', 'text', (c) => c.primaryKey())
+        .addColumn('granted_by', 'text')
+        .addColumn('granted_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+
+      await db.schema
+        .createTable('platform_bans')
+        .addColumn('user_id', 'text', (c) => c.primaryKey())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('banned_by', 'text')
+        .addColumn('banned_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+
+      // Versions of the cached moderation state and of ban events: taken while a change holds its
+      // scope's lock, so one scope's versions increase in commit order.
+      await sql`create sequence moderation_versions`.execute(db);
+
+      // The audit log: one row per moderation action, appended by the moderation workers only.
+      await db.schema
+        .createTable('moderation_actions')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        // null: the app back end through the service API, without naming who.
+        .addColumn('actor_id', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target_user_id', 'text')
+        // The room the action was taken in; null for platform-wide ones (staff, platform bans).
+        .addColumn('room_kind', 'text', (c) => c.check(sql`room_kind in ('live', 'private')`))
+        .addColumn('room_id', 'text')
+        // Set when the action covers a broadcaster's whole channel (a channel moderator grant).
+        .addColumn('channel_id', 'text')
+        .addColumn('message_seq', 'bigint')
+        .addColumn('reason', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('expires_at', 'timestamptz')
+        .execute();
+      await db.schema.createIndex('moderation_actions_room_idx').on('moderation_actions').columns(['room_id', 'id desc']).execute();
+      await db.schema.createIndex('moderation_actions_channel_idx').on('moderation_actions').columns(['channel_id', 'id desc']).execute();
+
+      // Reports keep the message as it was (protobuf JSON of the ChatMessage), whatever becomes of it.
+      await db.schema
+        .createTable('message_reports')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('room_kind', 'text', (c) => c.notNull().check(sql`room_kind in ('live', 'private')`))
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('message', 'jsonb', (c) => c.notNull())
+        .addColumn('sender_id', 'text', (c) => c.notNull())
+        .addColumn('reporter_id', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        // One report per message per reporter: a repeat is not a second voice.
+        .addUniqueConstraint('message_reports_once_key', ['room_kind', 'room_id', 'seq', 'reporter_id'])
+        .execute();
+      await db.schema.createIndex('message_reports_room_idx').on('message_reports').columns(['room_kind', 'room_id', 'id desc']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

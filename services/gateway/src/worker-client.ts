@@ -7,7 +7,8 @@ import { ErrorCode, internal, type lomi } from '@lomi/protocol';
 export interface WorkerClient {
   command(worker: WorkerKind, req: lomi.internal.v1.ICommandRequest): Promise<lomi.chat.v1.IServerFrame>;
   range(req: lomi.internal.v1.IRangeRequest): Promise<lomi.internal.v1.RangeReply>;
-  service(req: lomi.internal.v1.IServiceRequest): Promise<lomi.internal.v1.ServiceReply>;
+  /** A service API operation, to the workers that perform it. */
+  service(worker: keyof Subjects['service'], req: lomi.internal.v1.IServiceRequest): Promise<lomi.internal.v1.ServiceReply>;
   api(worker: WorkerKind, req: lomi.internal.v1.IApiRequest): Promise<lomi.internal.v1.ApiReply>;
 }
 
@@ -104,8 +105,8 @@ export function createWorkerClient(nc: NatsConnection, subjects: Subjects, timeo
     async range(req) {
       return internal.RangeReply.decode(await request(subjects.range, internal.RangeRequest.encode(req).finish()));
     },
-    async service(req) {
-      return internal.ServiceReply.decode(await request(subjects.service, internal.ServiceRequest.encode(req).finish()));
+    async service(worker, req) {
+      return internal.ServiceReply.decode(await request(subjects.service[worker], internal.ServiceRequest.encode(req).finish()));
     },
     async api(worker, req) {
       return internal.ApiReply.decode(await request(subjects.api[worker], internal.ApiRequest.encode(req).finish()));

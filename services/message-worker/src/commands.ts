@@ -1,6 +1,7 @@
 // Client commands forwarded by gateways: join, send, history, receipts and the conversation
 // list. Every outcome is a reply frame.
 import { coalescing, createCommandDispatcher, randomId, storableId, storableText, type AfterReply } from '@lomi/common';
+import type { ModerationState } from '@lomi/moderation';
 import type { Pins } from '@lomi/rooms';
 import { chat, ErrorCode, internal, MessageKind, RoomKind, roomKey, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Append, RateLimit } from './append';
@@ -27,6 +28,8 @@ export interface CommandParts {
   receipts: Receipts;
   listConversations: (userId: string, cmd: lomi.chat.v1.IListConversations) => Promise<lomi.chat.v1.IConversationList>;
   offline: OfflineNotifier;
+  /** Roles, for the joiner's own in the join reply. */
+  moderation: ModerationState;
 }
 
 export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
@@ -67,8 +70,13 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   async function join(userId: string, cmd: lomi.chat.v1.JoinRoom): Promise<lomi.chat.v1.IJoinReply> {
     const room = validRoom(cmd.room);
     const facts = await rooms.authorize(room, userId, 'join');
-    const [{ topSeq, epoch }, state] = await Promise.all([top(room), roomState(room, userId, facts)]);
-    const unrecovered = { room, topSeq, epoch, recovered: false, ...state };
+    const [{ topSeq, epoch }, state, role] = await Promise.all([
+      top(room),
+      roomState(room, userId, facts),
+      // The joiner's own role, so the client shows the controls it may use.
+      parts.moderation.roleOf(room, userId, facts),
+    ]);
+    const unrecovered = { room, topSeq, epoch, recovered: false, role, ...state };
     const since = cmd.sinceSeq;
     if (since == null || (cmd.epoch && cmd.epoch !== epoch) || since > topSeq) return unrecovered;
     if (topSeq - since > config.RECOVERY_MAX) return unrecovered;

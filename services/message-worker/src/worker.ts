@@ -1,4 +1,5 @@
 import { createLogger, QueueGroup, type Logger } from '@lomi/common';
+import { createModerationState } from '@lomi/moderation';
 import { createPins, startWorker, type RunningWorker, type WorkerDefinition } from '@lomi/rooms';
 import { createApiHandler } from './api';
 import { createAppend } from './append';
@@ -29,6 +30,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
     const persister = startPersister(ctx);
     const offline = startOfflineWebhooks(ctx);
     const receipts = createReceipts(ctx);
+    const moderation = createModerationState(ctx);
     const commandParts = {
       rooms,
       history,
@@ -38,15 +40,16 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
       receipts,
       listConversations: createConversationList(ctx, history, receipts),
       offline,
+      moderation,
     };
 
     const { serve } = responder;
     serve(ctx.subjects.commands.message, createCommandHandler(ctx, commandParts));
     serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page));
     serve(ctx.subjects.range, createRangeHandler(ctx, history));
-    serve(ctx.subjects.service, createServiceHandler(ctx, rooms));
+    serve(ctx.subjects.service.message, createServiceHandler(ctx, rooms));
     serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, commandParts.append));
-    return [persister, offline];
+    return [persister, offline, moderation];
   },
 };
 
