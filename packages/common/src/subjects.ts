@@ -32,9 +32,11 @@ export function createSubjects(namespace: string) {
     service: {
       /** Create a conversation, create and end a live stream. */
       message: `${namespace}.svc.rooms`,
-      /** Moderators and staff. */
+      /** Moderators, staff and platform bans. */
       moderation: `${namespace}.svc.moderation`,
     },
+    /** BannedUsersRequests: a gateway loads the platform-banned users from the moderation workers. */
+    bannedUsers: `${namespace}.moderation.banned_users`,
     /** PresenceReports from gateways (joins, leaves, connections, heartbeats) to the presence workers. */
     presenceReports: `${namespace}.presence.reports`,
     /** SystemMessageRequests: the presence workers ask a message worker to store a SYSTEM message. */
@@ -45,6 +47,8 @@ export function createSubjects(namespace: string) {
       streamEnded: `${namespace}.events.stream_ended`,
       /** ModerationChanged, by the moderation worker that changed a scope's moderators or the staff; every reader hears it. */
       moderationChanged: `${namespace}.events.moderation_changed`,
+      /** PlatformBanChanged, by the moderation worker that banned or unbanned a user; every gateway hears it. */
+      platformBanChanged: `${namespace}.events.platform_ban_changed`,
     },
   } as const;
 }

@@ -40,6 +40,8 @@ export interface HttpApiDeps {
   workers: WorkerClient;
   log: Logger;
   readiness: Readiness;
+  /** Whether a user is banned from the platform: their user tokens are refused here too (403). */
+  isBanned(userId: string): boolean;
 }
 
 /** A response that may be answered later; writes after the client went away are dropped. */
@@ -159,6 +161,7 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
             // refused below, whatever was wrong with the token
           }
           if (!user) return reply.error('401 Unauthorized', 'UNAUTHORIZED', 'a valid user token or service token is required');
+          if (deps.isBanned(user.userId)) return reply.error('403 Forbidden', 'FORBIDDEN', 'this user is banned from the platform');
           caller = { service: false, userId: user.userId };
         }
         const answer = await deps.workers.api(worker, { route, params, ...caller });
@@ -183,10 +186,13 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
   const ok = () => '200 OK';
   const grant = (b: Record<string, unknown>) => ({ userId: text(b.userId), streamId: text(b.streamId), channelId: text(b.channelId), actorId: text(b.actorId) });
   const staff = (b: Record<string, unknown>) => ({ userId: text(b.userId), actorId: text(b.actorId) });
+  const ban = (b: Record<string, unknown>) => ({ userId: text(b.userId), reason: text(b.reason), actorId: text(b.actorId) });
   service('/api/v1/moderators/grant', (b) => ({ grantModerator: grant(b) }), ok, 'moderation');
   service('/api/v1/moderators/revoke', (b) => ({ revokeModerator: grant(b) }), ok, 'moderation');
   service('/api/v1/staff/grant', (b) => ({ grantStaff: staff(b) }), ok, 'moderation');
   service('/api/v1/staff/revoke', (b) => ({ revokeStaff: staff(b) }), ok, 'moderation');
+  service('/api/v1/platform/ban', (b) => ({ banUser: ban(b) }), ok, 'moderation');
+  service('/api/v1/platform/unban', (b) => ({ unbanUser: ban(b) }), ok, 'moderation');
 
   app.any('/*', (res) => new Reply(res).error('404 Not Found', 'NOT_FOUND', 'no such endpoint'));
 }

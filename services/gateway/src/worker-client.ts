@@ -9,6 +9,8 @@ export interface WorkerClient {
   range(req: lomi.internal.v1.IRangeRequest): Promise<lomi.internal.v1.RangeReply>;
   /** A service API operation, to the workers that perform it. */
   service(worker: keyof Subjects['service'], req: lomi.internal.v1.IServiceRequest): Promise<lomi.internal.v1.ServiceReply>;
+  /** A page of the platform-banned users, from the moderation workers. */
+  bannedUsers(req: lomi.internal.v1.IBannedUsersRequest): Promise<lomi.internal.v1.BannedUsersReply>;
   api(worker: WorkerKind, req: lomi.internal.v1.IApiRequest): Promise<lomi.internal.v1.ApiReply>;
 }
 
@@ -107,6 +109,9 @@ export function createWorkerClient(nc: NatsConnection, subjects: Subjects, timeo
     },
     async service(worker, req) {
       return internal.ServiceReply.decode(await request(subjects.service[worker], internal.ServiceRequest.encode(req).finish()));
+    },
+    async bannedUsers(req) {
+      return internal.BannedUsersReply.decode(await request(subjects.bannedUsers, internal.BannedUsersRequest.encode(req).finish()));
     },
     async api(worker, req) {
       return internal.ApiReply.decode(await request(subjects.api[worker], internal.ApiRequest.encode(req).finish()));

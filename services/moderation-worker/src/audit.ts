@@ -13,14 +13,16 @@ export type ModerationActionName =
   | 'grant_moderator'
   | 'revoke_moderator'
   | 'grant_staff'
-  | 'revoke_staff';
+  | 'revoke_staff'
+  | 'platform_ban'
+  | 'platform_unban';
 
 export interface ModerationAction {
   action: ModerationActionName;
   /** Who did it; undefined for the app back end through the service API without naming who. */
   actorId?: string;
   targetUserId?: string;
-  /** The room it was done in; undefined for platform-wide actions (staff). */
+  /** The room it was done in; undefined for platform-wide actions (staff, platform bans). */
   room?: Room;
   /** The broadcaster whose every stream it covers (channel moderator grants). */
   channelId?: string;

@@ -8,6 +8,7 @@ import type { ModerationWorkerConfig } from './config';
 import type { ModerationContext } from './context';
 import { startPinExpiry } from './expiry';
 import { createMetrics } from './metrics';
+import { createPlatformBans } from './platform-bans';
 import { createReports } from './reports';
 import { createRoleGrants } from './role-grants';
 import { createServiceHandler } from './service-api';
@@ -39,10 +40,12 @@ export function startModerationWorker(
         };
         const storedMessage = createStoredMessages(ctx);
         const grants = createRoleGrants(ctx);
+        const bans = createPlatformBans(ctx);
         const reports = createReports(ctx, storedMessage);
         responder.serve(ctx.subjects.commands.moderation, createCommandHandler(ctx, { storedMessage, grants, reports }));
         responder.serve(ctx.subjects.api.moderation, createApiHandler(ctx, reports));
-        responder.serve(ctx.subjects.service.moderation, createServiceHandler(ctx, grants));
+        responder.serve(ctx.subjects.service.moderation, createServiceHandler(ctx, grants, bans));
+        responder.serve(ctx.subjects.bannedUsers, bans.handleBannedUsers);
         responder.consume(ctx.subjects.events.streamEnded, createStreamEndHandler(ctx));
         return [startPinExpiry(ctx), moderation];
       },

@@ -1,12 +1,13 @@
 // The app back end's moderation operations (service API, through a gateway): moderators of a
-// stream or a channel, and staff. The back end is trusted: no role is checked, but
+// stream or a channel, staff, and platform bans. The back end is trusted: no role is checked, but
 // every change is in the moderation log, with the actor_id it names, if any.
 import { badRequest, createServiceDispatcher, RequestError, storableUserId } from '@lomi/common';
 import { ErrorCode, ROOM_ID_PATTERN, RoomKind, type lomi, type Room } from '@lomi/protocol';
 import type { ModerationContext } from './context';
+import type { PlatformBans } from './platform-bans';
 import type { ModeratorScopeRef, Origin, RoleGrants } from './role-grants';
 
-export function createServiceHandler(ctx: ModerationContext, grants: RoleGrants) {
+export function createServiceHandler(ctx: ModerationContext, grants: RoleGrants, bans: PlatformBans) {
   const actor = (actorId: string | null | undefined) => (actorId ? storableUserId('actor_id', actorId) : undefined);
 
   /** The grant's scope: an existing stream, or a channel (any broadcaster id). */
@@ -42,6 +43,10 @@ export function createServiceHandler(ctx: ModerationContext, grants: RoleGrants)
         return changed(staff(request.grantStaff!, true));
       case 'revokeStaff':
         return changed(staff(request.revokeStaff!, false));
+      case 'banUser':
+        return changed(bans.ban(request.banUser!));
+      case 'unbanUser':
+        return changed(bans.unban(request.unbanUser!));
       default:
         throw badRequest(`the moderation worker does not handle ${request.op ?? 'an empty'} operation`);
     }

@@ -2,7 +2,7 @@ import type { Database } from '@lomi/db';
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Locks one piece of moderation state (a scope's users) until `trx` ends
+ * Locks one piece of moderation state (a scope's users, a user's platform ban) until `trx` ends
  * and returns a new version for it: changes of the same piece wait for each other, so their
  * versions increase in the order they commit, and a cache or a gateway can drop an older one
  * that arrives late. The namespace is in the lock's name: deployments sharing a database do not
