@@ -1,5 +1,6 @@
 // Migrations as code, in the order they apply: the keys sort lexically, so they carry a
 // zero-padded number. Never edit a migration that has shipped; add the next one.
+import { sqlStateOf } from '@lomi/common';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const migrations: Record<string, Migration> = {
@@ -237,6 +238,13 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+// Before it migrates, kysely's Migrator looks for its own tables by listing every table of the
+// database by name; a schema another deployment drops meanwhile (test systems stop all the time on
+// a shared database) fails that listing with 3F000 "schema … does not exist" or 42P01 "relation
+// … does not exist". Nothing has been migrated then, so it is tried again.
+const LISTING_ATTEMPTS = 5;
+const DROPPED_MEANWHILE = new Set(['3F000', '42P01']);
+
 /**
  * Applies every pending migration to `schema` (created if missing), the schema `db`'s sessions
  * use (createDb). Safe when several processes start at once: the Migrator holds a Postgres
@@ -246,10 +254,12 @@ export async function migrateToLatest(db: Kysely<any>, schema: string): Promise<
   // The Migrator creates the schema (tolerating a concurrent create) and keeps its own tables
   // there; the migrations' unqualified tables land there through the session's search_path.
   const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, migrationTableSchema: schema });
-  const { error, results = [] } = await migrator.migrateToLatest();
-  if (error) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results = [] } = await migrator.migrateToLatest();
+    if (!error) return results.map((r) => r.migrationName);
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    const anotherSchemaDropped = !failed && DROPPED_MEANWHILE.has(sqlStateOf(error) ?? '') && !(error as Error).message.includes(schema);
+    if (anotherSchemaDropped && attempt < LISTING_ATTEMPTS) continue;
     throw new Error(`migration ${failed ?? '(before any migration ran)'} failed: ${(error as Error).message}`, { cause: error });
   }
-  return results.map((r) => r.migrationName);
 }
