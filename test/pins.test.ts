@@ -1,6 +1,7 @@
-// Pins in live rooms (moderation worker): the broadcaster pins a stored message or a new text and
-// unpins; viewers are refused and nothing changes. One pin per room, pushed to every gateway,
-// in the join reply and over HTTP; it expires by itself and survives restarts.
+// Pins in live rooms (moderation worker): the broadcaster, moderators and staff pin a stored
+// message or a new text and unpin; viewers are refused and nothing changes. One pin per room,
+// pushed to every gateway, in the join reply and over HTTP; it expires by itself and survives
+// restarts.
 import { ErrorCode, RoomKind, type LomiClient, type Room } from '@lomi/client';
 import { createKeys } from '@lomi/common';
 import { startSystem, waitFor, type TestSystem } from '@lomi/testkit';
@@ -69,6 +70,21 @@ test("a viewer's pin and unpin are refused and change nothing", async () => {
   // The only pin push anyone saw is the host's.
   await system.pushes(viewer).waitFor('pin', (e) => Boolean(e.pin));
   expect(system.pushes(viewer).of('pin')).toHaveLength(1);
+});
+
+test("a moderator pins and staff unpin: pushed like the broadcaster's", async () => {
+  const { room, viewer } = await liveRoom('pm');
+  const [modId, staffId] = [system.user('pm-mod'), system.user('pm-staff')];
+  expect((await system.api('POST', '/api/v1/moderators/grant', { user_id: modId, stream_id: room.id })).status).toBe(200);
+  expect((await system.api('POST', '/api/v1/staff/grant', { user_id: staffId })).status).toBe(200);
+  const mod = await system.connect(modId, { gateway: 1 });
+  await mod.pin(room, { text: 'from the mods' });
+  const update = await system.pushes(viewer).waitFor('pin', (e) => Boolean(e.pin));
+  expect(update.pin).toMatchObject({ pinnedBy: modId, message: { content: 'from the mods', senderId: modId } });
+  const staff = await system.connect(staffId, { gateway: 0 });
+  await staff.unpin(room);
+  await system.pushes(viewer).waitFor('pin', (e) => !e.pin);
+  expect(await pinned(room)).toBeNull();
 });
 
 test('a new pin replaces the old one; unpin pushes an update without a pin', async () => {

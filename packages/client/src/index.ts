@@ -7,6 +7,7 @@ import {
   encodeClientFrame,
   ErrorCode,
   lomi,
+  ModeratorScope,
   roomKey,
   TOKEN_SUBPROTOCOL_PREFIX,
   type ChatMessage,
@@ -14,7 +15,7 @@ import {
   type Room,
 } from '@lomi/protocol';
 
-export { Encoding, ErrorCode, RoomKind, MessageKind, CloseCode } from '@lomi/protocol';
+export { Encoding, ErrorCode, RoomKind, MessageKind, CloseCode, Role, ModeratorScope } from '@lomi/protocol';
 export type { ChatMessage, Room } from '@lomi/protocol';
 
 export const WS_PATH = '/api/v1/ws/chat';
@@ -388,7 +389,7 @@ export class LomiClient {
     return (await this.request({ listConversations: page })).conversations!;
   }
 
-  /** Live rooms, broadcaster only: pins a stored message (by seq) or a new text, for `durationS` seconds. */
+  /** Live rooms, the broadcaster, moderators and staff: pins a stored message (by seq) or a new text, for `durationS` seconds. */
   async pin(room: Room, target: { seq: number } | { text: string }, durationS?: number): Promise<void> {
     const what = 'seq' in target ? { messageSeq: target.seq } : { text: target.text };
     await this.request({ pin: { room, ...what, durationS } });
@@ -396,6 +397,21 @@ export class LomiClient {
 
   async unpin(room: Room): Promise<void> {
     await this.request({ unpin: { room } });
+  }
+
+  /** Live rooms, the broadcaster and staff: makes `userId` a moderator of this stream, or of every stream of its broadcaster. */
+  async grantModerator(room: Room, userId: string, scope: ModeratorScope = ModeratorScope.MODERATOR_SCOPE_STREAM): Promise<void> {
+    await this.request({ grantModerator: { room, userId, scope } });
+  }
+
+  /** Live rooms, the broadcaster and staff: takes a moderator grant of that scope back. */
+  async revokeModerator(room: Room, userId: string, scope: ModeratorScope = ModeratorScope.MODERATOR_SCOPE_STREAM): Promise<void> {
+    await this.request({ revokeModerator: { room, userId, scope } });
+  }
+
+  /** Reports message `seq` of the room to the app's moderators, with an optional reason. */
+  async reportMessage(room: Room, seq: number, reason = ''): Promise<void> {
+    await this.request({ reportMessage: { room, seq, reason } });
   }
 
   /** Private rooms: tells the other member I am typing (or stopped). */

@@ -82,6 +82,12 @@ export function createKeys(namespace: string) {
      */
     pinExpiries: `${namespace}:pins:expiries`,
     /**
+     * Cache of one moderation scope's users ("stream:<id>", "channel:<broadcaster id>", "staff"):
+     * hash of `ids` (JSON array) and `v` (the version it was written at). Postgres is the record;
+     * @lomi/moderation reads and writes it, no one else.
+     */
+    moderationScope: (scope: string) => `${namespace}:moderation:${scope}`,
+    /**
      * Offline-webhook jobs: sorted set of job id → when it is next due (Unix ms; a claimed job is
      * pushed a lease ahead). Shares its hash tag with webhookJobs so one script moves both.
      */

@@ -68,6 +68,28 @@ export function createApiDispatcher(routes: ApiRoutes, reject: (op: string, err:
 }
 
 /**
+ * Decodes a ServiceRequest (the app back end's operation, forwarded by a gateway), runs it and
+ * returns the encoded ServiceReply (its result, or the error); never throws.
+ */
+export function createServiceDispatcher(
+  answer: (request: lomi.internal.v1.ServiceRequest) => Promise<lomi.internal.v1.IServiceReply>,
+  reject: (op: string, err: unknown) => ProtocolError,
+) {
+  return async function handleService(data: Uint8Array): Promise<Uint8Array> {
+    let reply: lomi.internal.v1.IServiceReply;
+    let op = 'service';
+    try {
+      const request = decodeRequest(internal.ServiceRequest, data);
+      op = request.op ?? op;
+      reply = await answer(request);
+    } catch (err) {
+      reply = { error: reject(op, err) };
+    }
+    return internal.ServiceReply.encode(reply).finish();
+  };
+}
+
+/**
  * Registers an action to run right after the reply is handed to NATS, in the same turn: what it
  * publishes leaves in the reply's write, behind the reply. It must not throw.
  */

@@ -30,8 +30,15 @@ export function createSubjects(namespace: string) {
     joins: `${namespace}.join`,
     /** Gap fills: a gateway asks for a seq range it missed. */
     range: `${namespace}.range`,
-    /** Service API operations (create conversation, create/end live stream). */
-    service: `${namespace}.svc.rooms`,
+    /** Service API operations, by the worker that performs them. */
+    service: {
+      /** Create a conversation, create and end a live stream. */
+      message: `${namespace}.svc.rooms`,
+      /** Moderators, staff and platform bans. */
+      moderation: `${namespace}.svc.moderation`,
+    },
+    /** BannedUsersRequests: a gateway loads the platform-banned users from the moderation workers. */
+    bannedUsers: `${namespace}.moderation.banned_users`,
     /** PresenceReports from gateways (joins, leaves, connections, heartbeats) to the presence workers. */
     presenceReports: `${namespace}.presence.reports`,
     /** SystemMessageRequests: the presence workers ask a message worker to store a SYSTEM message. */
@@ -46,6 +53,10 @@ export function createSubjects(namespace: string) {
        * reset happens and its clients hear of it at once rather than at the room's next send.
        */
       storeReset: `${namespace}.events.store_reset`,
+      /** ModerationChanged, by the moderation worker that changed a scope's moderators or the staff; every reader hears it. */
+      moderationChanged: `${namespace}.events.moderation_changed`,
+      /** PlatformBanChanged, by the moderation worker that banned or unbanned a user; every gateway hears it. */
+      platformBanChanged: `${namespace}.events.platform_ban_changed`,
     },
   } as const;
 }

@@ -1,5 +1,6 @@
 // Migrations as code, in the order they apply: the keys sort lexically, so they carry a
 // zero-padded number. Never edit a migration that has shipped; add the next one.
+import { sqlStateOf } from '@lomi/common';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const migrations: Record<string, Migration> = {
@@ -192,9 +193,91 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_moderation': {
+    // The moderation workers' record: who moderates what, the platform's staff and bans, every
+    // moderation action, and the messages users reported. Cached in Redis and in each reader's
+    // memory (@lomi/moderation); this is what survives.
+    async up(db: Kysely<unknown>) {
+      // A moderator of one stream (scope 'stream', scope_id = the stream id) or of every stream of
+      // a broadcaster (scope 'channel', scope_id = the broadcaster's user id).
+      await db.schema
+        .createTable('moderators')
+        .addColumn('scope', 'text', (c) => c.notNull().check(sql`scope in ('stream', 'channel')`))
+        .addColumn('scope_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('granted_by', 'text')
+        .addColumn('granted_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('moderators_pkey', ['scope', 'scope_id', 'user_id'])
+        .execute();
+
+      await db.schema
+        .createTable('staff')
+        .addColumn('user_id', 'text', (c) => c.primaryKey())
+        .addColumn('granted_by', 'text')
+        .addColumn('granted_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+
+      await db.schema
+        .createTable('platform_bans')
+        .addColumn('user_id', 'text', (c) => c.primaryKey())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('banned_by', 'text')
+        .addColumn('banned_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+
+      // Versions of the cached moderation state and of ban events: taken while a change holds its
+      // scope's lock, so one scope's versions increase in commit order.
+      await sql`create sequence moderation_versions`.execute(db);
+
+      // The audit log: one row per moderation action, appended by the moderation workers only.
+      await db.schema
+        .createTable('moderation_actions')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        // null: the app back end through the service API, without naming who.
+        .addColumn('actor_id', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target_user_id', 'text')
+        // The room the action was taken in; null for platform-wide ones (staff, platform bans).
+        .addColumn('room_kind', 'text', (c) => c.check(sql`room_kind in ('live', 'private')`))
+        .addColumn('room_id', 'text')
+        // Set when the action covers a broadcaster's whole channel (a channel moderator grant).
+        .addColumn('channel_id', 'text')
+        .addColumn('message_seq', 'bigint')
+        .addColumn('reason', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('expires_at', 'timestamptz')
+        .execute();
+      await db.schema.createIndex('moderation_actions_room_idx').on('moderation_actions').columns(['room_id', 'id desc']).execute();
+      await db.schema.createIndex('moderation_actions_channel_idx').on('moderation_actions').columns(['channel_id', 'id desc']).execute();
+
+      // Reports keep the message as it was (protobuf JSON of the ChatMessage), whatever becomes of it.
+      await db.schema
+        .createTable('message_reports')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('room_kind', 'text', (c) => c.notNull().check(sql`room_kind in ('live', 'private')`))
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('message', 'jsonb', (c) => c.notNull())
+        .addColumn('sender_id', 'text', (c) => c.notNull())
+        .addColumn('reporter_id', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        // One report per message per reporter: a repeat is not a second voice.
+        .addUniqueConstraint('message_reports_once_key', ['room_kind', 'room_id', 'seq', 'reporter_id'])
+        .execute();
+      await db.schema.createIndex('message_reports_room_idx').on('message_reports').columns(['room_kind', 'room_id', 'id desc']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+// Before it migrates, kysely's Migrator looks for its own tables by listing every table of the
+// database by name; a schema another deployment drops meanwhile (test systems stop all the time on
+// a shared database) fails that listing with 3F000 "schema … does not exist" or 42P01 "relation
+// … does not exist". Nothing has been migrated then, so it is tried again.
+const LISTING_ATTEMPTS = 5;
+const DROPPED_MEANWHILE = new Set(['3F000', '42P01']);
 
 /**
  * Applies every pending migration to `schema` (created if missing), the schema `db`'s sessions
@@ -205,10 +288,12 @@ export async function migrateToLatest(db: Kysely<any>, schema: string): Promise<
   // The Migrator creates the schema (tolerating a concurrent create) and keeps its own tables
   // there; the migrations' unqualified tables land there through the session's search_path.
   const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, migrationTableSchema: schema });
-  const { error, results = [] } = await migrator.migrateToLatest();
-  if (error) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results = [] } = await migrator.migrateToLatest();
+    if (!error) return results.map((r) => r.migrationName);
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    const anotherSchemaDropped = !failed && DROPPED_MEANWHILE.has(sqlStateOf(error) ?? '') && !(error as Error).message.includes(schema);
+    if (anotherSchemaDropped && attempt < LISTING_ATTEMPTS) continue;
     throw new Error(`migration ${failed ?? '(before any migration ran)'} failed: ${(error as Error).message}`, { cause: error });
   }
-  return results.map((r) => r.migrationName);
 }

@@ -125,6 +125,59 @@ export interface PersistDeadLettersTable {
   failed_at: CreatedAt;
 }
 
+export type ModeratorScopeKind = 'stream' | 'channel';
+
+/** A moderator of a stream (scope_id = stream id) or of a channel (scope_id = broadcaster id). */
+export interface ModeratorsTable {
+  scope: ModeratorScopeKind;
+  scope_id: string;
+  user_id: string;
+  granted_by: string | null;
+  granted_at: CreatedAt;
+}
+
+export interface StaffTable {
+  user_id: string;
+  granted_by: string | null;
+  granted_at: CreatedAt;
+}
+
+export interface PlatformBansTable {
+  user_id: string;
+  reason: string;
+  banned_by: string | null;
+  banned_at: CreatedAt;
+}
+
+/** One moderation action (the audit log); see migration 0006. */
+export interface ModerationActionsTable {
+  id: Generated<number>;
+  /** null: the app back end (service API) without naming who. */
+  actor_id: string | null;
+  action: string;
+  target_user_id: string | null;
+  room_kind: RoomKindName | null;
+  room_id: string | null;
+  channel_id: string | null;
+  message_seq: number | null;
+  reason: string | null;
+  created_at: CreatedAt;
+  expires_at: Date | null;
+}
+
+export interface MessageReportsTable {
+  id: Generated<number>;
+  room_kind: RoomKindName;
+  room_id: string;
+  seq: number;
+  /** The reported ChatMessage as it was, protobuf JSON mapping. */
+  message: unknown;
+  sender_id: string;
+  reporter_id: string;
+  reason: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   messages: MessagesTable;
   live_streams: LiveStreamsTable;
@@ -136,4 +189,9 @@ export interface Database {
   room_sequences: RoomSequencesTable;
   room_epochs: RoomEpochsTable;
   persist_dead_letters: PersistDeadLettersTable;
+  moderators: ModeratorsTable;
+  staff: StaffTable;
+  platform_bans: PlatformBansTable;
+  moderation_actions: ModerationActionsTable;
+  message_reports: MessageReportsTable;
 }

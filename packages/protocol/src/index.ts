@@ -17,6 +17,10 @@ export const MessageKind = lomi.chat.v1.MessageKind;
 export type MessageKind = lomi.chat.v1.MessageKind;
 export const ErrorCode = lomi.chat.v1.ErrorCode;
 export type ErrorCode = lomi.chat.v1.ErrorCode;
+export const Role = lomi.chat.v1.Role;
+export type Role = lomi.chat.v1.Role;
+export const ModeratorScope = lomi.chat.v1.ModeratorScope;
+export type ModeratorScope = lomi.chat.v1.ModeratorScope;
 export { lomi };
 export {
   Encoding,

@@ -17,8 +17,11 @@ export type RoomFacts =
   | { kind: 'live'; status: LiveStreamStatus; broadcasterId: string }
   | { kind: 'private'; members: string[] };
 
-/** What a user asks to do in a room; reading history stays allowed after a stream ended. */
-export type RoomAction = 'join' | 'send' | 'history' | 'moderate';
+/**
+ * What a user asks to do in a room; reading history stays allowed after a stream ended. Who may
+ * moderate is not a room fact but a role (@lomi/moderation).
+ */
+export type RoomAction = 'join' | 'send' | 'history';
 
 const FACTS_TTL_SECONDS = 300;
 // Short, so a room created behind the service API's back becomes usable soon.
@@ -72,10 +75,7 @@ export function createRooms({ db, redis, keys }: RoomStores) {
   });
   const facts = async (room: Room): Promise<RoomFacts> => (await read(room)).facts;
 
-  /**
-   * Throws the RequestError that refuses `action`, or returns the room's facts when the user
-   * may do it. Moderating a live room (pins) is the broadcaster's.
-   */
+  /** Throws the RequestError that refuses `action`, or returns the room's facts when the user may do it. */
   async function authorize(room: Room, userId: string, action: RoomAction): Promise<RoomFacts> {
     return check(await facts(room), room, userId, action);
   }
@@ -91,9 +91,6 @@ export function createRooms({ db, redis, keys }: RoomStores) {
     if (known.kind !== 'live') throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such live stream');
     if (known.status === 'ended' && action !== 'history') {
       throw new RequestError(ErrorCode.ERROR_CODE_ROOM_CLOSED, 'the live stream has ended');
-    }
-    if (action === 'moderate' && known.broadcasterId !== userId) {
-      throw new RequestError(ErrorCode.ERROR_CODE_FORBIDDEN, 'only the broadcaster may do this');
     }
     return known;
   }

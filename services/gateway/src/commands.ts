@@ -35,6 +35,9 @@ const ROUTES: Record<Exclude<Command, 'join' | 'leave' | 'ping'>, WorkerKind> = 
   typing: 'presence',
   pin: 'moderation',
   unpin: 'moderation',
+  grantModerator: 'moderation',
+  revokeModerator: 'moderation',
+  reportMessage: 'moderation',
 };
 
 /** Commands that are not about one room. */

@@ -73,6 +73,8 @@ const schema = z
       .optional(),
     /** How long a worker may take to answer a command before the client gets UNAVAILABLE. */
     REQUEST_TIMEOUT_MS: positiveInt.default(5000),
+    /** How often the platform-banned users are loaded again from the moderation workers, repairing a ban event this gateway missed. */
+    BANS_RESYNC_MS: positiveInt.default(60_000),
     /** How long an out-of-order room message waits for the missing seq before it is fetched. */
     GAP_WAIT_MS: positiveInt.default(50),
     /**

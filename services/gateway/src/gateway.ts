@@ -22,6 +22,7 @@ import { registerHttpApi } from './http-api';
 import { createJoinBatches } from './join-batches';
 import { clientAddress, ConnectionLimits, type Refusal } from './limits';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
+import { PlatformBans } from './platform-bans';
 import { startPresenceReporter } from './presence-reporter';
 import { RoomChannels } from './room-channels';
 import { closeSlowConsumer, startSlowConsumerSweep } from './slow-consumers';
@@ -119,6 +120,23 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     }
   }
 
+  const bans = new PlatformBans({
+    nc,
+    subjects,
+    workers,
+    log,
+    resyncMs: config.BANS_RESYNC_MS,
+    closeBanned() {
+      for (const conn of connections) {
+        if (!conn.closed && bans.isBanned(conn.userId)) {
+          metrics.bannedCloses.inc();
+          close(conn, CloseCode.BANNED, 'banned from the platform');
+        }
+      }
+    },
+    onCount: (count) => metrics.platformBans.set(count),
+  });
+
   const commands = createCommandHandler({
     gatewayId,
     channels,
@@ -178,6 +196,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       } catch (err) {
         return refuse('401 Unauthorized', err instanceof AuthError ? `invalid token: ${err.message}` : 'invalid token', 'unauthorized');
       }
+      if (bans.isBanned(user.userId)) return refuse('403 Forbidden', 'banned from the platform', 'banned');
       const overUserLimit = limits.admit(user.userId);
       if (overUserLimit) return tooMany(overUserLimit);
       const conn: Connection = {
@@ -246,7 +265,10 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     workers,
     log,
     readiness,
+    isBanned: (userId) => bans.isBanned(userId),
   });
+  // Before listening, so that (with a moderation worker up) no banned user gets in.
+  await bans.start();
   const metricsServer = await serveMetrics({ registry: metrics.registry, readiness, port: config.METRICS_PORT, host: config.HOST });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
@@ -266,6 +288,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     stopSweep();
     uws.us_listen_socket_close(listenSocket);
     presence.stop();
+    bans.stop();
     await nc.drain();
     // Closes what is left, idle keep-alive HTTP connections included, so the process can exit.
     app.close();

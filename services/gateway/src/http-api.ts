@@ -30,6 +30,8 @@ const READ_ROUTES: { pattern: string; route: string; worker: WorkerKind }[] = [
   { pattern: '/api/v1/live/:id/viewers', route: 'live.viewers', worker: 'presence' },
   { pattern: '/api/v1/live/:id/gifts', route: 'live.gifts', worker: 'message' },
   { pattern: '/api/v1/live/:id/pinned', route: 'live.pinned', worker: 'moderation' },
+  { pattern: '/api/v1/live/:id/moderation-log', route: 'live.moderationLog', worker: 'moderation' },
+  { pattern: '/api/v1/reports', route: 'reports', worker: 'moderation' },
 ];
 
 export interface HttpApiDeps {
@@ -38,6 +40,8 @@ export interface HttpApiDeps {
   workers: WorkerClient;
   log: Logger;
   readiness: Readiness;
+  /** Whether a user is banned from the platform: their user tokens are refused here too (403). */
+  isBanned(userId: string): boolean;
 }
 
 /** A response that may be answered later; writes after the client went away are dropped. */
@@ -85,6 +89,7 @@ function snakeToCamel(value: unknown): unknown {
 }
 
 type ServiceOp = (body: Record<string, unknown>, params: string[]) => lomi.internal.v1.IServiceRequest;
+type ServiceWorker = Parameters<WorkerClient['service']>[0];
 
 export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
   app.get('/healthz', (res) => new Reply(res).send('200 OK', 'ok\n', 'text/plain'));
@@ -93,7 +98,12 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
     new Reply(res).send(ready ? '200 OK' : '503 Service Unavailable', text, 'text/plain');
   });
 
-  const service = (pattern: string, op: ServiceOp, successStatus: (r: lomi.internal.v1.ServiceReply) => string) => {
+  const service = (
+    pattern: string,
+    op: ServiceOp,
+    successStatus: (r: lomi.internal.v1.ServiceReply) => string,
+    worker: ServiceWorker = 'message',
+  ) => {
     app.post(pattern, (res: HttpResponse, req: HttpRequest) => {
       const reply = new Reply(res);
       const authorization = req.getHeader('authorization');
@@ -118,11 +128,11 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
           if (illFormed) return reply.error('400 Bad Request', 'BAD_REQUEST', illFormed);
         }
         try {
-          const result = await deps.workers.service(op(body, params));
+          const result = await deps.workers.service(worker, op(body, params));
           if (result.error) return reply.errorCode(result.error.code ?? ErrorCode.ERROR_CODE_INTERNAL, result.error.message ?? '');
-          const value = result.conversation ?? result.liveStream;
-          const ctor = result.conversation ? internal.Conversation : internal.LiveStream;
-          reply.json(successStatus(result), ctor.toObject(value as never, { longs: Number, defaults: true }));
+          // The body is the reply's result (conversation, live_stream, moderation_change) alone.
+          const value = internal.ServiceReply.toObject(result, { longs: Number, defaults: true })[result.result ?? ''];
+          reply.json(successStatus(result), value);
         } catch (err) {
           // 503 when no worker or NATS answered, 500 (logged with its stack) for a bug.
           const { code, message } = failureOf(err, deps.log.child({ route: pattern }));
@@ -151,6 +161,7 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
             // refused below, whatever was wrong with the token
           }
           if (!user) return reply.error('401 Unauthorized', 'UNAUTHORIZED', 'a valid user token or service token is required');
+          if (deps.isBanned(user.userId)) return reply.error('403 Forbidden', 'FORBIDDEN', 'this user is banned from the platform');
           caller = { service: false, userId: user.userId };
         }
         const answer = await deps.workers.api(worker, { route, params, ...caller });
@@ -170,6 +181,18 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
   );
   service('/api/v1/live', (b) => ({ createLiveStream: { broadcasterId: text(b.broadcasterId), id: text(b.id) } }), () => '201 Created');
   service('/api/v1/live/:id/end', (_b, [id]) => ({ endLiveStream: { id: ROOM_ID_PATTERN.test(id ?? '') ? id : '' } }), () => '200 OK');
+
+  // Moderation (moderation workers): 200 {changed}, false when it already was so.
+  const ok = () => '200 OK';
+  const grant = (b: Record<string, unknown>) => ({ userId: text(b.userId), streamId: text(b.streamId), channelId: text(b.channelId), actorId: text(b.actorId) });
+  const staff = (b: Record<string, unknown>) => ({ userId: text(b.userId), actorId: text(b.actorId) });
+  const ban = (b: Record<string, unknown>) => ({ userId: text(b.userId), reason: text(b.reason), actorId: text(b.actorId) });
+  service('/api/v1/moderators/grant', (b) => ({ grantModerator: grant(b) }), ok, 'moderation');
+  service('/api/v1/moderators/revoke', (b) => ({ revokeModerator: grant(b) }), ok, 'moderation');
+  service('/api/v1/staff/grant', (b) => ({ grantStaff: staff(b) }), ok, 'moderation');
+  service('/api/v1/staff/revoke', (b) => ({ revokeStaff: staff(b) }), ok, 'moderation');
+  service('/api/v1/platform/ban', (b) => ({ banUser: ban(b) }), ok, 'moderation');
+  service('/api/v1/platform/unban', (b) => ({ unbanUser: ban(b) }), ok, 'moderation');
 
   app.any('/*', (res) => new Reply(res).error('404 Not Found', 'NOT_FOUND', 'no such endpoint'));
 }

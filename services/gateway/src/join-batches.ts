@@ -67,6 +67,7 @@ function outcomeOf(room: Room, reply: lomi.internal.v1.JoinBatchReply, index: nu
       pin: reply.pin,
       viewerCount: reply.viewerCount,
       readState: result.readState,
+      role: result.role,
     },
   };
 }

@@ -13,6 +13,12 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    platformBans: new Gauge({ name: 'lomi_gateway_platform_bans', help: 'Users banned from the platform, as this gateway knows them', registers: [registry] }),
+    bannedCloses: new Counter({
+      name: 'lomi_gateway_banned_closes_total',
+      help: 'Sockets closed with 4403 because their user was banned from the platform',
+      registers: [registry],
+    }),
     limitRefusals: new Counter({
       name: 'lomi_gateway_limit_refusals_total',
       help: 'Handshakes (HTTP 429) and joins (LIMIT_EXCEEDED) refused by an abuse limit, by limit',

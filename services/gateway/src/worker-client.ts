@@ -9,7 +9,10 @@ export interface WorkerClient {
   /** A batch of joins of one room; a worker that does not answer makes it an UNAVAILABLE reply. */
   joinBatch(req: lomi.internal.v1.IJoinBatchRequest): Promise<lomi.internal.v1.JoinBatchReply>;
   range(req: lomi.internal.v1.IRangeRequest): Promise<lomi.internal.v1.RangeReply>;
-  service(req: lomi.internal.v1.IServiceRequest): Promise<lomi.internal.v1.ServiceReply>;
+  /** A service API operation, to the workers that perform it. */
+  service(worker: keyof Subjects['service'], req: lomi.internal.v1.IServiceRequest): Promise<lomi.internal.v1.ServiceReply>;
+  /** A page of the platform-banned users, from the moderation workers. */
+  bannedUsers(req: lomi.internal.v1.IBannedUsersRequest): Promise<lomi.internal.v1.BannedUsersReply>;
   api(worker: WorkerKind, req: lomi.internal.v1.IApiRequest): Promise<lomi.internal.v1.ApiReply>;
 }
 
@@ -115,8 +118,11 @@ export function createWorkerClient(nc: NatsConnection, subjects: Subjects, timeo
     async range(req) {
       return internal.RangeReply.decode(await request(subjects.range, internal.RangeRequest.encode(req).finish()));
     },
-    async service(req) {
-      return internal.ServiceReply.decode(await request(subjects.service, internal.ServiceRequest.encode(req).finish()));
+    async service(worker, req) {
+      return internal.ServiceReply.decode(await request(subjects.service[worker], internal.ServiceRequest.encode(req).finish()));
+    },
+    async bannedUsers(req) {
+      return internal.BannedUsersReply.decode(await request(subjects.bannedUsers, internal.BannedUsersRequest.encode(req).finish()));
     },
     async api(worker, req) {
       return internal.ApiReply.decode(await request(subjects.api[worker], internal.ApiRequest.encode(req).finish()));

@@ -26,6 +26,7 @@ export interface CommandParts {
   receipts: Receipts;
   listConversations: (userId: string, cmd: lomi.chat.v1.IListConversations) => Promise<lomi.chat.v1.IConversationList>;
   offline: OfflineNotifier;
+  /** Roles, for the joiner's own in the join reply. */
 }
 
 export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {

@@ -4,8 +4,9 @@
 // once, each recovered joiner getting the part after its since_seq. So a reconnect storm into
 // one room costs Redis a few reads per batch instead of a few per socket.
 import { coalescing } from '@lomi/common';
+import type { ModerationState } from '@lomi/moderation';
 import type { Pins } from '@lomi/rooms';
-import { internal, roomKey, type lomi, type Room } from '@lomi/protocol';
+import { internal, roomKey, type lomi, type Role, type Room } from '@lomi/protocol';
 import type { WorkerContext } from './context';
 import { badRequest, decodeRequest, rejection, RequestError } from './errors';
 import type { History } from './history';
@@ -19,12 +20,13 @@ export interface JoinParts {
   pins: Pins;
   receipts: Receipts;
   recover: Recover;
+  moderation: ModerationState;
 }
 
-type Admission = { facts: RoomFacts; error?: undefined } | { error: lomi.chat.v1.IError; facts?: undefined };
+type Admission = { facts: RoomFacts; role: Role; error?: undefined } | { error: lomi.chat.v1.IError; facts?: undefined; role?: undefined };
 
 export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
-  const { rooms, history, pins, receipts, recover } = parts;
+  const { rooms, history, pins, receipts, recover, moderation } = parts;
 
   // Batches of one room from several gateways that arrive together share these reads too.
   const top = coalescing(roomKey, history.top);
@@ -38,7 +40,9 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
   async function admit(room: Room, joiner: lomi.internal.v1.IJoinBatchJoiner): Promise<Admission> {
     try {
       if (!joiner.userId) throw badRequest('user_id is required');
-      return { facts: await rooms.authorize(room, joiner.userId, 'join') };
+      const facts = await rooms.authorize(room, joiner.userId, 'join');
+      // The joiner's own role, so the client shows the controls it may use.
+      return { facts, role: await moderation.roleOf(room, joiner.userId, facts) };
     } catch (err) {
       if (err instanceof RequestError) return { error: rejection(ctx, 'join', err) };
       throw err;
@@ -66,7 +70,7 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
       epoch: now.epoch,
       epochStartSeq: now.epochStart,
       ...state,
-      results: admissions.map((a, i) => (a.error ? { error: a.error } : { readState: readStates[i] })),
+      results: admissions.map((a, i) => (a.error ? { error: a.error } : { readState: readStates[i], role: a.role })),
     };
     // Each result may still grow by its `recovered` flag (2 bytes) and a longer length prefix.
     const replyBytes = internal.JoinBatchReply.encode(reply).finish().length + 3 * admitted.length;

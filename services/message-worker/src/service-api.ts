@@ -1,10 +1,10 @@
 // Room lifecycle operations from the app's back end (through the gateway's HTTP endpoint).
 import type { LiveStreamsTable } from '@lomi/db';
 import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type Room } from '@lomi/protocol';
-import { randomId, storableUserId } from '@lomi/common';
+import { createServiceDispatcher, randomId, storableUserId } from '@lomi/common';
 import { sql, type Selectable } from 'kysely';
 import type { WorkerContext } from './context';
-import { badRequest, decodeRequest, rejection, RequestError } from './errors';
+import { badRequest, rejection, RequestError } from './errors';
 import type { Rooms } from './rooms';
 
 function streamId(value: string): string {
@@ -95,17 +95,5 @@ export function createServiceHandler(ctx: WorkerContext, rooms: Rooms) {
     }
   }
 
-  /** Decodes a ServiceRequest and returns the encoded ServiceReply; never throws. */
-  return async function handleService(data: Uint8Array): Promise<Uint8Array> {
-    let reply: lomi.internal.v1.IServiceReply;
-    let op = 'service';
-    try {
-      const request = decodeRequest(internal.ServiceRequest, data);
-      op = request.op ?? op;
-      reply = await answer(request);
-    } catch (err) {
-      reply = { error: rejection(ctx, op, err) };
-    }
-    return internal.ServiceReply.encode(reply).finish();
-  };
+  return createServiceDispatcher(answer, (op, err) => rejection(ctx, op, err));
 }

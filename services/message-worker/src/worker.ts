@@ -1,4 +1,5 @@
 import { createLogger, QueueGroup, type Logger } from '@lomi/common';
+import { createModerationState } from '@lomi/moderation';
 import { createPins, startWorker, type RunningWorker, type WorkerDefinition } from '@lomi/rooms';
 import { createApiHandler } from './api';
 import { createAppend } from './append';
@@ -38,6 +39,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
     const persister = startPersister(ctx);
     const offline = startOfflineWebhooks(ctx);
     const receipts = createReceipts(ctx);
+    const moderation = createModerationState(ctx);
     const commandParts = {
       rooms,
       history,
@@ -51,12 +53,12 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
 
     const { serve } = responder;
     serve(ctx.subjects.commands.message, createCommandHandler(ctx, commandParts));
-    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts, recover: createRecovery(ctx, history) }));
+    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts, recover: createRecovery(ctx, history), moderation }));
     serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page));
     serve(ctx.subjects.range, createRangeHandler(ctx, history));
-    serve(ctx.subjects.service, createServiceHandler(ctx, rooms));
+    serve(ctx.subjects.service.message, createServiceHandler(ctx, rooms));
     serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, commandParts.append, commandParts.durability));
-    return [storeWatch, persister, offline];
+    return [storeWatch, persister, offline, moderation];
   },
 };
 

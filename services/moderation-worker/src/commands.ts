@@ -1,25 +1,29 @@
-// Client commands the gateways route to the moderation workers: pin and unpin, in live rooms, by
-// the broadcaster (moderators once they exist). Viewers are refused and nothing changes.
-import { badRequest, createCommandDispatcher, randomId, RequestError, storableText, validRoom } from '@lomi/common';
-import { chat, ErrorCode, internal, MessageKind, RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
+// Client commands the gateways route to the moderation workers: pin and unpin (live rooms, by
+// the broadcaster, moderators and staff), grant and revoke moderators (by the broadcaster and
+// staff) and report a message (by anyone in the room). Roles come from the moderation state on
+// every command; whoever may not is refused FORBIDDEN and nothing changes.
+import { badRequest, createCommandDispatcher, randomId, RequestError, storableText, storableUserId, validRoom } from '@lomi/common';
+import { assertMayActOn, assertMayManageModerators, assertMayModerate } from '@lomi/moderation';
+import { chat, ErrorCode, MessageKind, ModeratorScope, RoomKind, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
+import type { RoomFacts } from '@lomi/rooms';
 import type { ModerationContext } from './context';
 import { publishPin } from './pin-updates';
+import type { createReports } from './reports';
+import type { RoleGrants } from './role-grants';
+import type { StoredMessages } from './stored-messages';
 
 const codePoints = (s: string) => [...s].length;
 
-export function createCommandHandler(ctx: ModerationContext, reject: (op: string, err: unknown) => ProtocolError) {
-  const { config, nc, subjects, rooms, pins, metrics } = ctx;
+type LiveFacts = Extract<RoomFacts, { kind: 'live' }>;
 
-  /** A stored message of the room, asked of the message workers, which own history. */
-  async function storedMessage(room: Room, seq: number): Promise<lomi.chat.v1.IChatMessage> {
-    if (!Number.isSafeInteger(seq) || seq < 1) throw badRequest('message_seq must be at least 1');
-    const request = internal.RangeRequest.encode({ room, afterSeq: seq - 1, untilSeq: seq, limit: 1 }).finish();
-    const reply = internal.RangeReply.decode((await nc.request(subjects.range, request, { timeout: config.REQUEST_TIMEOUT_MS })).data);
-    if (reply.error) throw new RequestError(reply.error.code ?? ErrorCode.ERROR_CODE_UNAVAILABLE, reply.error.message ?? '');
-    const found = reply.messages.find((m) => Number(m.seq) === seq);
-    if (!found) throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, `no message ${seq} in this room`);
-    return found;
-  }
+export interface CommandParts {
+  storedMessage: StoredMessages;
+  grants: RoleGrants;
+  reports: ReturnType<typeof createReports>;
+}
+
+export function createCommandHandler(ctx: ModerationContext, { storedMessage, grants, reports }: CommandParts) {
+  const { config, rooms, pins, metrics, moderation, audit } = ctx;
 
   function newText(room: Room, userId: string, text: string): lomi.chat.v1.IChatMessage {
     const content = storableText('text', text).trim();
@@ -31,22 +35,23 @@ export function createCommandHandler(ctx: ModerationContext, reject: (op: string
     return { room, seq: 0, id: randomId(), senderId: userId, kind: MessageKind.MESSAGE_KIND_TEXT, content, createdAtMs: Date.now() };
   }
 
-  /** The live room of a pin command, once the user is allowed to moderate it. */
-  async function moderatedRoom(userId: string, target: Room | null | undefined): Promise<Room> {
+  /** The live room of a command and its facts, and the user's role there; `what` names it in refusals. */
+  async function liveRoom(userId: string, target: Room | null | undefined, what: string) {
     const room = validRoom(target);
-    if (room.kind !== RoomKind.ROOM_KIND_LIVE) throw badRequest('pins are for live rooms');
-    await rooms.authorize(room, userId, 'moderate');
-    return room;
+    if (room.kind !== RoomKind.ROOM_KIND_LIVE) throw badRequest(`${what} is for live rooms`);
+    const facts = (await rooms.authorize(room, userId, 'join')) as LiveFacts;
+    return { room, facts, role: await moderation.roleOf(room, userId, facts) };
   }
 
   async function pin(userId: string, cmd: lomi.chat.v1.PinMessage): Promise<ServerFrame> {
-    const room = await moderatedRoom(userId, cmd.room);
+    const { room, role } = await liveRoom(userId, cmd.room, 'pinning');
+    assertMayModerate(role, 'pin');
     const durationS = cmd.durationS || config.PIN_DEFAULT_DURATION_S;
     if (durationS < config.PIN_MIN_DURATION_S || durationS > config.PIN_MAX_DURATION_S) {
       throw badRequest(`duration_s must be ${config.PIN_MIN_DURATION_S}–${config.PIN_MAX_DURATION_S}`);
     }
     let message: lomi.chat.v1.IChatMessage;
-    if (cmd.target === 'messageSeq') message = await storedMessage(room, Number(cmd.messageSeq));
+    if (cmd.target === 'messageSeq') message = await storedMessage(room, Number(cmd.messageSeq), 'message_seq');
     else if (cmd.target === 'text') message = newText(room, userId, cmd.text ?? '');
     else throw badRequest('a pin needs message_seq or text');
     const now = Date.now();
@@ -54,23 +59,59 @@ export function createCommandHandler(ctx: ModerationContext, reject: (op: string
     await pins.set(room, update);
     metrics.pinChanges.inc({ change: 'pinned' });
     publishPin(ctx, room, update);
+    const stored = Number(message.seq) > 0;
+    await audit.record({
+      action: 'pin',
+      actorId: userId,
+      room,
+      targetUserId: stored ? (message.senderId ?? undefined) : undefined,
+      messageSeq: stored ? Number(message.seq) : undefined,
+      expiresAt: new Date(now + durationS * 1000),
+    });
     return { ok: {} };
   }
 
   async function unpin(userId: string, cmd: lomi.chat.v1.UnpinMessage): Promise<ServerFrame> {
-    const room = await moderatedRoom(userId, cmd.room);
+    const { room, role } = await liveRoom(userId, cmd.room, 'pinning');
+    assertMayModerate(role, 'unpin');
     if (await pins.clear(room)) {
       metrics.pinChanges.inc({ change: 'unpinned' });
       publishPin(ctx, room);
+      await audit.record({ action: 'unpin', actorId: userId, room });
     }
+    return { ok: {} };
+  }
+
+  /** GrantModerator / RevokeModerator: the broadcaster and staff, on someone they may act on. */
+  async function moderatorGrant(userId: string, cmd: lomi.chat.v1.IGrantModerator, grant: boolean): Promise<ServerFrame> {
+    const { room, facts, role } = await liveRoom(userId, cmd.room, 'a moderator');
+    assertMayManageModerators(role);
+    const target = storableUserId('user_id', cmd.userId ?? '');
+    assertMayActOn(role, await moderation.roleOf(room, target, facts));
+    const scope = cmd.scope ?? ModeratorScope.MODERATOR_SCOPE_UNSPECIFIED;
+    if (!Object.values(ModeratorScope).includes(scope)) throw badRequest('scope must be STREAM or CHANNEL');
+    const ref = scope === ModeratorScope.MODERATOR_SCOPE_CHANNEL ? { kind: 'channel' as const, id: facts.broadcasterId } : { kind: 'stream' as const, id: room.id ?? '' };
+    await (grant ? grants.grantModerator : grants.revokeModerator)(ref, target, { actorId: userId, room });
     return { ok: {} };
   }
 
   return createCommandDispatcher(async ({ userId, frame }) => {
     if (!frame) throw badRequest('frame is required');
     if (!userId) throw badRequest('user_id is required');
-    if (frame.command === 'pin') return pin(userId, frame.pin as lomi.chat.v1.PinMessage);
-    if (frame.command === 'unpin') return unpin(userId, frame.unpin as lomi.chat.v1.UnpinMessage);
-    throw badRequest(`the moderation worker does not handle ${frame.command ?? 'an empty'} command`);
-  }, reject, metrics.commandSeconds);
+    switch (frame.command) {
+      case 'pin':
+        return pin(userId, frame.pin as lomi.chat.v1.PinMessage);
+      case 'unpin':
+        return unpin(userId, frame.unpin as lomi.chat.v1.UnpinMessage);
+      case 'grantModerator':
+        return moderatorGrant(userId, frame.grantModerator!, true);
+      case 'revokeModerator':
+        return moderatorGrant(userId, frame.revokeModerator!, false);
+      case 'reportMessage':
+        await reports.report(userId, frame.reportMessage!);
+        return { ok: {} };
+      default:
+        throw badRequest(`the moderation worker does not handle ${frame.command ?? 'an empty'} command`);
+    }
+  }, ctx.reject, metrics.commandSeconds);
 }

@@ -18,7 +18,9 @@ export const moderationWorkerEnv = z
     PIN_MAX_LENGTH: positiveInt.default(500),
     /** How often expired pins are removed and their unpin pushed; an expired pin is never shown in between. */
     PIN_SWEEP_MS: positiveInt.default(1000),
-    /** How long the message workers may take to look up a message to pin. */
+    /** Longest reason of a message report or a platform ban, in characters (Unicode code points) after trimming. */
+    REASON_MAX_LENGTH: positiveInt.default(500),
+    /** How long the message workers may take to look up a message to pin or report. */
     REQUEST_TIMEOUT_MS: positiveInt.default(5000),
   })
   .refine((c) => c.PIN_MIN_DURATION_S <= c.PIN_DEFAULT_DURATION_S && c.PIN_DEFAULT_DURATION_S <= c.PIN_MAX_DURATION_S, {

@@ -1,6 +1,20 @@
+import type { ModerationState, createScopeCache } from '@lomi/moderation';
+import type { ProtocolError } from '@lomi/protocol';
 import type { Pins, Rooms, WorkerContext } from '@lomi/rooms';
+import type { AuditLog } from './audit';
 import type { ModerationWorkerConfig } from './config';
 import type { Metrics } from './metrics';
 
-/** The shared worker context plus the room facts and pin store every handler here needs. */
-export type ModerationContext = WorkerContext<ModerationWorkerConfig, Metrics> & { rooms: Rooms; pins: Pins };
+/**
+ * The shared worker context plus what every handler here needs: room facts, the pin store, the
+ * roles (read like every other service does, and their cache, which this worker writes), the
+ * moderation log, and how a failed request is answered.
+ */
+export type ModerationContext = WorkerContext<ModerationWorkerConfig, Metrics> & {
+  rooms: Rooms;
+  pins: Pins;
+  moderation: ModerationState;
+  scopeCache: ReturnType<typeof createScopeCache>;
+  audit: AuditLog;
+  reject: (op: string, err: unknown) => ProtocolError;
+};

@@ -13,6 +13,13 @@ export function createMetrics(registry: Registry) {
       labelNames: ['change'] as const,
       registers,
     }),
+    actions: new Counter({
+      name: 'lomi_moderation_actions_total',
+      help: 'Moderation actions recorded in the moderation log, by action',
+      labelNames: ['action'] as const,
+      registers,
+    }),
+    reports: new Counter({ name: 'lomi_message_reports_total', help: 'Messages reported by users (repeats not counted)', registers }),
     rejected: new Counter({
       name: 'lomi_moderation_requests_rejected_total',
       help: 'Requests answered with an error, by operation and error code',

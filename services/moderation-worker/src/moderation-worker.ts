@@ -1,11 +1,18 @@
 import { createLogger, QueueGroup, type Logger } from '@lomi/common';
+import { createModerationState, createScopeCache } from '@lomi/moderation';
 import { createPins, createRooms, rejection, startWorker, type RunningWorker } from '@lomi/rooms';
 import { createApiHandler } from './api';
+import { createAuditLog } from './audit';
 import { createCommandHandler } from './commands';
 import type { ModerationWorkerConfig } from './config';
 import type { ModerationContext } from './context';
 import { startPinExpiry } from './expiry';
 import { createMetrics } from './metrics';
+import { createPlatformBans } from './platform-bans';
+import { createReports } from './reports';
+import { createRoleGrants } from './role-grants';
+import { createServiceHandler } from './service-api';
+import { createStoredMessages } from './stored-messages';
 import { createStreamEndHandler } from './stream-end';
 
 export type ModerationWorker = RunningWorker;
@@ -21,12 +28,26 @@ export function startModerationWorker(
       queueGroup: QueueGroup.MODERATION_WORKERS,
       createMetrics,
       wire(base, responder) {
-        const ctx: ModerationContext = { ...base, rooms: createRooms(base), pins: createPins(base) };
-        const reject = (op: string, err: unknown) => rejection(ctx, op, err);
-        responder.serve(ctx.subjects.commands.moderation, createCommandHandler(ctx, reject));
-        responder.serve(ctx.subjects.api.moderation, createApiHandler(ctx, reject));
+        const moderation = createModerationState(base);
+        const ctx: ModerationContext = {
+          ...base,
+          rooms: createRooms(base),
+          pins: createPins(base),
+          moderation,
+          scopeCache: createScopeCache(base),
+          audit: createAuditLog(base),
+          reject: (op, err) => rejection(base, op, err),
+        };
+        const storedMessage = createStoredMessages(ctx);
+        const grants = createRoleGrants(ctx);
+        const bans = createPlatformBans(ctx);
+        const reports = createReports(ctx, storedMessage);
+        responder.serve(ctx.subjects.commands.moderation, createCommandHandler(ctx, { storedMessage, grants, reports }));
+        responder.serve(ctx.subjects.api.moderation, createApiHandler(ctx, reports));
+        responder.serve(ctx.subjects.service.moderation, createServiceHandler(ctx, grants, bans));
+        responder.serve(ctx.subjects.bannedUsers, bans.handleBannedUsers);
         responder.consume(ctx.subjects.events.streamEnded, createStreamEndHandler(ctx));
-        return [startPinExpiry(ctx)];
+        return [startPinExpiry(ctx), moderation];
       },
     },
     config,

@@ -1,0 +1,58 @@
+// A moderation scope is a list of users with a power: a stream's moderators, a channel's (every
+// stream of one broadcaster) or the platform's staff. Each has a key ("stream:<id>",
+// "channel:<broadcaster id>", "staff") that names it in the cache, in Redis and in the
+// ModerationChanged events, and is read from Postgres, the record, here.
+import type { RoomStores } from '@lomi/rooms';
+
+export type Scope = string & { readonly __scope: unique symbol };
+
+export const streamScope = (streamId: string) => `stream:${streamId}` as Scope;
+export const channelScope = (broadcasterId: string) => `channel:${broadcasterId}` as Scope;
+export const STAFF_SCOPE = 'staff' as Scope;
+
+/** The scope of a ModerationChanged event, or undefined for one this version does not know. */
+export function parseScope(value: string): Scope | undefined {
+  return value === STAFF_SCOPE || value.startsWith('stream:') || value.startsWith('channel:') ? (value as Scope) : undefined;
+}
+
+/** The users of `scope` as Postgres has them now (inside a transaction when `db` is one). */
+export async function loadScope(db: RoomStores['db'], scope: Scope): Promise<string[]> {
+  if (scope === STAFF_SCOPE) return (await db.selectFrom('staff').select('user_id').execute()).map((r) => r.user_id);
+  const colon = scope.indexOf(':');
+  const kind = scope.slice(0, colon) === 'channel' ? 'channel' : 'stream';
+  const rows = await db.selectFrom('moderators').select('user_id').where('scope', '=', kind).where('scope_id', '=', scope.slice(colon + 1)).execute();
+  return rows.map((r) => r.user_id);
+}
+
+// Redis caches a scope for this long after it was written: a change whose writer died between
+// its commit and its cache write is seen at the latest then.
+const CACHE_TTL_SECONDS = 60;
+
+// Writes the scope's users if `v` is newer than the cached version (a reader filling an empty key
+// writes version 0, which never replaces a writer's value).
+const WRITE_IF_NEWER = `
+local current = redis.call('HGET', KEYS[1], 'v')
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'ids', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
+export function createScopeCache({ db, redis, keys }: RoomStores) {
+  const write = (scope: Scope, version: number, ids: string[]) =>
+    redis.eval(WRITE_IF_NEWER, 1, keys.moderationScope(scope), version, JSON.stringify(ids), CACHE_TTL_SECONDS);
+
+  return {
+    /** The scope's users: from Redis, else from Postgres (then cached). */
+    async read(scope: Scope): Promise<string[]> {
+      const cached = await redis.hget(keys.moderationScope(scope), 'ids');
+      if (cached !== null) return JSON.parse(cached) as string[];
+      const ids = await loadScope(db, scope);
+      await write(scope, 0, ids);
+      return ids;
+    },
+
+    /** For the moderation workers, after a change committed: the users as of `version`. */
+    write,
+  };
+}

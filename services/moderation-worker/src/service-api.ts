@@ -1,0 +1,56 @@
+// The app back end's moderation operations (service API, through a gateway): moderators of a
+// stream or a channel, staff, and platform bans. The back end is trusted: no role is checked, but
+// every change is in the moderation log, with the actor_id it names, if any.
+import { badRequest, createServiceDispatcher, RequestError, storableUserId } from '@lomi/common';
+import { ErrorCode, ROOM_ID_PATTERN, RoomKind, type lomi, type Room } from '@lomi/protocol';
+import type { ModerationContext } from './context';
+import type { PlatformBans } from './platform-bans';
+import type { ModeratorScopeRef, Origin, RoleGrants } from './role-grants';
+
+export function createServiceHandler(ctx: ModerationContext, grants: RoleGrants, bans: PlatformBans) {
+  const actor = (actorId: string | null | undefined) => (actorId ? storableUserId('actor_id', actorId) : undefined);
+
+  /** The grant's scope: an existing stream, or a channel (any broadcaster id). */
+  async function scopeOf(op: lomi.internal.v1.IModeratorGrant): Promise<{ ref: ModeratorScopeRef; origin: Origin }> {
+    if (Boolean(op.streamId) === Boolean(op.channelId)) throw badRequest('give exactly one of stream_id and channel_id');
+    const actorId = actor(op.actorId);
+    if (op.channelId) return { ref: { kind: 'channel', id: storableUserId('channel_id', op.channelId) }, origin: { actorId } };
+    if (!ROOM_ID_PATTERN.test(op.streamId!)) throw badRequest('stream_id must be 1–64 characters of A-Z a-z 0-9 _ -');
+    const room: Room = { kind: RoomKind.ROOM_KIND_LIVE, id: op.streamId! };
+    if ((await ctx.rooms.facts(room)).kind !== 'live') throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such live stream');
+    return { ref: { kind: 'stream', id: op.streamId! }, origin: { actorId, room } };
+  }
+
+  async function moderator(op: lomi.internal.v1.IModeratorGrant, grant: boolean): Promise<boolean> {
+    const userId = storableUserId('user_id', op.userId ?? '');
+    const { ref, origin } = await scopeOf(op);
+    return (grant ? grants.grantModerator : grants.revokeModerator)(ref, userId, origin);
+  }
+
+  async function staff(op: lomi.internal.v1.IStaffGrant, grant: boolean): Promise<boolean> {
+    const userId = storableUserId('user_id', op.userId ?? '');
+    return (grant ? grants.grantStaff : grants.revokeStaff)(userId, actor(op.actorId));
+  }
+
+  async function answer(request: lomi.internal.v1.ServiceRequest): Promise<lomi.internal.v1.IServiceReply> {
+    const changed = async (change: Promise<boolean>) => ({ moderationChange: { changed: await change } });
+    switch (request.op) {
+      case 'grantModerator':
+        return changed(moderator(request.grantModerator!, true));
+      case 'revokeModerator':
+        return changed(moderator(request.revokeModerator!, false));
+      case 'grantStaff':
+        return changed(staff(request.grantStaff!, true));
+      case 'revokeStaff':
+        return changed(staff(request.revokeStaff!, false));
+      case 'banUser':
+        return changed(bans.ban(request.banUser!));
+      case 'unbanUser':
+        return changed(bans.unban(request.unbanUser!));
+      default:
+        throw badRequest(`the moderation worker does not handle ${request.op ?? 'an empty'} operation`);
+    }
+  }
+
+  return createServiceDispatcher(answer, ctx.reject);
+}
