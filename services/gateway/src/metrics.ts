@@ -26,6 +26,12 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
       labelNames: ['command'] as const,
       registers: [registry],
     }),
+    commands: new Counter({
+      name: 'lomi_gateway_commands_total',
+      help: 'Client commands answered, by command and outcome: ok, or the error code sent (RATE_LIMITED, UNAVAILABLE, …)',
+      labelNames: ['command', 'outcome'] as const,
+      registers: [registry],
+    }),
     badFrames: new Counter({ name: 'lomi_gateway_bad_frames_total', help: 'Client frames that could not be decoded', registers: [registry] }),
     commandSeconds: new Histogram({
       name: 'lomi_gateway_command_seconds',

@@ -46,6 +46,8 @@ export const messageWorkerEnv = z
     RECOVERY_MAX: positiveInt.default(1000),
     /** Outbox entries the persister writes to Postgres in one INSERT (14 parameters a row; Postgres takes 65535). */
     PERSIST_BATCH: positiveInt.max(4000).default(500),
+    /** On stop, how long the worker keeps persisting the outboxes before it exits (keep it under the pod's grace period). */
+    PERSIST_FLUSH_MS: positiveInt.default(10_000),
     /** Gifts that can be sent: JSON object of gift id → value of one unit in coins. */
     GIFT_CATALOG: giftCatalog.default({ rose: 1, heart: 5, rocket: 500 }),
     /** Port of the worker's own /metrics, /healthz and /readyz listener (gateway 9463, presence worker 9465, moderation worker 9466). */

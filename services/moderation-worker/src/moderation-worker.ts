@@ -1,4 +1,4 @@
-import { createLogger, QueueGroup, type Logger } from '@lomi/common';
+import { createLogger, QueueGroup, type ClientRequest, type Logger } from '@lomi/common';
 import { createPins, createRooms, rejection, startWorker, type RunningWorker } from '@lomi/rooms';
 import { createApiHandler } from './api';
 import { createCommandHandler } from './commands';
@@ -22,7 +22,7 @@ export function startModerationWorker(
       createMetrics,
       wire(base, responder) {
         const ctx: ModerationContext = { ...base, rooms: createRooms(base), pins: createPins(base) };
-        const reject = (op: string, err: unknown) => rejection(ctx, op, err);
+        const reject = (op: string, err: unknown, client?: ClientRequest) => rejection(ctx, op, err, client);
         responder.serve(ctx.subjects.commands.moderation, createCommandHandler(ctx, reject));
         responder.serve(ctx.subjects.api.moderation, createApiHandler(ctx, reject));
         responder.consume(ctx.subjects.events.streamEnded, createStreamEndHandler(ctx));
