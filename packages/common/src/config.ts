@@ -40,8 +40,6 @@ export const positiveInt = z.coerce.number().int().positive();
 export const commonEnv = {
   /** NATS server(s), comma separated. */
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-  /** Redis holding hot history, sequence numbers and counters. */
-  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   /** Root of every NATS subject and Redis key, and the Postgres schema, so several deployments can share servers. */
   LOMI_NAMESPACE: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'lowercase letters, digits, _ and - only').default('lomi'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -51,6 +49,12 @@ export const commonEnv = {
   LOMI_VERSION: z.string().min(1).default('dev'),
   /** The running build's git commit, for lomi_build_info (the image sets it when built from a clone). */
   LOMI_COMMIT: z.string().optional(),
+};
+
+/** Variables of the services that use Redis (the workers; gateways do not). */
+export const redisEnv = {
+  /** Redis holding hot history, sequence numbers and counters. */
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
 };
 
 export const databaseEnv = {

@@ -50,6 +50,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const gatewayId = `gw-${randomUUID().slice(0, 8)}`;
   log = log.child({ gatewayId });
   const metrics = createGatewayMetrics(createRegistry('gateway', config));
+  metrics.bufferBudget.set(config.GATEWAY_BUFFER_BUDGET_BYTES);
   const nc: NatsConnection = await connectNats(config.NATS_URL, gatewayId, log);
   const subjects = createSubjects(config.LOMI_NAMESPACE);
   const workers = createWorkerClient(nc, subjects, config.REQUEST_TIMEOUT_MS);

@@ -77,6 +77,11 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
       labelNames: ['limit'] as const,
       registers: [registry],
     }),
+    bufferBudget: new Gauge({
+      name: 'lomi_gateway_buffer_budget_bytes',
+      help: 'GATEWAY_BUFFER_BUDGET_BYTES: past it the sockets furthest behind are closed (4001)',
+      registers: [registry],
+    }),
     bufferedBytes: new Gauge({
       name: 'lomi_gateway_buffered_bytes',
       help: 'Bytes queued to all sockets, waiting for slow readers (at the last sweep)',

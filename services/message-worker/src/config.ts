@@ -1,4 +1,4 @@
-import { commonEnv, databaseEnv, parseEnv, port, positiveInt, z } from '@lomi/common';
+import { commonEnv, databaseEnv, parseEnv, port, positiveInt, redisEnv, z } from '@lomi/common';
 
 const coins = 'must be a whole number of coins above 0';
 const giftCatalog = z
@@ -25,6 +25,7 @@ export const messageWorkerEnv = z
   .object({
     ...commonEnv,
     ...databaseEnv,
+    ...redisEnv,
     /** Longest text message, in characters (Unicode code points) after trimming. */
     MAX_MESSAGE_LENGTH: positiveInt.default(500),
     /** Messages kept per room in the Redis history stream (approximate cap); older ones come from Postgres. */
