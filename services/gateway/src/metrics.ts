@@ -4,7 +4,7 @@ import { createRegistry, LATENCY_BUCKETS } from '@lomi/common';
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
 export function createGatewayMetrics(registry: Registry = createRegistry('gateway')) {
-  return {
+  const metrics = {
     registry,
     connections: new Gauge({ name: 'lomi_gateway_connections', help: 'Open WebSocket connections', registers: [registry] }),
     upgrades: new Counter({
@@ -88,4 +88,7 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
       registers: [registry],
     }),
   };
+  // Known labels start at 0, so a dashboard and rate() see "none" rather than no series at all.
+  for (const limit of ['socket', 'gateway']) metrics.slowConsumers.inc({ limit }, 0);
+  return metrics;
 }
