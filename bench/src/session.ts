@@ -438,7 +438,7 @@ async function heapUsedKb(system: SystemUnderTest): Promise<(number | undefined)
   return Promise.all(
     system.ours.gatewayMetrics.map(async (url) => {
       const text = await (await fetch(url)).text();
-      const match = /^lomi_nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text);
+      const match = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text);
       return match ? Number(match[1]) / 1024 : undefined;
     }),
   );

@@ -1,6 +1,7 @@
 // Environment parsing shared by every service: one zod schema per service, validated at start,
 // with one line per wrong value so an operator can fix them all in one go.
 import { z } from 'zod';
+import { productionProblems } from './production';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -8,12 +9,18 @@ export class ConfigError extends Error {
 
 export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const name = issue.path.join('.');
-    const value = env[name];
-    return `  ${name}=${value === undefined ? '(unset)' : JSON.stringify(value)}: ${issue.message}`;
-  });
+  const lines = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        const value = env[name];
+        return `  ${name}=${value === undefined ? '(unset)' : JSON.stringify(value)}: ${issue.message}`;
+      });
+  // Secrets are not echoed: a real one may be among them.
+  if (env.LOMI_ENV === 'production') {
+    for (const { name, message } of productionProblems(Object.keys(schema.shape), env)) lines.push(`  ${name}: ${message}`);
+  }
+  if (result.success && lines.length === 0) return result.data;
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
 }
 
@@ -33,11 +40,21 @@ export const positiveInt = z.coerce.number().int().positive();
 export const commonEnv = {
   /** NATS server(s), comma separated. */
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-  /** Redis holding hot history, sequence numbers and counters. */
-  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   /** Root of every NATS subject and Redis key, and the Postgres schema, so several deployments can share servers. */
   LOMI_NAMESPACE: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'lowercase letters, digits, _ and - only').default('lomi'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `production` refuses development defaults and placeholder secrets (production.ts). */
+  LOMI_ENV: z.enum(['development', 'production']).default('development'),
+  /** The running build's version, for lomi_build_info (the image sets it). */
+  LOMI_VERSION: z.string().min(1).default('dev'),
+  /** The running build's git commit, for lomi_build_info (the image sets it when built from a clone). */
+  LOMI_COMMIT: z.string().optional(),
+};
+
+/** Variables of the services that use Redis (the workers; gateways do not). */
+export const redisEnv = {
+  /** Redis holding hot history, sequence numbers and counters. */
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
 };
 
 export const databaseEnv = {

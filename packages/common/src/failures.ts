@@ -6,6 +6,11 @@ import { NatsError } from 'nats';
 import { ErrorCode, type ProtocolError } from '@lomi/protocol';
 import type { Logger } from './logger';
 
+/** An error code as the HTTP APIs and the metrics spell it: RATE_LIMITED for ERROR_CODE_RATE_LIMITED. */
+export function errorCodeName(code: ErrorCode): string {
+  return (ErrorCode[code] ?? `ERROR_CODE_${code}`).replace('ERROR_CODE_', '');
+}
+
 /** A refusal the requester can act on; the message is shown to them. */
 export class RequestError extends Error {
   override name = 'RequestError';

@@ -1,4 +1,5 @@
 export * from './config';
+export * from './production';
 export * from './logger';
 export * from './subjects';
 export * from './keys';

@@ -1,13 +1,30 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Readiness } from './readiness';
 
-/** Each service owns one registry (never the global one) so several can share a process. */
-export function createRegistry(service: string): Registry {
+/** What lomi_build_info says about the running build (LOMI_VERSION, LOMI_COMMIT in commonEnv). */
+export interface BuildInfo {
+  LOMI_VERSION: string;
+  LOMI_COMMIT?: string;
+}
+
+/**
+ * Each service owns one registry (never the global one) so several can share a process. Node's
+ * process metrics keep their standard names (process_*, nodejs_*) so stock Node.js dashboards
+ * find them; lomi_build_info says which build runs, for dashboards and alerts to join on.
+ */
+export function createRegistry(service: string, build: BuildInfo = { LOMI_VERSION: 'dev' }): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  collectDefaultMetrics({ register: registry, prefix: 'lomi_' });
+  collectDefaultMetrics({ register: registry });
+  const info = new Gauge({
+    name: 'lomi_build_info',
+    help: 'Always 1; its labels name the running build (version, and commit when known)',
+    labelNames: ['version', 'commit'] as const,
+    registers: [registry],
+  });
+  info.set({ version: build.LOMI_VERSION, commit: build.LOMI_COMMIT ?? '' }, 1);
   return registry;
 }
 
@@ -39,6 +56,16 @@ export interface MetricsServer {
  */
 export async function serveMetrics(options: { registry: Registry; readiness: Readiness; port: number; host?: string }): Promise<MetricsServer> {
   const { registry, readiness } = options;
+  // Read at each scrape from what /readyz sees, so the two never disagree.
+  new Gauge({
+    name: 'lomi_dependency_up',
+    help: 'Whether this service reaches a server it needs (1) or not (0), as its readiness probe sees it',
+    labelNames: ['dependency'] as const,
+    registers: [registry],
+    collect() {
+      for (const { name, up } of readiness.states()) this.set({ dependency: name }, up ? 1 : 0);
+    },
+  });
   const server = createServer((req, res) => {
     if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     if (req.url === '/readyz') {

@@ -70,6 +70,11 @@ export class Readiness {
     private readonly isStopping: () => boolean,
   ) {}
 
+  /** Each dependency and whether it is up now (lomi_dependency_up). */
+  states(): { name: string; up: boolean }[] {
+    return this.dependencies.map((d) => ({ name: d.name, up: d.isUp() }));
+  }
+
   /** What keeps the service from taking work; empty when it is ready. */
   blockers(): string[] {
     const down = this.dependencies.filter((d) => !d.isUp()).map((d) => `${d.name} unreachable`);

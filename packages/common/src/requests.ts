@@ -6,7 +6,7 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Histogram } from 'prom-client';
 import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
-import { badRequest, RequestError } from './failures';
+import { badRequest, errorCodeName, RequestError } from './failures';
 import type { Logger } from './logger';
 import { storableId } from './text';
 
@@ -60,7 +60,7 @@ export function createApiDispatcher(routes: ApiRoutes, reject: (op: string, err:
       const code = error.code ?? ErrorCode.ERROR_CODE_INTERNAL;
       reply = {
         status: HTTP_STATUS[code] ?? 500,
-        json: JSON.stringify({ error: { code: ErrorCode[code].replace('ERROR_CODE_', ''), message: error.message } }),
+        json: JSON.stringify({ error: { code: errorCodeName(code), message: error.message } }),
       };
     }
     return internal.ApiReply.encode(reply).finish();
@@ -96,27 +96,39 @@ export function createServiceDispatcher(
 export type AfterReply = (action: () => void) => void;
 
 /**
+ * Who asked, for the worker's log lines about a client command: the same ids the gateway logs,
+ * so one request can be followed from the socket to the worker.
+ */
+export interface ClientRequest {
+  connectionId: string;
+  userId: string;
+  requestId: number;
+}
+
+/**
  * Decodes a CommandRequest forwarded by a gateway, answers it and returns the encoded
  * CommandReply carrying the reply frame (or the error frame) with the request's request_id;
  * never throws.
  */
 export function createCommandDispatcher(
   answer: (request: lomi.internal.v1.CommandRequest, afterReply: AfterReply) => Promise<ServerFrame>,
-  reject: (op: string, err: unknown) => ProtocolError,
+  reject: (op: string, err: unknown, client?: ClientRequest) => ProtocolError,
   seconds: Histogram<'command' | 'outcome'>,
 ) {
   return async function handleCommand(data: Uint8Array, afterReply: AfterReply): Promise<Uint8Array> {
     const started = performance.now();
     let requestId = 0;
     let op = 'command';
+    let client: ClientRequest | undefined;
     let frame: ServerFrame;
     try {
       const request = decodeRequest(internal.CommandRequest, data);
       requestId = request.frame?.requestId ?? 0;
       op = request.frame?.command ?? op;
+      client = { connectionId: request.connectionId, userId: request.userId, requestId };
       frame = await answer(request, afterReply);
     } catch (err) {
-      frame = { error: reject(op, err) };
+      frame = { error: reject(op, err, client) };
     }
     seconds.observe({ command: op, outcome: frame.error ? 'error' : 'ok' }, (performance.now() - started) / 1000);
     return internal.CommandReply.encode({ frame: { ...frame, requestId } }).finish();

@@ -1,10 +1,11 @@
 // `pnpm migrate`: applies pending migrations to the LOMI_NAMESPACE schema of DATABASE_URL and exits.
-import { commonEnv, createLogger, databaseEnv, parseEnv, z } from '@lomi/common';
+import { createLogger, parseEnv } from '@lomi/common';
 import { connectDb } from './db';
+import { migrateEnv } from './migrate-env';
 import { migrateToLatest } from './migrations';
 
 async function main(): Promise<void> {
-  const env = parseEnv(z.object({ ...databaseEnv, LOMI_NAMESPACE: commonEnv.LOMI_NAMESPACE, LOG_LEVEL: commonEnv.LOG_LEVEL }));
+  const env = parseEnv(migrateEnv);
   const log = createLogger('migrate', env.LOG_LEVEL);
   const db = await connectDb(env.DATABASE_URL, env.LOMI_NAMESPACE, log);
   try {

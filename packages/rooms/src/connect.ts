@@ -10,6 +10,8 @@ export interface WorkerEnv {
   LOMI_NAMESPACE: string;
   RUN_MIGRATIONS: boolean;
   METRICS_PORT: number;
+  LOMI_VERSION: string;
+  LOMI_COMMIT?: string;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   Readiness,
   redisDependency,
   serveMetrics,
+  type ClientRequest,
   type Logger,
   type Responder,
   type Stoppable,
@@ -61,7 +62,7 @@ export async function startWorker<Config extends WorkerEnv, Metrics>(
   let stopping = false;
   try {
     const { nc, ...stores } = await connectWorker(definition.name, config, connections, log);
-    const registry = createRegistry(definition.name);
+    const registry = createRegistry(definition.name, config);
     const readiness = connections.own(
       new Readiness(
         [natsDependency(nc), redisDependency(stores.redis), probedDependency('postgres', () => sql`select 1`.execute(stores.db))],
@@ -102,9 +103,17 @@ export async function startWorker<Config extends WorkerEnv, Metrics>(
   }
 }
 
-/** The Error a worker answers a failed request with, counted by operation and code. */
-export function rejection(ctx: { log: Logger; metrics: { rejected: Counter<'op' | 'code'> } }, op: string, err: unknown): ProtocolError {
-  const error = failureOf(err, ctx.log);
+/**
+ * The Error a worker answers a failed request with, counted by operation and code; logged with
+ * the client's connection, user and request id when it answers a client command.
+ */
+export function rejection(
+  ctx: { log: Logger; metrics: { rejected: Counter<'op' | 'code'> } },
+  op: string,
+  err: unknown,
+  client?: ClientRequest,
+): ProtocolError {
+  const error = failureOf(err, client ? ctx.log.child({ ...client, command: op }) : ctx.log);
   ctx.metrics.rejected.inc({ op, code: ErrorCode[error.code] });
   return error;
 }

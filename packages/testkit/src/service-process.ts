@@ -26,6 +26,7 @@ export class ServiceProcess {
   private child: ChildProcess | undefined;
   private lines: string[] = [];
   private portNo = 0;
+  private metricsPortNo = 0;
   private reaper: Reaper | undefined;
   /** Resolves when the current process exits, with how it exited ("code 0", "signal SIGKILL"). */
   exited: Promise<string> = Promise.resolve('not started');
@@ -35,6 +36,8 @@ export class ServiceProcess {
     /** For errors and figures, e.g. "gateway-1". */
     readonly name: string,
     private readonly env: Record<string, string>,
+    /** Run from this production install (deploy/install-production.sh) instead of the workspace. */
+    private readonly root?: string,
   ) {}
 
   get pid(): number {
@@ -44,6 +47,11 @@ export class ServiceProcess {
   /** A gateway's WebSocket and HTTP port; it keeps it across restarts. 0 for workers. */
   get port(): number {
     return this.portNo;
+  }
+
+  /** Port of its /metrics, /healthz and /readyz, from its start-up line. */
+  get metricsPort(): number {
+    return this.metricsPortNo;
   }
 
   get running(): boolean {
@@ -63,9 +71,11 @@ export class ServiceProcess {
   async start(): Promise<void> {
     if (this.child) return;
     const flags = this.kind === 'gateway' ? GATEWAY_NODE_FLAGS : SERVICE_NODE_FLAGS;
-    const main = require.resolve(`@lomi/${this.kind}/dist/main.js`);
-    const env = { ...process.env, ...this.env, LOG_LEVEL: 'info', ...(this.portNo ? { PORT: String(this.portNo) } : {}) };
-    const child = spawn(process.execPath, [...flags, main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const main = this.root ? `node_modules/@lomi/${this.kind}/dist/main.js` : require.resolve(`@lomi/${this.kind}/dist/main.js`);
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.env, LOG_LEVEL: 'info', ...(this.portNo ? { PORT: String(this.portNo) } : {}) };
+    // From a production install, nothing may come from the workspace's node_modules.
+    if (this.root) for (const name of ['NODE_PATH', 'NODE_OPTIONS']) delete env[name];
+    const child = spawn(process.execPath, [...flags, main], { env, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     live.add(child);
     if (!exitHookInstalled) {
@@ -87,7 +97,7 @@ export class ServiceProcess {
       for (const stream of [child.stdout!, child.stderr!]) {
         createInterface({ input: stream }).on('line', (text) => {
           this.keep(text);
-          let line: { msg?: string; port?: number };
+          let line: { msg?: string; port?: number; metricsPort?: number };
           try {
             line = JSON.parse(text) as typeof line;
           } catch {
@@ -95,6 +105,7 @@ export class ServiceProcess {
           }
           if (!isReadyLine(this.kind, line)) return;
           if (line.port) this.portNo = line.port;
+          if (line.metricsPort) this.metricsPortNo = line.metricsPort;
           resolve();
         });
       }
@@ -144,8 +155,8 @@ export class ServiceProcess {
 }
 
 /** Spawns a service and waits until it is ready. */
-export async function spawnService(kind: ServiceKind, name: string, env: Record<string, string>): Promise<ServiceProcess> {
-  const service = new ServiceProcess(kind, name, env);
+export async function spawnService(kind: ServiceKind, name: string, env: Record<string, string>, root?: string): Promise<ServiceProcess> {
+  const service = new ServiceProcess(kind, name, env, root);
   await service.start();
   return service;
 }

@@ -3,22 +3,16 @@
 // worker, each with /metrics, /healthz and /readyz on its default port (gateway 9463, workers
 // 9464, 9465 and 9466; METRICS_PORT moves the message worker's), against NATS, Redis and
 // Postgres at their default local addresses. Production runs each service as its own deployment.
-import { createLogger, runService } from '@lomi/common';
+import { createLogger, DEV_CREDENTIALS, runService } from '@lomi/common';
 import { loadGatewayConfig, startGateway } from '@lomi/gateway';
 import { loadMessageWorkerConfig, startMessageWorker } from '@lomi/message-worker';
 import { loadModerationWorkerConfig, startModerationWorker } from '@lomi/moderation-worker';
 import { loadPresenceWorkerConfig, startPresenceWorker } from '@lomi/presence-worker';
 
-/** Development-only credentials, used when none are configured so a fresh clone runs at once. */
-const DEV_DEFAULTS = {
-  JWT_SECRET: 'lomi-dev-only-jwt-secret-change-me-0000',
-  SERVICE_TOKEN: 'lomi-dev-only-service-token-change-me',
-};
-
 runService('lomi-chat', async () => {
   const env = { ...process.env };
   const log = createLogger('all-in-one', env.LOG_LEVEL ?? 'info');
-  for (const [name, value] of Object.entries(DEV_DEFAULTS)) {
+  for (const [name, value] of Object.entries(DEV_CREDENTIALS)) {
     if (!env[name] && !(name === 'JWT_SECRET' && env.JWT_PUBLIC_KEY)) {
       env[name] = value;
       log.warn(`${name} is not set: using the development default "${value}" (never do this in production)`);

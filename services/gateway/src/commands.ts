@@ -1,6 +1,6 @@
 // Handles one decoded client frame: join/leave are gateway-side membership plus a worker call,
 // send/history go straight to the message workers, ping is answered here.
-import { failureOf, type Logger, type WorkerKind } from '@lomi/common';
+import { errorCodeName, failureOf, type Logger, type WorkerKind } from '@lomi/common';
 import { ErrorCode, ROOM_ID_PATTERN, RoomKind, roomKey, type lomi, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
 import type { JoinBatches } from './join-batches';
@@ -65,6 +65,11 @@ function invalidRoom(room: lomi.chat.v1.IRoom | null | undefined): string | unde
 export function createCommandHandler(deps: CommandDeps) {
   const { channels, workers, metrics } = deps;
 
+  /** The log of one client command: its connection, user and request id on every line. */
+  function requestLog(conn: Connection, requestId: number, command: string): Logger {
+    return deps.log.child({ connectionId: conn.id, userId: conn.userId, requestId, command });
+  }
+
   async function forward(conn: Connection, frame: lomi.chat.v1.ClientFrame, worker: WorkerKind = 'message'): Promise<ServerFrame> {
     return workers.command(worker, { userId: conn.userId, gatewayId: deps.gatewayId, connectionId: conn.id, frame });
   }
@@ -109,7 +114,7 @@ export function createCommandHandler(deps: CommandDeps) {
       conn.rooms.set(key, channel);
       return undefined;
     } catch (err) {
-      return errorFrameFor(requestId, err, deps.log.child({ command: 'join', room: key }));
+      return errorFrameFor(requestId, err, requestLog(conn, requestId, 'join').child({ room: key }));
     } finally {
       conn.joining.delete(key);
       // A failed acquire has already closed its channel.
@@ -151,9 +156,10 @@ export function createCommandHandler(deps: CommandDeps) {
           else reply = await forward(conn, frame, ROUTES[command]);
         }
       } catch (err) {
-        reply = errorFrameFor(frame.requestId, err, deps.log.child({ command }));
+        reply = errorFrameFor(frame.requestId, err, requestLog(conn, frame.requestId, command));
       }
       metrics.commandSeconds.observe({ command, outcome: reply?.error ? 'error' : 'ok' }, (performance.now() - started) / 1000);
+      metrics.commands.inc({ command, outcome: reply?.error ? errorCodeName(reply.error.code ?? 0) : 'ok' });
       if (reply && !conn.closed) deps.send(conn, reply);
     },
 

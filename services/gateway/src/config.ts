@@ -1,6 +1,6 @@
 import { commonEnv, parseEnv, port, positiveInt, z } from '@lomi/common';
 
-const schema = z
+export const gatewayEnv = z
   .object({
     ...commonEnv,
     /** Address and port of the WebSocket and HTTP listener. Port 0 picks a free one (tests). */
@@ -102,8 +102,8 @@ const schema = z
     path: ['JWT_SECRET'],
   });
 
-export type GatewayConfig = z.infer<typeof schema>;
+export type GatewayConfig = z.infer<typeof gatewayEnv>;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  return parseEnv(schema, env);
+  return parseEnv(gatewayEnv, env);
 }

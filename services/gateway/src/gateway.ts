@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { NatsConnection } from 'nats';
-import { connectNats, createLogger, createSubjects, natsDependency, Readiness, serveMetrics, type Logger } from '@lomi/common';
+import { connectNats, createLogger, createRegistry, createSubjects, natsDependency, Readiness, serveMetrics, type Logger } from '@lomi/common';
 import {
   CloseCode,
   decodeClientFrame,
@@ -57,7 +57,8 @@ function chooseEncoding(offered: string[]): Encoding | undefined {
 export async function startGateway(config: GatewayConfig, log: Logger = createLogger('gateway', config.LOG_LEVEL)): Promise<Gateway> {
   const gatewayId = `gw-${randomUUID().slice(0, 8)}`;
   log = log.child({ gatewayId });
-  const metrics = createGatewayMetrics();
+  const metrics = createGatewayMetrics(createRegistry('gateway', config));
+  metrics.bufferBudget.set(config.GATEWAY_BUFFER_BUDGET_BYTES);
   const nc: NatsConnection = await connectNats(config.NATS_URL, gatewayId, log);
   const subjects = createSubjects(config.LOMI_NAMESPACE);
   const workers = createWorkerClient(nc, subjects, config.REQUEST_TIMEOUT_MS);
@@ -173,18 +174,20 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       // new socket (1006 right after open; uNetworking/uWebSockets#1929). Without res.cork, it warns
       // on every upgrade and, for a "Connection: close" request, opens a WebSocket on a socket it
       // has already closed, which never gets a close event.
+      const ip = clientAddress(
+        Buffer.from(res.getRemoteAddressAsText()).toString(),
+        config.TRUSTED_PROXY_HEADER ? req.getHeader(config.TRUSTED_PROXY_HEADER) : '',
+      );
       const refuse = (status: string, message: string, outcome: string, retryAfterS?: number) => {
         metrics.upgrades.inc({ outcome });
+        // The access log of a refusal: what the client was told, never its token.
+        log.info({ status: Number.parseInt(status, 10), reason: message, outcome, clientAddress: ip }, 'upgrade refused');
         res.writeStatus(status).writeHeader('content-type', 'text/plain');
         if (retryAfterS) res.writeHeader('retry-after', String(retryAfterS));
         res.end(message);
       };
       const tooMany = (r: Refusal) => refuse('429 Too Many Requests', r.message, 'limited', r.retryAfterS);
       if (stopping) return refuse('503 Service Unavailable', 'gateway shutting down', 'shutting_down');
-      const ip = clientAddress(
-        Buffer.from(res.getRemoteAddressAsText()).toString(),
-        config.TRUSTED_PROXY_HEADER ? req.getHeader(config.TRUSTED_PROXY_HEADER) : '',
-      );
       const limited = limits.handshake(ip);
       if (limited) return tooMany(limited);
       const encoding = chooseEncoding(offered);

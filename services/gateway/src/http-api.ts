@@ -1,7 +1,7 @@
 // HTTP beside the WebSocket: health probes for Kubernetes (also on METRICS_PORT, with /metrics),
 // and the service API for the app back end (authenticated with the service token, forwarded to
 // the workers).
-import { failureOf, type Logger, type Readiness, type WorkerKind } from '@lomi/common';
+import { errorCodeName, failureOf, type Logger, type Readiness, type WorkerKind } from '@lomi/common';
 import { ErrorCode, illFormedString, internal, ROOM_ID_PATTERN, type lomi } from '@lomi/protocol';
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isServiceToken, type AuthenticatedUser, type Authenticator } from './auth';
@@ -66,7 +66,7 @@ class Reply {
   }
   /** Answers with the HTTP status of a protocol error code. */
   errorCode(code: ErrorCode, message: string): void {
-    this.error(STATUS_OF_CODE[code] ?? '500 Internal Server Error', ErrorCode[code].replace('ERROR_CODE_', ''), message);
+    this.error(STATUS_OF_CODE[code] ?? '500 Internal Server Error', errorCodeName(code), message);
   }
   /** Collects the request body, refusing anything larger than MAX_BODY_BYTES. */
   body(): Promise<Buffer | undefined> {

@@ -1,3 +1,3 @@
 export { startGateway, WS_PATH, type Gateway } from './gateway';
-export { loadGatewayConfig, type GatewayConfig } from './config';
+export { gatewayEnv, loadGatewayConfig, type GatewayConfig } from './config';
 export { GATEWAY_NODE_FLAGS } from './node-flags';

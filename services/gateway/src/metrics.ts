@@ -4,7 +4,7 @@ import { createRegistry, LATENCY_BUCKETS } from '@lomi/common';
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
 export function createGatewayMetrics(registry: Registry = createRegistry('gateway')) {
-  return {
+  const metrics = {
     registry,
     connections: new Gauge({ name: 'lomi_gateway_connections', help: 'Open WebSocket connections', registers: [registry] }),
     upgrades: new Counter({
@@ -35,6 +35,12 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
     joinRequests: new Counter({
       name: 'lomi_gateway_join_requests_total',
       help: 'Join requests sent to the message workers, each carrying the joins of one room that came together (compare with lomi_gateway_frames_in_total{command="join"})',
+      registers: [registry],
+    }),
+    commands: new Counter({
+      name: 'lomi_gateway_commands_total',
+      help: 'Client commands answered, by command and outcome: ok, or the error code sent (RATE_LIMITED, UNAVAILABLE, …)',
+      labelNames: ['command', 'outcome'] as const,
       registers: [registry],
     }),
     badFrames: new Counter({ name: 'lomi_gateway_bad_frames_total', help: 'Client frames that could not be decoded', registers: [registry] }),
@@ -82,10 +88,18 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
       labelNames: ['limit'] as const,
       registers: [registry],
     }),
+    bufferBudget: new Gauge({
+      name: 'lomi_gateway_buffer_budget_bytes',
+      help: 'GATEWAY_BUFFER_BUDGET_BYTES: past it the sockets furthest behind are closed (4001)',
+      registers: [registry],
+    }),
     bufferedBytes: new Gauge({
       name: 'lomi_gateway_buffered_bytes',
       help: 'Bytes queued to all sockets, waiting for slow readers (at the last sweep)',
       registers: [registry],
     }),
   };
+  // Known labels start at 0, so a dashboard and rate() see "none" rather than no series at all.
+  for (const limit of ['socket', 'gateway']) metrics.slowConsumers.inc({ limit }, 0);
+  return metrics;
 }

@@ -136,5 +136,5 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     }
   }
 
-  return createCommandDispatcher(answer, (op, err) => rejection(ctx, op, err), ctx.metrics.commandSeconds);
+  return createCommandDispatcher(answer, (op, err, client) => rejection(ctx, op, err, client), ctx.metrics.commandSeconds);
 }

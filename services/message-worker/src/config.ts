@@ -1,4 +1,4 @@
-import { commonEnv, databaseEnv, parseEnv, port, positiveInt, z } from '@lomi/common';
+import { commonEnv, databaseEnv, parseEnv, port, positiveInt, redisEnv, z } from '@lomi/common';
 
 const coins = 'must be a whole number of coins above 0';
 const giftCatalog = z
@@ -25,6 +25,7 @@ export const messageWorkerEnv = z
   .object({
     ...commonEnv,
     ...databaseEnv,
+    ...redisEnv,
     /** Longest text message, in characters (Unicode code points) after trimming. */
     MAX_MESSAGE_LENGTH: positiveInt.default(500),
     /** Messages kept per room in the Redis history stream (approximate cap); older ones come from Postgres. */
@@ -58,6 +59,8 @@ export const messageWorkerEnv = z
     RECOVERY_MAX: positiveInt.default(1000),
     /** Outbox entries the persister writes to Postgres in one INSERT (14 parameters a row; Postgres takes 65535). */
     PERSIST_BATCH: positiveInt.max(4000).default(500),
+    /** On stop, how long the worker keeps persisting the outboxes before it exits (keep it under the pod's grace period). */
+    PERSIST_FLUSH_MS: positiveInt.default(10_000),
     /** Gifts that can be sent: JSON object of gift id → value of one unit in coins. */
     GIFT_CATALOG: giftCatalog.default({ rose: 1, heart: 5, rocket: 500 }),
     /** Port of the worker's own /metrics, /healthz and /readyz listener (gateway 9463, presence worker 9465, moderation worker 9466). */

@@ -31,7 +31,7 @@ return left
 `;
 
 export interface Persister {
-  /** Finishes the outbox in hand and stops; whatever is left is persisted by another worker. */
+  /** Finishes the outbox in hand, persists what is left (for up to PERSIST_FLUSH_MS) and stops. */
   stop(): Promise<void>;
 }
 
@@ -58,12 +58,12 @@ export function startPersister(ctx: WorkerContext): Persister {
   }
 
   /** One round over every listed outbox; one failing room does not hold up the others. */
-  async function persistAll(): Promise<{ full: boolean; failure?: unknown }> {
+  async function persistAll(until: AbortSignal): Promise<{ full: boolean; backlog: number; failure?: unknown }> {
     let full = false;
     let backlog = 0;
     let failure: unknown;
     for (const outboxKey of await redis.smembers(keys.outboxRooms)) {
-      if (stopping.signal.aborted) break;
+      if (until.aborted) break;
       try {
         const result = await persistOutbox(outboxKey);
         full ||= result.full;
@@ -73,7 +73,30 @@ export function startPersister(ctx: WorkerContext): Persister {
       }
     }
     if (failure === undefined) metrics.outboxBacklog.set(backlog);
-    return { full, failure };
+    return { full, backlog, failure };
+  }
+
+  /**
+   * At stop, after the worker's last append: persists what is left in the outboxes until they
+   * are empty or PERSIST_FLUSH_MS ran out, so that a scale-down or the last worker leaving does
+   * not leave acked messages out of Postgres for long. What is left waits for another worker.
+   */
+  async function flush(): Promise<void> {
+    const deadline = AbortSignal.timeout(config.PERSIST_FLUSH_MS);
+    let backoff = BACKOFF_MIN_MS;
+    while (!deadline.aborted) {
+      try {
+        const { full, backlog, failure } = await persistAll(deadline);
+        if (failure !== undefined) throw failure;
+        if (!full && backlog === 0) return;
+      } catch (err) {
+        metrics.persistFailures.inc();
+        log.warn({ err, retryInMs: backoff }, 'persisting messages before stopping failed; retrying');
+        await delay(backoff, undefined, { signal: deadline }).catch(() => undefined);
+        backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      }
+    }
+    log.warn({ flushMs: config.PERSIST_FLUSH_MS }, 'stopping with messages still in the outbox; another worker will persist them');
   }
 
   async function sweep(): Promise<void> {
@@ -93,7 +116,7 @@ export function startPersister(ctx: WorkerContext): Persister {
           await sweep();
           nextSweep = Date.now() + SWEEP_INTERVAL_MS;
         }
-        const { full, failure } = await persistAll();
+        const { full, failure } = await persistAll(stopping.signal);
         if (failure !== undefined) throw failure;
         backoff = BACKOFF_MIN_MS;
         wait = full ? 0 : IDLE_POLL_MS;
@@ -111,6 +134,7 @@ export function startPersister(ctx: WorkerContext): Persister {
     async stop() {
       stopping.abort();
       await running;
+      await flush();
     },
   };
 }

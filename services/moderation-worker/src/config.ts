@@ -1,9 +1,10 @@
-import { commonEnv, databaseEnv, parseEnv, port, positiveInt, z } from '@lomi/common';
+import { commonEnv, databaseEnv, parseEnv, port, positiveInt, redisEnv, z } from '@lomi/common';
 
 export const moderationWorkerEnv = z
   .object({
     ...commonEnv,
     ...databaseEnv,
+    ...redisEnv,
     /** Port of the worker's own /metrics, /healthz and /readyz listener (gateway 9463, message worker 9464, presence worker 9465). */
     METRICS_PORT: port.default(9466),
     /** Apply pending database migrations at start (safe with several workers starting at once). */

@@ -1,3 +1,4 @@
+import type { ClientRequest } from '@lomi/common';
 import type { ModerationState, createScopeCache } from '@lomi/moderation';
 import type { ProtocolError } from '@lomi/protocol';
 import type { Pins, Rooms, WorkerContext } from '@lomi/rooms';
@@ -16,5 +17,5 @@ export type ModerationContext = WorkerContext<ModerationWorkerConfig, Metrics> &
   moderation: ModerationState;
   scopeCache: ReturnType<typeof createScopeCache>;
   audit: AuditLog;
-  reject: (op: string, err: unknown) => ProtocolError;
+  reject: (op: string, err: unknown, client?: ClientRequest) => ProtocolError;
 };

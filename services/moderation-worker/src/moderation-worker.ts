@@ -36,7 +36,7 @@ export function startModerationWorker(
           moderation,
           scopeCache: createScopeCache(base),
           audit: createAuditLog(base),
-          reject: (op, err) => rejection(base, op, err),
+          reject: (op, err, client) => rejection(base, op, err, client),
         };
         const storedMessage = createStoredMessages(ctx);
         const grants = createRoleGrants(ctx);

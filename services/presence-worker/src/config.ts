@@ -1,4 +1,4 @@
-import { commonEnv, databaseEnv, parseEnv, port, positiveInt, z } from '@lomi/common';
+import { commonEnv, databaseEnv, parseEnv, port, positiveInt, redisEnv, z } from '@lomi/common';
 
 const nonNegativeInt = z.coerce.number().int().min(0);
 
@@ -6,6 +6,7 @@ export const presenceWorkerEnv = z
   .object({
     ...commonEnv,
     ...databaseEnv,
+    ...redisEnv,
     /** Port of the worker's own /metrics, /healthz and /readyz listener (gateway 9463, message worker 9464). */
     METRICS_PORT: port.default(9465),
     /** Apply pending database migrations at start (safe with several workers starting at once). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger, QueueGroup, type Logger } from '@lomi/common';
+import { createLogger, QueueGroup, type ClientRequest, type Logger } from '@lomi/common';
 import { rejection, startWorker, type RunningWorker } from '@lomi/rooms';
 import { createActiveRooms } from './active-rooms';
 import { createApiHandler } from './api';
@@ -32,7 +32,7 @@ export function startPresenceWorker(
       queueGroup: QueueGroup.PRESENCE_WORKERS,
       createMetrics,
       wire(ctx, responder) {
-        const reject = (op: string, err: unknown) => rejection(ctx, op, err);
+        const reject = (op: string, err: unknown, client?: ClientRequest) => rejection(ctx, op, err, client);
         const activeRooms = createActiveRooms(ctx);
         const presence = createRoomPresence(ctx);
         const typing = createTyping(ctx, activeRooms);
