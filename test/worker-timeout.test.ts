@@ -8,7 +8,9 @@ let system: TestSystem;
 let nc: Awaited<ReturnType<typeof connectNats>>;
 
 beforeAll(async () => {
-  system = await startSystem({ gateways: 1, moderationWorkers: 0, env: { REQUEST_TIMEOUT_MS: '300' } });
+  // Short enough to wait out, long enough that the join (a new room's first seq lease is two
+  // Postgres transactions) answers in time on a busy CI machine.
+  system = await startSystem({ gateways: 1, moderationWorkers: 0, env: { REQUEST_TIMEOUT_MS: '2000' } });
   nc = await connectNats(system.env.NATS_URL!, 'silent-moderation-worker', createLogger('test', 'silent'));
   // Takes every moderation command and answers none.
   nc.subscribe(createSubjects(system.namespace).commands.moderation, { queue: QueueGroup.MODERATION_WORKERS });
