@@ -26,7 +26,7 @@ export interface CommandDeps {
 type Command = NonNullable<lomi.chat.v1.ClientFrame['command']>;
 
 /** Which worker answers each forwarded command; join, leave and ping involve the gateway itself. */
-const ROUTES: Record<Exclude<Command, 'join' | 'leave' | 'ping'>, WorkerKind> = {
+const ROUTES: Record<Exclude<Command, 'join' | 'leave' | 'ping' | 'refresh'>, WorkerKind> = {
   send: 'message',
   history: 'message',
   markRead: 'message',
@@ -41,7 +41,7 @@ const ROUTES: Record<Exclude<Command, 'join' | 'leave' | 'ping'>, WorkerKind> = 
 };
 
 /** Commands that are not about one room. */
-const ROOMLESS = new Set<Command>(['ping', 'listConversations']);
+const ROOMLESS = new Set<Command>(['ping', 'refresh', 'listConversations']);
 
 export function errorFrame(requestId: number, code: ErrorCode, message: string): ServerFrame {
   return { requestId, error: { code, message } };
@@ -153,6 +153,7 @@ export function createCommandHandler(deps: CommandDeps) {
           if (problem) reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, problem);
           else if (command === 'join') reply = await join(conn, frame, frame.join!);
           else if (command === 'leave') reply = leave(conn, frame.requestId, room!);
+          else if (command === 'refresh') reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, 'refresh is not supported yet');
           else reply = await forward(conn, frame, ROUTES[command]);
         }
       } catch (err) {
