@@ -110,6 +110,8 @@ export interface ClientEvents {
   reset: (event: RoomResetEvent) => void;
   /** A server error frame that answers no request (e.g. an undecodable frame). */
   error: (error: LomiError) => void;
+  /** Every push as decoded, before its typed event: for pushes without one in this SDK version. */
+  push: (frame: lomi.chat.v1.ServerFrame) => void;
   /** The connection dropped and a reconnect is scheduled in `delayMs`. */
   reconnecting: (attempt: number, delayMs: number, closeCode: number) => void;
   /**
@@ -216,6 +218,7 @@ export class LomiClient {
     pin: new Set(),
     reset: new Set(),
     error: new Set(),
+    push: new Set(),
     reconnecting: new Set(),
     reconnected: new Set(),
     rejoined: new Set(),
@@ -476,6 +479,7 @@ export class LomiClient {
       else pending.resolve(frame);
       return;
     }
+    for (const l of this.listeners.push) l(frame);
     if (frame.message) this.deliver(frame.message);
     else if (frame.batch) for (const m of batchMessages(frame.batch)) this.deliver(m);
     else if (frame.roomClosed) for (const l of this.listeners.roomClosed) l(frame.roomClosed);
