@@ -47,7 +47,7 @@ test('past the gateway budget the sockets furthest behind are closed with 4001; 
   const sender = await system.connect(system.user('firehose'));
   const reader = await system.connect(system.user('reader'));
   const log = new MessageLog(reader);
-  await reader.join(room);
+  await Promise.all([reader.join(room), sender.join(room)]);
   const stalled = await Promise.all([stalledViewer(room, 'sloth-1'), stalledViewer(room, 'sloth-2'), stalledViewer(room, 'sloth-3')]);
 
   // Kernel buffers absorb a few MB per socket before the gateway queues anything.

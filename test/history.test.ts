@@ -16,6 +16,7 @@ async function get(path: string, token?: string) {
 test('the history command pages forwards and backwards in seq order', async () => {
   const room = await system.createLiveRoom('b-history');
   const client = await system.connect('pager');
+  await client.join(room);
   for (let i = 1; i <= 25; i++) await client.send(room, `h-${i}`);
 
   const first = await client.history(room, { limit: 10 });
@@ -33,6 +34,7 @@ test('the history command pages forwards and backwards in seq order', async () =
 test('GET /api/v1/live/:id/messages pages with a user token or the service token', async () => {
   const room = await system.createLiveRoom('b-http-history');
   const client = await system.connect('poster');
+  await client.join(room);
   for (let i = 1; i <= 5; i++) await client.send(room, `w-${i}`);
 
   const viewerToken = await system.token('someone');

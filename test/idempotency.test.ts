@@ -13,11 +13,12 @@ test('the same client_msg_id sent three times, over two gateways, is stored once
   const first = await system.connect('retrier', { gateway: 0 });
   const watcher = await system.connect('watcher', { gateway: 1 });
   const log = new MessageLog(watcher);
-  await watcher.join(room);
+  await Promise.all([watcher.join(room), first.join(room)]);
 
   const ack1 = await first.send(room, 'only once', 'cmid-1');
   const ack2 = await first.send(room, 'only once', 'cmid-1');
   const second = await system.connect('retrier', { gateway: 1 });
+  await second.join(room);
   const ack3 = await second.send(room, 'only once', 'cmid-1');
   await first.send(room, 'next', 'cmid-2');
 
@@ -38,6 +39,7 @@ test('the same client_msg_id from two different users is two messages', async ()
   const room = await system.createLiveRoom('b-dedup2');
   const a = await system.connect('ua');
   const b = await system.connect('ub');
+  await Promise.all([a.join(room), b.join(room)]);
   const ackA = await a.send(room, 'a', 'same');
   const ackB = await b.send(room, 'b', 'same');
   expect(Number(ackB.seq)).toBe(Number(ackA.seq) + 1);

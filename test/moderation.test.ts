@@ -186,6 +186,7 @@ test('a viewer reports a message: the service API lists it as it was; bad reason
   const [spammerId, viewerId] = [system.user('mg-spammer'), system.user('mg-viewer')];
   const spammer = await system.connect(spammerId, { gateway: 1 });
   const viewer = await system.connect(viewerId, { gateway: 1 });
+  await spammer.join(room);
   const ack = await spammer.send(room, 'buy followers at example.com');
   const before = Date.now();
   await viewer.reportMessage(room, Number(ack.seq), 'spam\nand a link');
@@ -237,6 +238,7 @@ test('pins and grants are in the moderation log, newest first, paged; the broadc
   const { room, host } = await stream('mi');
   const [hostId, modId] = [system.user('mi-host'), system.user('mi-mod')];
   const viewer = await system.connect(system.user('mi-viewer'), { gateway: 1 });
+  await viewer.join(room);
   const ack = await viewer.send(room, 'pin-worthy');
   await host.pin(room, { seq: Number(ack.seq) }, 60);
   await host.unpin(room);

@@ -27,6 +27,7 @@ describe('with the shared Postgres', () => {
   test('every acked message is in Postgres once the persister catches up', async () => {
     const room = await system.createLiveRoom('b-persist');
     const client = await system.connect('writer');
+    await client.join(room);
     const acks = await Promise.all(Array.from({ length: 300 }, (_, i) => client.send(room, `p-${i}`)));
     const expected = acks.map((a) => Number(a.seq)).sort((a, b) => a - b);
     await waitFor(async () => (await storedSeqs(pool, room)).length === 300, 'all 300 messages in Postgres');
@@ -55,6 +56,7 @@ describe('with a Postgres that is stopped and started during sending', () => {
   test('messages acked while Postgres was down are all stored after it returns', async () => {
     const room = await system.createLiveRoom('b-outage');
     const client = await system.connect('steadfast');
+    await client.join(room);
     const acked: number[] = [];
     for (let i = 0; i < 50; i++) acked.push(Number((await client.send(room, `before-${i}`)).seq));
 

@@ -24,7 +24,7 @@ test('a gateway shutting down sends its clients to another gateway with nothing 
   const reconnects: number[] = [];
   viewer.on('reconnecting', (_attempt, _delay, code) => reconnects.push(code));
   const reconnected = new Promise<void>((resolve) => viewer.on('reconnected', resolve));
-  await viewer.join(room);
+  await Promise.all([viewer.join(room), sender.join(room)]);
   for (let i = 1; i <= 5; i++) await sender.send(room, `before-${i}`);
   await log.waitFor(room, 5);
 

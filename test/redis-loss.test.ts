@@ -86,6 +86,7 @@ describe.each(CASES)('ACK_DURABILITY=%s, Redis %s', (durability, fault) => {
     const viewers = await Promise.all([0, 1].map((gateway) => system.connect(system.user(`loss-viewer-${gateway}`), { gateway })));
     const logs = viewers.map((v) => new MessageLog(v));
     const joined = await Promise.all(viewers.map((v) => v.join(room)));
+    await sender.join(room);
     const epoch = joined[0]!.epoch!;
     // What each viewer had received when the SDK told it of the reset.
     const resetEvents = viewers.map((v, i) => {

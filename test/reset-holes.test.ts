@@ -38,6 +38,7 @@ test('history pages step over the holes of two resets in both directions', async
   const host = system.user('holes-host');
   const room = await system.createLiveRoom(host);
   const client = await system.connect(host);
+  await client.join(room);
   const stored = await sendPersisted(client, room, 'first', 4);
   await redis.flushall();
   stored.push(...(await sendPersisted(client, room, 'second', 3)));
@@ -79,6 +80,7 @@ test('a gap fill that lands across an unheard reset applies it: the room goes on
   const viewer = await system.connect(system.user('fill-viewer'));
   const log = new MessageLog(viewer);
   const joined = await viewer.join(room);
+  await sender.join(room);
   const before = await sendPersisted(sender, room, 'kept', 3);
   await log.waitFor(room, 3);
   // Redis loses the room, and no worker reconnects (no store_reset): the gateway has not heard.

@@ -41,6 +41,7 @@ async function wanderer(name: string, first: number) {
 test('a rejoin answered UNAVAILABLE is retried with backoff until the room is back, and nothing is missed', async () => {
   const room = await system.createLiveRoom(system.user('caster'));
   const sender = await system.connect(system.user('sender'), { gateway: 0 });
+  await sender.join(room);
   const { client, events, log } = await wanderer('patient', 1);
   await client.join(room);
   for (let i = 1; i <= 3; i++) await sender.send(room, `before-${i}`);

@@ -73,15 +73,16 @@ test('once a stream has ended, no message worker stores a send, even one that au
   expect(history.messages!.filter((m) => m.content.startsWith('after end'))).toEqual([]);
 });
 
-test('a stream created after workers refused sends to its id takes sends at once', async () => {
+test('a stream created after workers refused joins to its id takes joins and sends at once', async () => {
   const id = `stream-late-${Date.now()}`;
   const room = { kind: 1, id };
   const early = await system.connect('early-bird');
   // Through both workers of the queue group: each now knows the room as missing.
   for (let i = 0; i < 10; i++) {
-    await expect(early.send(room, `too early ${i}`)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NOT_FOUND });
+    await expect(early.join(room)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NOT_FOUND });
   }
   expect((await system.api('POST', '/api/v1/live', { broadcaster_id: 'late-caster', id })).status).toBe(201);
+  await early.join(room);
   for (let i = 0; i < 10; i++) expect(Number((await early.send(room, `on time ${i}`)).seq)).toBe(i + 1);
 });
 

@@ -26,6 +26,7 @@ const slowClosed = async () => (await system.gateways[0]!.metrics.slowConsumers.
 test('a viewer that stops reading is closed with 4001 and gets every missed message back', async () => {
   const room = await system.createLiveRoom('b-slow');
   const sender = await system.connect('firehose');
+  await sender.join(room);
 
   // A raw socket, so the test can stop reading from it at the TCP level.
   const slow = new WebSocket(`${system.wsUrl()}${WS_PATH}`, [Encoding.PROTO], {

@@ -1,4 +1,4 @@
-// Typing indicators in private rooms: pushed to the other member, throttled, ending by themselves
+// Typing indicators in private rooms: pushed to the other member only, throttled, ending by themselves
 // or with the typist's socket, and refused to anyone but the two members.
 import { ErrorCode, RoomKind, type LomiClient, type Room } from '@lomi/client';
 import { startSystem, type TestSystem } from '@lomi/testkit';
@@ -47,6 +47,8 @@ test('typing 50 times a second makes one push a second; "stopped" is pushed at o
   await system.pushes(reader).waitFor('typing', (e) => e.typing === false && e.userId === system.user('ta'));
   expect(Date.now() - stoppedAt).toBeLessThan(500);
   expect(events().filter((e) => !e.typing)).toHaveLength(1);
+  // The typist's own sockets hear nothing of their own typing.
+  expect(system.pushes(typist).of('typing')).toHaveLength(0);
 });
 
 test('typing without a renewal ends by itself after the timeout', async () => {

@@ -83,6 +83,8 @@ async function asUser(topology: Topology, input: string, sub: string, room: Room
     return { input, wrong: (err as Error).message };
   }
   try {
+    // A live room takes sends only from sockets that joined it.
+    await socket.request({ requestId: ++requestId, join: { room } });
     return await overWebSocket(socket, input, room, { send: { room, clientMsgId: 'sub-probe', text: 'hello' } });
   } finally {
     socket.close();
@@ -98,6 +100,7 @@ test('text the database cannot store, in every field, is refused with a client e
     const dm = traffic.rooms[traffic.options.liveRooms]!;
     const open = async (user: string) => RawSocket.open(topology.gateways[0]!.url, await topology.token(topology.user(user)), Encoding.JSON);
     const [anyone, member, host] = await Promise.all([open('prober'), open('a0'), open('host0')]);
+    await anyone.request({ requestId: ++requestId, join: { room: live } });
     const send = (input: string, room: Room, fields: Record<string, unknown>, socket = anyone) =>
       overWebSocket(socket, input, room, { send: { room, clientMsgId: `probe-${requestId}`, text: 'ok', ...fields } });
     for (const [name, text] of [['U+0000', NUL], ['control characters', CONTROLS], ['a lone high surrogate', LONE], ['a lone low surrogate', LOW]]) {

@@ -103,9 +103,9 @@ export function oursProtocol(recorder: Recorder, roomId: string, tokens: Map<str
   return {
     path: '/api/v1/ws/chat',
     headers: (peer) => ({ authorization: `Bearer ${tokens.get(peer.user)}`, 'sec-websocket-protocol': Encoding.PROTO }),
+    // Chatters join too: a live room takes sends only from sockets that joined it.
     opened(peer) {
-      if (peer.viewer) peer.conn!.send(join);
-      else peer.ready?.();
+      peer.conn!.send(join);
     },
     message(peer, buf, start, end, now) {
       let pos = start;
@@ -116,6 +116,8 @@ export function oursProtocol(recorder: Recorder, roomId: string, tokens: Map<str
         const field = varintValue >>> 3;
         const wireType = varintValue & 7;
         if (wireType === LENGTH_DELIMITED && (field === SERVER_FRAME_MESSAGE || field === SERVER_FRAME_BATCH)) {
+          // A chatter's pushes are not the deliveries measured (viewers' are).
+          if (!peer.viewer) return;
           pos = readVarint(buf, pos);
           const bodyEnd = pos + varintValue;
           if (field === SERVER_FRAME_MESSAGE) deliverMessage(recorder, peer, buf, pos, bodyEnd, now);

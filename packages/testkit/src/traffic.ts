@@ -187,7 +187,7 @@ export async function startTraffic(topology: Topology, options: TrafficOptions =
       ]),
     );
     const senders = await traffic.connect(
-      live.flatMap((_, r) => Array.from({ length: o.sendersPerLiveRoom }, (_, s) => ({ user: user(`sender${r}-${s}`), gateway: (r + s) % gateways }))),
+      live.flatMap((_, r) => Array.from({ length: o.sendersPerLiveRoom }, (_, s) => ({ user: user(`sender${r}-${s}`), gateway: (r + s) % gateways, join: live[r] }))),
     );
     senders.forEach((client, i) => traffic.start(client, live[Math.floor(i / o.sendersPerLiveRoom)]!));
     members.forEach((client, i) => traffic.start(client, traffic.rooms[o.liveRooms + Math.floor(i / 2)]!));

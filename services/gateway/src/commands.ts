@@ -55,6 +55,14 @@ export function errorFrameFor(requestId: number, err: unknown, log: Logger): Ser
   return { requestId, error: failureOf(err, log) };
 }
 
+/**
+ * A live room's chat is for those watching it: a send needs the room joined on this socket. Private
+ * rooms need no join (a member answers from a notification); their membership is the check.
+ */
+function needsJoin(command: Command, room: lomi.chat.v1.IRoom): boolean {
+  return command === 'send' && room.kind === RoomKind.ROOM_KIND_LIVE;
+}
+
 function invalidRoom(room: lomi.chat.v1.IRoom | null | undefined): string | undefined {
   if (!room) return 'room is required';
   if (room.kind !== RoomKind.ROOM_KIND_LIVE && room.kind !== RoomKind.ROOM_KIND_PRIVATE) return 'room.kind must be LIVE or PRIVATE';
@@ -146,13 +154,17 @@ export function createCommandHandler(deps: CommandDeps) {
         if (command === 'none') {
           reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, 'frame carries no command');
         } else if (command === 'ping') {
-          reply = { requestId: frame.requestId, pong: { serverTimeMs: Date.now() } };
+          // request_id 0 is a keepalive that wants no answer.
+          if (frame.requestId !== 0) reply = { requestId: frame.requestId, pong: { serverTimeMs: Date.now() } };
         } else {
           const room = ROOMLESS.has(command) ? undefined : (frame[command] as { room?: lomi.chat.v1.IRoom | null }).room;
           const problem = ROOMLESS.has(command) ? undefined : invalidRoom(room);
           if (problem) reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, problem);
           else if (command === 'join') reply = await join(conn, frame, frame.join!);
           else if (command === 'leave') reply = leave(conn, frame.requestId, room!);
+          else if (needsJoin(command, room!) && !conn.rooms.has(roomKey(room!))) {
+            reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_NOT_JOINED, 'join the live room before sending to it');
+          }
           else if (command === 'refresh') reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, 'refresh is not supported yet');
           else reply = await forward(conn, frame, ROUTES[command]);
         }

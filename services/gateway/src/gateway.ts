@@ -71,6 +71,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     workers,
     metrics,
     log,
+    send,
     gapWaitMs: config.GAP_WAIT_MS,
     batchWindowMs: config.BATCH_WINDOW_MS,
     batchFramesPerS: config.BATCH_FRAMES_PER_S,

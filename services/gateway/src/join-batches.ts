@@ -65,7 +65,7 @@ function outcomeOf(room: Room, reply: lomi.internal.v1.JoinBatchReply, index: nu
       recovered: result.recovered,
       messages: result.recovered ? messagesAfter(reply.messages, Number(joiner.sinceSeq)) : [],
       pin: reply.pin,
-      viewerCount: reply.viewerCount,
+      viewerCount: Number(result.viewerCount) > 0 ? result.viewerCount : reply.viewerCount,
       readState: result.readState,
       role: result.role,
     },

@@ -9,7 +9,7 @@
 // which lists the resets above the range's start.
 import type { NatsConnection, Subscription } from 'nats';
 import { UnavailableError, type Logger, type Subjects } from '@lomi/common';
-import { internal, roomKey, type ChatMessage, type lomi, type Room } from '@lomi/protocol';
+import { internal, roomKey, type ChatMessage, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
 import { RoomFanOut, type FanOutDeps, type RoomEvent } from './fan-out';
 import type { WorkerClient } from './worker-client';
@@ -81,6 +81,8 @@ export interface RoomChannelsDeps extends FanOutDeps {
   workers: WorkerClient;
   log: Logger;
   gapWaitMs: number;
+  /** Sends a frame to one socket (for pushes meant for some members only). */
+  send(conn: Connection, frame: ServerFrame): void;
 }
 
 export class RoomChannels {
@@ -213,7 +215,15 @@ export class RoomChannels {
     const kind = event.event;
     if (kind === 'message') this.accept(channel, event.message!);
     else if (kind === 'roomReset') this.acceptReset(channel, event.roomReset!);
+    else if (kind === 'typing') this.pushTyping(channel, event.typing!);
     else if (kind) this.enqueue(channel, { frame: { [kind]: event[kind] } });
+  }
+
+  /** Typing is news for the other member only: the typist's own sockets do not get it. */
+  private pushTyping(channel: RoomChannel, typing: lomi.chat.v1.ITypingEvent): void {
+    for (const conn of channel.members) {
+      if (conn.userId !== typing.userId && conn.rooms.has(channel.key)) this.deps.send(conn, { typing });
+    }
   }
 
   private acceptReset(channel: RoomChannel, reset: RoomReset): void {

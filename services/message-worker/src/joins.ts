@@ -55,9 +55,12 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
     const admitted = request.joiners.filter((_, i) => admissions[i]!.facts);
     if (admitted.length === 0) return { results: admissions.map((a) => ({ error: a.error })) };
 
-    const [now, state, readStates] = await Promise.all([
+    const live = admissions.some((a) => a.facts?.kind === 'live');
+    const [now, state, counted, readStates] = await Promise.all([
       top(room),
-      admissions.some((a) => a.facts?.kind === 'live') ? liveState(room) : undefined,
+      live ? liveState(room) : undefined,
+      // Which joiners the viewer count already holds (another socket of theirs is in the room).
+      live ? ctx.redis.hmget(ctx.keys.viewers(room), ...admitted.map((j) => j.userId!)) : undefined,
       Promise.all(
         request.joiners.map((j, i) => {
           const facts = admissions[i]!.facts;
@@ -72,6 +75,13 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
       ...state,
       results: admissions.map((a, i) => (a.error ? { error: a.error } : { readState: readStates[i], role: a.role })),
     };
+    if (state && counted) {
+      // The count each joiner is told includes the joiner, whose presence is reported after the reply.
+      admitted.forEach((j, k) => {
+        const result = reply.results![request.joiners.indexOf(j)]!;
+        result.viewerCount = state.viewerCount + (counted[k] === null ? 1 : 0);
+      });
+    }
     // Each result may still grow by its `recovered` flag (2 bytes) and a longer length prefix.
     const replyBytes = internal.JoinBatchReply.encode(reply).finish().length + 3 * admitted.length;
     const { recovered, messages } = await recover(room, request.joiners.map((j, i) => (admissions[i]!.error ? {} : j)), now, replyBytes);
