@@ -1,8 +1,8 @@
 // Bad input gets an error frame and changes nothing; the connection stays usable.
 import { randomBytes } from 'node:crypto';
 import { Encoding, ErrorCode, LomiError } from '@lomi/client';
-import { encodeServerFrame, lomi } from '@lomi/protocol';
-import { startSystem, type TestSystem } from '@lomi/testkit';
+import { encodeClientFrame, encodeServerFrame, lomi, type ClientFrame } from '@lomi/protocol';
+import { RawSocket, startSystem, waitFor, type TestSystem } from '@lomi/testkit';
 
 let system: TestSystem;
 
@@ -75,4 +75,34 @@ test('a gift from the catalogue is stored with its value', async () => {
   expect(gift!.kind).toBe(lomi.chat.v1.MessageKind.MESSAGE_KIND_GIFT);
   expect(gift!.gift).toMatchObject({ giftId: 'rose', count: 3 });
   expect(Number(gift!.gift!.value)).toBe(3);
+});
+
+describe('frame size', () => {
+  test.each([Encoding.PROTO, Encoding.JSON])('a 100 KB send (%s) is answered with TOO_LARGE, nothing is stored, the socket stays open', async (encoding) => {
+    const room = await system.createLiveRoom('b-large');
+    const socket = await RawSocket.open(system.wsUrl(0), await system.token('large-sender'), encoding);
+    const command = (requestId: number, text: string) => ({ requestId, send: { room, clientMsgId: `big-${requestId}`, text } });
+    const request = async (frame: ClientFrame & { requestId: number }) => {
+      socket.send(encodeClientFrame(frame, encoding));
+      return socket.reply(frame.requestId);
+    };
+    expect((await request({ requestId: 1, join: { room } }))?.joined).toBeDefined();
+    const refused = await request(command(2, 'x'.repeat(100 * 1024)));
+    expect(refused?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_TOO_LARGE, message: expect.stringMatching(/MAX_FRAME_BYTES/) });
+    expect((await request({ requestId: 3, history: { room } }))?.history?.messages ?? []).toHaveLength(0);
+    expect((await request(command(4, 'small')))?.ack?.seq).toBe(1);
+    expect(socket.closed).toBeUndefined();
+    socket.close();
+  });
+
+  test('an undecodable oversized frame is TOO_LARGE too; one over the socket limit (MAX_SOCKET_FRAME_BYTES) drops the socket', async () => {
+    const socket = await RawSocket.open(system.wsUrl(0), await system.token('huge-sender'), Encoding.PROTO);
+    socket.send(randomBytes(20 * 1024));
+    await waitFor(() => socket.frames.length === 1, 'the refusal');
+    expect(socket.frames[0]!.error?.code).toBe(ErrorCode.ERROR_CODE_TOO_LARGE);
+    socket.send(randomBytes(2 * 1024 * 1024));
+    await waitFor(() => socket.closed !== undefined, 'the close');
+    // uWS drops the connection without a close frame.
+    expect(socket.closed?.code).toBe(1006);
+  });
 });

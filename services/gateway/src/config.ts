@@ -20,8 +20,14 @@ export const gatewayEnv = z
     MAX_TOKEN_LIFETIME_S: positiveInt.default(24 * 3600),
     /** Bearer token of the app back end for the service API (not a user JWT). */
     SERVICE_TOKEN: z.string().min(24, 'must be at least 24 characters'),
-    /** Largest client frame accepted, bytes. */
+    /** Largest client frame accepted, bytes: a larger one is answered with TOO_LARGE and ignored. */
     MAX_FRAME_BYTES: positiveInt.default(16 * 1024),
+    /**
+     * Largest WebSocket message the socket reads at all (uWS maxPayloadLength), above
+     * MAX_FRAME_BYTES so that an oversized frame can be answered; past it uWS drops the socket
+     * (the client sees 1006).
+     */
+    MAX_SOCKET_FRAME_BYTES: positiveInt.default(1024 * 1024),
     /** Seconds without any frame (pings included) before a socket is closed; uWS pings at half. */
     IDLE_TIMEOUT_S: z.coerce.number().int().min(8).max(960).default(60),
     /** Bytes queued to one socket before the next sweep closes it with 4001 "slow consumer". */
@@ -96,6 +102,10 @@ export const gatewayEnv = z
   .refine((c) => c.PRESENCE_TTL_MS >= 2 * c.PRESENCE_HEARTBEAT_MS, {
     message: 'must be at least twice PRESENCE_HEARTBEAT_MS, so one late heartbeat does not drop anyone',
     path: ['PRESENCE_TTL_MS'],
+  })
+  .refine((c) => c.MAX_SOCKET_FRAME_BYTES > c.MAX_FRAME_BYTES, {
+    message: 'must be larger than MAX_FRAME_BYTES, so that an oversized frame is answered with TOO_LARGE',
+    path: ['MAX_SOCKET_FRAME_BYTES'],
   })
   .refine((c) => Boolean(c.JWT_SECRET) !== Boolean(c.JWT_PUBLIC_KEY), {
     message: 'set exactly one of JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256)',

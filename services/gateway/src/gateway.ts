@@ -153,7 +153,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
 
   app.ws<Connection>(WS_PATH, {
     compression: uws.DISABLED,
-    maxPayloadLength: config.MAX_FRAME_BYTES,
+    maxPayloadLength: config.MAX_SOCKET_FRAME_BYTES,
     idleTimeout: config.IDLE_TIMEOUT_S,
     sendPingsAutomatically: true,
     maxBackpressure: config.MAX_BACKPRESSURE_BYTES,
@@ -233,6 +233,12 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     message: (ws, data, isBinary) => {
       const conn = ws.getUserData();
       const bytes = Buffer.from(data);
+      // Over the content limit but within the socket's: read only so the refusal answers its request.
+      const oversized =
+        bytes.length > config.MAX_FRAME_BYTES
+          ? (requestId: number) =>
+              errorFrame(requestId, ErrorCode.ERROR_CODE_TOO_LARGE, `frame of ${bytes.length} bytes is over the ${config.MAX_FRAME_BYTES} accepted (MAX_FRAME_BYTES)`)
+          : undefined;
       let frame;
       try {
         if (conn.encoding === Encoding.JSON && (isBinary || !isUtf8(bytes))) {
@@ -242,7 +248,13 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         frame = decodeClientFrame(conn.encoding === Encoding.JSON ? bytes.toString('utf8') : new Uint8Array(bytes), conn.encoding);
       } catch (err) {
         metrics.badFrames.inc();
-        send(conn, errorFrame(err instanceof FrameDecodeError ? err.requestId : 0, ErrorCode.ERROR_CODE_BAD_REQUEST, (err as Error).message));
+        const requestId = err instanceof FrameDecodeError ? err.requestId : 0;
+        send(conn, oversized ? oversized(requestId) : errorFrame(requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, (err as Error).message));
+        return;
+      }
+      if (oversized) {
+        metrics.badFrames.inc();
+        send(conn, oversized(frame.requestId));
         return;
       }
       if (conn.tokenExpiresAt * 1000 <= Date.now()) {
