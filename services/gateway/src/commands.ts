@@ -2,12 +2,14 @@
 // send/history go straight to the message workers, ping is answered here.
 import { errorCodeName, failureOf, type Logger, type WorkerKind } from '@lomi/common';
 import { ErrorCode, ROOM_ID_PATTERN, RoomKind, roomKey, type lomi, type ServerFrame } from '@lomi/protocol';
+import { AuthError, type Authenticator } from './auth';
 import type { Connection } from './connection';
 import type { JoinBatches } from './join-batches';
 import type { ConnectionLimits } from './limits';
 import type { GatewayMetrics } from './metrics';
 import type { PresenceReporter } from './presence-reporter';
 import type { RoomChannel, RoomChannels } from './room-channels';
+import type { TokenLifetime } from './token-lifetime';
 import type { WorkerClient } from './worker-client';
 
 export interface CommandDeps {
@@ -21,6 +23,8 @@ export interface CommandDeps {
   limits: Pick<ConnectionLimits, 'joinRefusal'>;
   /** Sends a frame to one socket (encodes in the socket's encoding, handles backpressure). */
   send(conn: Connection, frame: ServerFrame): void;
+  authenticate: Authenticator;
+  tokens: Pick<TokenLifetime, 'refreshed'>;
 }
 
 type Command = NonNullable<lomi.chat.v1.ClientFrame['command']>;
@@ -130,6 +134,21 @@ export function createCommandHandler(deps: CommandDeps) {
     }
   }
 
+  /** The in-band refresh: a valid token of the same user replaces the socket's, and its life with it. */
+  function refresh(conn: Connection, requestId: number, token: string): ServerFrame {
+    let expiresAt: number;
+    try {
+      const user = deps.authenticate(token);
+      if (user.userId !== conn.userId) throw new AuthError('the token is of another user than this connection\'s');
+      expiresAt = user.expiresAt;
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      return errorFrame(requestId, ErrorCode.ERROR_CODE_INVALID_TOKEN, `invalid token: ${err.message}`);
+    }
+    deps.tokens.refreshed(conn, expiresAt);
+    return { requestId, ok: {} };
+  }
+
   function leave(conn: Connection, requestId: number, room: lomi.chat.v1.IRoom): ServerFrame {
     const channel = conn.rooms.get(roomKey(room));
     if (!channel) return errorFrame(requestId, ErrorCode.ERROR_CODE_NOT_JOINED, 'not joined to this room');
@@ -165,7 +184,7 @@ export function createCommandHandler(deps: CommandDeps) {
           else if (needsJoin(command, room!) && !conn.rooms.has(roomKey(room!))) {
             reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_NOT_JOINED, 'join the live room before sending to it');
           }
-          else if (command === 'refresh') reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, 'refresh is not supported yet');
+          else if (command === 'refresh') reply = refresh(conn, frame.requestId, frame.refresh!.token ?? '');
           else reply = await forward(conn, frame, ROUTES[command]);
         }
       } catch (err) {

@@ -9,8 +9,10 @@ export interface Connection {
   /** The client's address (limits.ts clientAddress), for the per-address limits. */
   ip: string;
   encoding: Encoding;
-  /** Unix seconds (every accepted token expires). */
+  /** Unix seconds (every accepted token expires); moved on by an in-band refresh. */
   tokenExpiresAt: number;
+  /** The token's next event: the token_expiring notice, then the 4401 close (token-lifetime.ts). */
+  tokenTimer?: NodeJS.Timeout;
   /** Joined rooms by room key. */
   rooms: Map<string, RoomChannel>;
   /** Rooms with a join in flight, so a duplicate join cannot double-subscribe. */

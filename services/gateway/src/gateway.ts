@@ -20,6 +20,7 @@ import type { Connection } from './connection';
 import { closeSpread } from './drain';
 import { registerHttpApi } from './http-api';
 import { createJoinBatches } from './join-batches';
+import { createTokenLifetime } from './token-lifetime';
 import { clientAddress, ConnectionLimits, type Refusal } from './limits';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { PlatformBans } from './platform-bans';
@@ -139,6 +140,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     onCount: (count) => metrics.platformBans.set(count),
   });
 
+  const tokens = createTokenLifetime({ noticeS: config.TOKEN_EXPIRING_NOTICE_S, send, close });
+
   const commands = createCommandHandler({
     gatewayId,
     channels,
@@ -149,6 +152,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     log,
     limits,
     send,
+    authenticate,
+    tokens,
   });
 
   app.ws<Connection>(WS_PATH, {
@@ -225,6 +230,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       conn.ws = ws;
       connections.add(conn);
       limits.opened(conn);
+      tokens.opened(conn);
       presence.connected(conn);
       metrics.upgrades.inc({ outcome: 'ok' });
       metrics.connections.set(connections.size);
@@ -269,6 +275,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       conn.closed = true;
       connections.delete(conn);
       limits.closed(conn);
+      tokens.closed(conn);
       metrics.connections.set(connections.size);
       commands.disconnect(conn);
       presence.disconnected(conn);
