@@ -1,6 +1,7 @@
 // What a production deployment (LOMI_ENV=production) must not run with: the development
 // credentials `pnpm start` falls back to, values that look like a placeholder someone forgot to
-// replace ("change-me", "replace-with-…"), or the development servers the URLs default to.
+// replace ("change-me", "replace-with-…"), the development servers the URLs default to, or a
+// development-only switch (the demo web client and its token endpoint).
 
 /** Development-only credentials, used by `pnpm start` when none are configured so a fresh clone runs at once. */
 export const DEV_CREDENTIALS = {
@@ -10,6 +11,14 @@ export const DEV_CREDENTIALS = {
 
 /** Variables holding a secret of their own. */
 const SECRETS = ['JWT_SECRET', 'SERVICE_TOKEN', 'OFFLINE_WEBHOOK_SECRET'];
+/**
+ * Development-only switches, with when a value turns one on: the demo token endpoint lets anyone
+ * be any user, and the demo web client has no place in a deployment.
+ */
+const DEV_ONLY: Record<string, (value: string) => boolean> = {
+  DEV_TOKENS: (v) => !/^(false|0|no|off|n|disabled)?$/i.test(v.trim()),
+  WEB_CLIENT_DIR: (v) => v !== '',
+};
 /** Variables naming a server, whose default is the development one and whose password may be in the URL. */
 const SERVERS = ['NATS_URL', 'REDIS_URL', 'DATABASE_URL'];
 
@@ -36,7 +45,9 @@ export function productionProblems(names: Iterable<string>, env: NodeJS.ProcessE
   const problems: { name: string; message: string }[] = [];
   for (const name of names) {
     const value = env[name];
-    if (SECRETS.includes(name) && value !== undefined && isKnownSecret(value)) {
+    if (value !== undefined && DEV_ONLY[name]?.(value)) {
+      problems.push({ name, message: 'is for development only: unset it in production' });
+    } else if (SECRETS.includes(name) && value !== undefined && isKnownSecret(value)) {
       problems.push({ name, message: 'is a development default or a placeholder: set a secret of your own in production' });
     } else if (SERVERS.includes(name) && !value) {
       problems.push({ name, message: 'must be set in production (the default is a development server)' });

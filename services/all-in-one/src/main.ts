@@ -3,6 +3,10 @@
 // worker, each with /metrics, /healthz and /readyz on its default port (gateway 9463, workers
 // 9464, 9465 and 9466; METRICS_PORT moves the message worker's), against NATS, Redis and
 // Postgres at their default local addresses. Production runs each service as its own deployment.
+// In development (LOMI_ENV unset) it also serves the demo web client (apps/web) at / with the
+// development token routes it logs in with, unless DEV_TOKENS / WEB_CLIENT_DIR say otherwise.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { createLogger, DEV_CREDENTIALS, runService } from '@lomi/common';
 import { loadGatewayConfig, startGateway } from '@lomi/gateway';
 import { loadMessageWorkerConfig, startMessageWorker } from '@lomi/message-worker';
@@ -18,6 +22,10 @@ runService('lomi-chat', async () => {
       log.warn(`${name} is not set: using the development default "${value}" (never do this in production)`);
     }
   }
+  const webClientDir = path.resolve(__dirname, '../../../apps/web/dist');
+  const development = (env.LOMI_ENV ?? 'development') === 'development';
+  if (development && env.DEV_TOKENS === undefined && !env.JWT_PUBLIC_KEY) env.DEV_TOKENS = 'true';
+  if (development && env.WEB_CLIENT_DIR === undefined && existsSync(webClientDir)) env.WEB_CLIENT_DIR = webClientDir;
   const workerConfig = loadMessageWorkerConfig(env);
   const worker = await startMessageWorker(workerConfig, createLogger('message-worker', workerConfig.LOG_LEVEL));
   // METRICS_PORT is the message worker's here; the other services keep their defaults.
@@ -29,6 +37,7 @@ runService('lomi-chat', async () => {
   log.info(
     {
       ws: `ws://localhost:${gateway.port}/api/v1/ws/chat`,
+      webClient: env.WEB_CLIENT_DIR ? `http://localhost:${gateway.port}/` : undefined,
       gatewayMetrics: gateway.metricsPort,
       workerMetrics: worker.metricsPort,
       presenceMetrics: presence.metricsPort,

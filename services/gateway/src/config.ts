@@ -100,6 +100,14 @@ export const gatewayEnv = z
     PRESENCE_HEARTBEAT_MS: positiveInt.default(10_000),
     /** How long presence reported by this gateway lasts without a heartbeat: a gateway killed with -9 stops counting after it. */
     PRESENCE_TTL_MS: positiveInt.default(30_000),
+    /**
+     * Development only (refused with LOMI_ENV=production): POST /api/v1/dev/token mints a user
+     * token for any user id, and /api/v1/dev/live and /api/v1/dev/conversations create the demo's
+     * rooms (dev-api.ts). Needs JWT_SECRET. `pnpm start` turns it on.
+     */
+    DEV_TOKENS: z.stringbool().default(false),
+    /** Development only (refused with LOMI_ENV=production): serve the built web client (apps/web/dist) from this directory at /. */
+    WEB_CLIENT_DIR: z.string().min(1).optional(),
   })
   .refine((c) => c.PRESENCE_TTL_MS >= 2 * c.PRESENCE_HEARTBEAT_MS, {
     message: 'must be at least twice PRESENCE_HEARTBEAT_MS, so one late heartbeat does not drop anyone',
@@ -108,6 +116,10 @@ export const gatewayEnv = z
   .refine((c) => c.MAX_SOCKET_FRAME_BYTES > c.MAX_FRAME_BYTES, {
     message: 'must be larger than MAX_FRAME_BYTES, so that an oversized frame is answered with TOO_LARGE',
     path: ['MAX_SOCKET_FRAME_BYTES'],
+  })
+  .refine((c) => !c.DEV_TOKENS || Boolean(c.JWT_SECRET), {
+    message: 'needs JWT_SECRET: development tokens are signed with it',
+    path: ['DEV_TOKENS'],
   })
   .refine((c) => Boolean(c.JWT_SECRET) !== Boolean(c.JWT_PUBLIC_KEY), {
     message: 'set exactly one of JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256)',

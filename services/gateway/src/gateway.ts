@@ -18,6 +18,7 @@ import { createCommandHandler, errorFrame } from './commands';
 import type { GatewayConfig } from './config';
 import type { Connection } from './connection';
 import { closeSpread } from './drain';
+import { registerDevApi } from './dev-api';
 import { registerHttpApi } from './http-api';
 import { createJoinBatches } from './join-batches';
 import { createTokenLifetime } from './token-lifetime';
@@ -27,6 +28,7 @@ import { PlatformBans } from './platform-bans';
 import { startPresenceReporter } from './presence-reporter';
 import { RoomChannels } from './room-channels';
 import { closeSlowConsumer, startSlowConsumerSweep } from './slow-consumers';
+import { staticFiles } from './static-files';
 import { createApp, uws, type us_listen_socket, type WebSocket } from './uws';
 import { createWorkerClient } from './worker-client';
 
@@ -282,6 +284,18 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     },
   });
 
+  if (config.DEV_TOKENS) {
+    registerDevApi(app, {
+      jwtSecret: config.JWT_SECRET!,
+      maxTokenLifetimeS: config.MAX_TOKEN_LIFETIME_S,
+      audience: config.JWT_AUDIENCE,
+      issuer: config.JWT_ISSUER,
+      authenticate,
+      workers,
+      log,
+    });
+    log.warn('DEV_TOKENS is on: /api/v1/dev/token hands out a token for any user (development only)');
+  }
   registerHttpApi(app, {
     serviceToken: config.SERVICE_TOKEN,
     authenticate,
@@ -289,6 +303,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     log,
     readiness,
     isBanned: (userId) => bans.isBanned(userId),
+    serveFile: config.WEB_CLIENT_DIR ? staticFiles(config.WEB_CLIENT_DIR) : undefined,
   });
   // Before listening, so that (with a moderation worker up) no banned user gets in.
   await bans.start();

@@ -42,20 +42,24 @@ export interface HttpApiDeps {
   readiness: Readiness;
   /** Whether a user is banned from the platform: their user tokens are refused here too (403). */
   isBanned(userId: string): boolean;
+  /** Answers a GET that no route took, e.g. with a file of the web client (static-files.ts). */
+  serveFile?: (reply: Reply, urlPath: string) => void;
 }
 
 /** A response that may be answered later; writes after the client went away are dropped. */
-class Reply {
+export class Reply {
   private aborted = false;
   constructor(private readonly res: HttpResponse) {
     res.onAborted(() => {
       this.aborted = true;
     });
   }
-  send(status: string, body: string, contentType = 'application/json'): void {
+  send(status: string, body: string | Uint8Array, contentType = 'application/json', headers: Record<string, string> = {}): void {
     if (this.aborted) return;
     this.res.cork(() => {
-      this.res.writeStatus(status).writeHeader('content-type', contentType).end(body);
+      this.res.writeStatus(status).writeHeader('content-type', contentType);
+      for (const [name, value] of Object.entries(headers)) this.res.writeHeader(name, value);
+      this.res.end(body);
     });
   }
   json(status: string, value: unknown): void {
@@ -194,5 +198,9 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
   service('/api/v1/platform/ban', (b) => ({ banUser: ban(b) }), ok, 'moderation');
   service('/api/v1/platform/unban', (b) => ({ unbanUser: ban(b) }), ok, 'moderation');
 
-  app.any('/*', (res) => new Reply(res).error('404 Not Found', 'NOT_FOUND', 'no such endpoint'));
+  app.any('/*', (res, req) => {
+    const reply = new Reply(res);
+    if (deps.serveFile && req.getMethod() === 'get') deps.serveFile(reply, req.getUrl());
+    else reply.error('404 Not Found', 'NOT_FOUND', 'no such endpoint');
+  });
 }
