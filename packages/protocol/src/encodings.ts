@@ -12,7 +12,15 @@ export type Encoding = (typeof Encoding)[keyof typeof Encoding];
 export const ENCODINGS: readonly Encoding[] = [Encoding.PROTO, Encoding.JSON];
 
 // The canonical proto3 JSON mapping: enum names, 64-bit integers as strings, no default values.
+// The WebSocket JSON encoding and the HTTP APIs both answer in it.
 export const toJsonOptions = { enums: String, longs: String, defaults: false } as const;
+
+/** A 64-bit integer (a seq, a count, Unix milliseconds) as the proto3 JSON mapping writes it: a string. */
+export function int64Json(value: number | bigint | string): string;
+export function int64Json(value: number | bigint | string | null | undefined): string | null;
+export function int64Json(value: number | bigint | string | null | undefined): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
 
 /** Thrown when a frame cannot be decoded; the message is safe to show to the sender. */
 export class FrameDecodeError extends Error {
