@@ -43,18 +43,19 @@ test('live gifts reach the room and add up to per-stream totals and top gifters,
   expect(rose).toMatchObject({ kind: MessageKind.MESSAGE_KIND_GIFT, senderId: ann, gift: { giftId: 'rose', count: 10 } });
   expect(Number(rose!.gift!.value)).toBe(10);
 
+  // 64-bit numbers are strings, as in the proto3 JSON mapping.
   const expected = {
     room: { kind: 'ROOM_KIND_LIVE', id: room.id },
-    giftCount: 13,
-    giftValue: 520,
+    giftCount: '13',
+    giftValue: '520',
     topGifters: [
-      { userId: ben, giftCount: 1, giftValue: 500 },
-      { userId: ann, giftCount: 12, giftValue: 20 },
+      { userId: ben, giftCount: '1', giftValue: '500' },
+      { userId: ann, giftCount: '12', giftValue: '20' },
     ],
   };
   const path = `/api/v1/live/${room.id}/gifts`;
   // Totals are kept by the persister, a moment behind the chat.
-  await waitFor(async () => (await system.api('GET', path)).body.giftValue === 520, 'the gift totals');
+  await waitFor(async () => (await system.api('GET', path)).body.giftValue === '520', 'the gift totals');
   expect((await system.api('GET', path)).body).toEqual(expected);
   expect((await userGet(`${path}?limit=1`, system.user('g-anyone'))).body.topGifters).toEqual([expected.topGifters[0]]);
 

@@ -204,15 +204,16 @@ test('a viewer reports a message: the service API lists it as it was; bad reason
   expect(listed.status).toBe(200);
   expect(listed.body.reports).toHaveLength(1);
   const [report] = listed.body.reports;
+  // 64-bit numbers are strings, as in the proto3 JSON mapping.
   expect(report).toMatchObject({
     room: { kind: 'ROOM_KIND_LIVE', id: room.id },
-    seq: Number(ack.seq),
+    seq: String(ack.seq),
     senderId: spammerId,
     reporterId: viewerId,
     reason: 'spam\nand a link',
-    message: { content: 'buy followers at example.com', senderId: spammerId, seq: Number(ack.seq), kind: 'MESSAGE_KIND_TEXT' },
+    message: { content: 'buy followers at example.com', senderId: spammerId, seq: String(ack.seq), kind: 'MESSAGE_KIND_TEXT' },
   });
-  expect(report.createdAtMs).toBeGreaterThanOrEqual(before - 1000);
+  expect(Number(report.createdAtMs)).toBeGreaterThanOrEqual(before - 1000);
   expect(listed.body.nextCursor).toBe('');
   // Reports are the app back end's: a user token is refused, even the broadcaster's.
   expect((await get(`/api/v1/reports?room_kind=live&room_id=${room.id}`, system.user('mg-host'))).status).toBe(403);
@@ -254,8 +255,8 @@ test('pins and grants are in the moderation log, newest first, paged; the broadc
   const [grant, , channelGrant, , pin] = all.body.actions;
   expect(grant).toMatchObject({ actorId: hostId, targetUserId: modId, room: { kind: 'ROOM_KIND_LIVE', id: room.id }, channelId: null });
   expect(channelGrant).toMatchObject({ actorId: hostId, targetUserId: modId, channelId: hostId });
-  expect(pin).toMatchObject({ actorId: hostId, targetUserId: system.user('mi-viewer'), messageSeq: Number(ack.seq), reason: null });
-  expect(pin.expiresAtMs - pin.createdAtMs).toBeGreaterThanOrEqual(59_000);
+  expect(pin).toMatchObject({ actorId: hostId, targetUserId: system.user('mi-viewer'), messageSeq: String(ack.seq), reason: null });
+  expect(Number(pin.expiresAtMs) - Number(pin.createdAtMs)).toBeGreaterThanOrEqual(59_000);
 
   // Paged: two at a time, the cursor continues where the page ended.
   const pages = [];

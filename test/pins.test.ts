@@ -33,7 +33,7 @@ async function liveRoom(name: string): Promise<{ room: Room; host: LomiClient; v
 async function pinned(room: Room) {
   const res = await system.api('GET', `/api/v1/live/${room.id}/pinned`);
   expect(res.status).toBe(200);
-  return res.body.pin as { message: { content: string; seq: number }; pinnedBy: string; expiresAtMs: number } | null;
+  return res.body.pin as { message: { content: string; seq: string }; pinnedBy: string; expiresAtMs: string } | null;
 }
 
 test('the broadcaster pins a stored message: pushed to both gateways, in later join replies and over HTTP', async () => {
@@ -53,7 +53,7 @@ test('the broadcaster pins a stored message: pushed to both gateways, in later j
     expect(Number(update.pin!.expiresAtMs) - before).toBeGreaterThanOrEqual(1200_000 - 1000);
   }
   // The join reply also carries the viewer count: host and viewer, once the presence workers have them.
-  await waitFor(async () => (await system.api('GET', `/api/v1/live/${room.id}/viewers`)).body.count === 2, 'two viewers');
+  await waitFor(async () => (await system.api('GET', `/api/v1/live/${room.id}/viewers`)).body.count === '2', 'two viewers');
   const late = await system.connect(system.user('pa-late'), { gateway: 1 });
   const joined = await late.join(room);
   expect(joined.pin?.message?.content).toBe('pin me');

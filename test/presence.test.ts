@@ -35,7 +35,9 @@ async function reportsReceived(kind: 'changes' | 'heartbeat'): Promise<number> {
 async function viewers(room: Room): Promise<{ count: number; peak: number }> {
   const res = await system.api('GET', `/api/v1/live/${room.id}/viewers`);
   expect(res.status).toBe(200);
-  return res.body;
+  // 64-bit numbers are strings on the wire, as in the proto3 JSON mapping.
+  expect(typeof res.body.count).toBe('string');
+  return { ...res.body, count: Number(res.body.count), peak: Number(res.body.peak) };
 }
 
 test('two users on different gateways: 2 viewers, pushed to both and readable over HTTP', async () => {

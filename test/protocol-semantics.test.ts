@@ -71,3 +71,36 @@ test("the join reply's viewer count includes the joiner, counted once per user",
   expect(Number((await again.join(room)).viewerCount)).toBe(2);
   await Promise.all([first.close(), second.close(), again.close()]);
 });
+
+/** Every key of a parsed JSON value, at any depth. */
+function keysOf(value: unknown): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => (Array.isArray(value) ? keysOf(v) : [k, ...keysOf(v)]));
+}
+
+test('JSON frames follow the proto3 JSON mapping: both field-name forms read, lowerCamel written, 64-bit as strings, enums as names', async () => {
+  const room = await system.createLiveRoom(system.user('json-host'));
+  const socket = await raw('json-names');
+  const texts: string[] = [];
+  socket.ws.on('message', (data: Buffer) => texts.push(data.toString('utf8')));
+  const ask = (frame: Record<string, unknown>, requestId: number) => {
+    socket.send(JSON.stringify(frame));
+    return socket.reply(requestId);
+  };
+  expect((await ask({ request_id: 1, join: { room: { kind: 'ROOM_KIND_LIVE', id: room.id } } }, 1))?.joined).toBeDefined();
+  expect((await ask({ request_id: 2, send: { room: { kind: 1, id: room.id }, client_msg_id: 'snake', text: 'a' } }, 2))?.ack?.seq).toBe(1);
+  expect((await ask({ requestId: 3, send: { room, clientMsgId: 'camel', text: 'b' } }, 3))?.ack?.seq).toBe(2);
+  // The snake_case client_msg_id was read: resending it is a duplicate of seq 1.
+  expect((await ask({ request_id: 4, send: { room, client_msg_id: 'snake', text: 'a' } }, 4))?.ack).toMatchObject({ seq: 1, duplicate: true });
+  // A 64-bit field as a string, under its proto name.
+  const page = await ask({ request_id: 5, history: { room, after_seq: '1' } }, 5);
+  expect(page?.history?.messages?.map((m) => m.content)).toEqual(['b']);
+
+  const ack = texts.map((t) => JSON.parse(t)).find((f) => f.requestId === 2);
+  expect(ack).toEqual({
+    requestId: 2,
+    ack: { room: { kind: 'ROOM_KIND_LIVE', id: room.id }, seq: '1', id: expect.any(String), createdAtMs: expect.stringMatching(/^\d+$/) },
+  });
+  for (const text of texts) expect(keysOf(JSON.parse(text)).filter((k) => k.includes('_'))).toEqual([]);
+  socket.close();
+});

@@ -26,6 +26,20 @@ test('the service API refuses a missing token, a user JWT and a wrong token', as
   expect((await post('/api/v1/live', 'Bearer wrong-token-wrong-token-wrong', body)).status).toBe(401);
 });
 
+test('bodies are read in either field-name form; answers are lowerCamel with 64-bit numbers as strings', async () => {
+  const auth = `Bearer ${system.serviceToken}`;
+  const camel = await post('/api/v1/live', auth, { broadcasterId: 'b-camel', id: `camel-${Date.now()}` });
+  const snake = await post('/api/v1/live', auth, { broadcaster_id: 'b-snake', id: `snake-${Date.now()}` });
+  for (const [res, broadcasterId] of [[camel, 'b-camel'], [snake, 'b-snake']] as const) {
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ broadcasterId, status: 'live', startedAtMs: expect.stringMatching(/^\d+$/) });
+    expect(Object.keys(res.body).filter((k) => k.includes('_'))).toEqual([]);
+  }
+  const pair = await post('/api/v1/conversations', auth, { userA: 'ca', user_b: 'cb' });
+  expect(pair.status).toBe(201);
+  expect(pair.body.memberIds.sort()).toEqual(['ca', 'cb']);
+});
+
 test('bad bodies get 400 with a reason', async () => {
   const auth = `Bearer ${system.serviceToken}`;
   const same = await post('/api/v1/conversations', auth, { user_a: 'same', user_b: 'same' });

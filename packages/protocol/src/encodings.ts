@@ -1,5 +1,6 @@
 // How a generated message goes on the wire in each of the two encodings a client may choose.
 import { lomi } from '../generated/lomi';
+import JSON_NAMES from '../generated/json-names';
 import type { ClientFrame, ServerFrame } from './index';
 
 /** Sec-WebSocket-Protocol values. The first is the default when a client names none. */
@@ -11,7 +12,15 @@ export type Encoding = (typeof Encoding)[keyof typeof Encoding];
 export const ENCODINGS: readonly Encoding[] = [Encoding.PROTO, Encoding.JSON];
 
 // The canonical proto3 JSON mapping: enum names, 64-bit integers as strings, no default values.
+// The WebSocket JSON encoding and the HTTP APIs both answer in it.
 export const toJsonOptions = { enums: String, longs: String, defaults: false } as const;
+
+/** A 64-bit integer (a seq, a count, Unix milliseconds) as the proto3 JSON mapping writes it: a string. */
+export function int64Json(value: number | bigint | string): string;
+export function int64Json(value: number | bigint | string | null | undefined): string | null;
+export function int64Json(value: number | bigint | string | null | undefined): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
 
 /** Thrown when a frame cannot be decoded; the message is safe to show to the sender. */
 export class FrameDecodeError extends Error {
@@ -55,7 +64,28 @@ export function illFormedString(value: unknown, path = ''): string | undefined {
   return undefined;
 }
 
-function decodeWith<T>(codec: Codec<T>, data: ArrayBuffer | Uint8Array | string, encoding: Encoding): T {
+/**
+ * `value` (parsed JSON of message `type`) with every field under its JSON name: the proto3 JSON
+ * mapping lets a parser meet either `request_id` or `requestId`, and fromObject knows only the
+ * second. Unknown keys are kept (fromObject ignores them).
+ */
+export function withJsonNames(value: unknown, type: string): unknown {
+  const fields = JSON_NAMES[type];
+  if (!fields || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const renamed: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    const field = fields[key];
+    if (!field) {
+      renamed[key] = item;
+      continue;
+    }
+    const [name, nested] = field;
+    renamed[name] = nested === null ? item : Array.isArray(item) ? item.map((i) => withJsonNames(i, nested)) : withJsonNames(item, nested);
+  }
+  return renamed;
+}
+
+function decodeWith<T>(codec: Codec<T>, type: string, data: ArrayBuffer | Uint8Array | string, encoding: Encoding): T {
   try {
     if (encoding === Encoding.JSON) {
       const text = typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer).toString('utf8');
@@ -63,7 +93,7 @@ function decodeWith<T>(codec: Codec<T>, data: ArrayBuffer | Uint8Array | string,
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         throw new FrameDecodeError('a JSON frame must be an object');
       }
-      const decoded = codec.fromObject(parsed as Record<string, unknown>);
+      const decoded = codec.fromObject(withJsonNames(parsed, type) as Record<string, unknown>);
       const illFormed = illFormedString(parsed);
       // Readable otherwise, so the refusal can answer the request.
       if (illFormed) throw new FrameDecodeError(illFormed, (decoded as { requestId?: number }).requestId ?? 0);
@@ -84,7 +114,7 @@ export function encodeServerFrame(frame: ServerFrame, encoding: Encoding): Uint8
   return encodeWith(ServerFrameCodec, frame, encoding);
 }
 export function decodeServerFrame(data: ArrayBuffer | Uint8Array | string, encoding: Encoding): lomi.chat.v1.ServerFrame {
-  return decodeWith(ServerFrameCodec, data, encoding);
+  return decodeWith(ServerFrameCodec, 'lomi.chat.v1.ServerFrame', data, encoding);
 }
 /**
  * The messages of a decoded batch push, each given the room the batch names once (in place:
@@ -100,5 +130,5 @@ export function encodeClientFrame(frame: ClientFrame, encoding: Encoding): Uint8
   return encodeWith(ClientFrameCodec, frame, encoding);
 }
 export function decodeClientFrame(data: ArrayBuffer | Uint8Array | string, encoding: Encoding): lomi.chat.v1.ClientFrame {
-  return decodeWith(ClientFrameCodec, data, encoding);
+  return decodeWith(ClientFrameCodec, 'lomi.chat.v1.ClientFrame', data, encoding);
 }

@@ -32,6 +32,9 @@ export {
   encodeClientFrame,
   decodeClientFrame,
   illFormedString,
+  withJsonNames,
+  toJsonOptions,
+  int64Json,
 } from './encodings';
 export { EncodedMessage, encodePush } from './push-frames';
 

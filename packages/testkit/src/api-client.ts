@@ -40,13 +40,13 @@ export function serviceApi(baseUrl: () => string, serviceToken: string): Service
 }
 
 export async function createLiveRoom(api: ServiceApi, broadcasterId: string): Promise<Room> {
-  const res = await api('POST', '/api/v1/live', { broadcaster_id: broadcasterId });
+  const res = await api('POST', '/api/v1/live', { broadcasterId });
   if (res.status !== 201) throw new Error(`create live stream: ${res.status} ${JSON.stringify(res.body)}`);
   return { kind: RoomKind.ROOM_KIND_LIVE, id: res.body.id };
 }
 
 export async function createPrivateRoom(api: ServiceApi, userA: string, userB: string): Promise<Room> {
-  const res = await api('POST', '/api/v1/conversations', { user_a: userA, user_b: userB });
+  const res = await api('POST', '/api/v1/conversations', { userA, userB });
   if (res.status !== 201 && res.status !== 200) throw new Error(`create conversation: ${res.status} ${JSON.stringify(res.body)}`);
   return { kind: RoomKind.ROOM_KIND_PRIVATE, id: res.body.id };
 }

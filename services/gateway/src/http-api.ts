@@ -2,7 +2,7 @@
 // and the service API for the app back end (authenticated with the service token, forwarded to
 // the workers).
 import { errorCodeName, failureOf, type Logger, type Readiness, type WorkerKind } from '@lomi/common';
-import { ErrorCode, illFormedString, internal, ROOM_ID_PATTERN, type lomi } from '@lomi/protocol';
+import { ErrorCode, illFormedString, internal, ROOM_ID_PATTERN, toJsonOptions, type lomi } from '@lomi/protocol';
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isServiceToken, type AuthenticatedUser, type Authenticator } from './auth';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
@@ -135,7 +135,7 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
           const result = await deps.workers.service(worker, op(body, params));
           if (result.error) return reply.errorCode(result.error.code ?? ErrorCode.ERROR_CODE_INTERNAL, result.error.message ?? '');
           // The body is the reply's result (conversation, live_stream, moderation_change) alone.
-          const value = internal.ServiceReply.toObject(result, { longs: Number, defaults: true })[result.result ?? ''];
+          const value = internal.ServiceReply.toObject(result, { ...toJsonOptions, defaults: true })[result.result ?? ''];
           reply.json(successStatus(result), value);
         } catch (err) {
           // 503 when no worker or NATS answered, 500 (logged with its stack) for a bug.

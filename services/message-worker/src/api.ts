@@ -1,7 +1,7 @@
 // Read-only HTTP calls forwarded by gateways (ApiRequest → ApiReply with a JSON body). Called
 // with the service token the app back end may read any room; a user reads what they may join.
 import { createApiDispatcher } from '@lomi/common';
-import { chat, ErrorCode, RoomKind, type lomi } from '@lomi/protocol';
+import { chat, ErrorCode, int64Json, RoomKind, toJsonOptions, type lomi } from '@lomi/protocol';
 import type { WorkerContext } from './context';
 import { rejection, RequestError } from './errors';
 import type { Pager } from './pages';
@@ -26,7 +26,7 @@ export function createApiHandler(ctx: WorkerContext, rooms: Rooms, page: Pager) 
       beforeSeq: optionalNumber(request.params.before_seq, 'before_seq'),
       limit: optionalNumber(request.params.limit, 'limit'),
     });
-    return chat.HistoryReply.toObject(chat.HistoryReply.create(reply), { longs: Number, enums: String });
+    return chat.HistoryReply.toObject(chat.HistoryReply.create(reply), toJsonOptions);
   }
 
   /**
@@ -52,9 +52,9 @@ export function createApiHandler(ctx: WorkerContext, rooms: Rooms, page: Pager) 
     ]);
     return {
       room: { kind: 'ROOM_KIND_LIVE', id },
-      giftCount: totals.gift_count,
-      giftValue: totals.gift_value,
-      topGifters: top.map((g) => ({ userId: g.sender_id, giftCount: g.gift_count, giftValue: g.gift_value })),
+      giftCount: int64Json(totals.gift_count),
+      giftValue: int64Json(totals.gift_value),
+      topGifters: top.map((g) => ({ userId: g.sender_id, giftCount: int64Json(g.gift_count), giftValue: int64Json(g.gift_value) })),
     };
   }
 

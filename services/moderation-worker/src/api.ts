@@ -3,7 +3,7 @@
 // and staff, or the app back end. GET /api/v1/reports: the app back end only.
 import { createApiDispatcher, validRoom } from '@lomi/common';
 import { assertMayModerate } from '@lomi/moderation';
-import { chat, RoomKind, type lomi } from '@lomi/protocol';
+import { chat, int64Json, RoomKind, toJsonOptions, type lomi } from '@lomi/protocol';
 import type { ModerationContext } from './context';
 import { page, pageRequest } from './pages';
 import type { createReports } from './reports';
@@ -17,7 +17,7 @@ export function createApiHandler(ctx: ModerationContext, reports: ReturnType<typ
     const pin = await pins.current(room);
     return {
       room: { kind: 'ROOM_KIND_LIVE', id: room.id },
-      pin: pin && chat.Pin.toObject(pin, { longs: Number, enums: String }),
+      pin: pin && chat.Pin.toObject(pin, toJsonOptions),
     };
   }
 
@@ -44,10 +44,10 @@ export function createApiHandler(ctx: ModerationContext, reports: ReturnType<typ
         targetUserId: r.target_user_id,
         room: r.room_id && { kind: r.room_kind === 'private' ? 'ROOM_KIND_PRIVATE' : 'ROOM_KIND_LIVE', id: r.room_id },
         channelId: r.channel_id,
-        messageSeq: r.message_seq,
+        messageSeq: int64Json(r.message_seq),
         reason: r.reason,
-        createdAtMs: r.created_at.getTime(),
-        expiresAtMs: r.expires_at?.getTime() ?? null,
+        createdAtMs: int64Json(r.created_at.getTime()),
+        expiresAtMs: int64Json(r.expires_at?.getTime()),
       })),
       nextCursor,
     };

@@ -2,7 +2,7 @@
 // list the reports with the service API. A report keeps the message as it was when reported
 // (whatever later happens to it) with its sender, the reporter, the reason and the time.
 import { badRequest, RequestError, validRoom } from '@lomi/common';
-import { chat, ErrorCode, RoomKind, roomKindName, type lomi, type Room } from '@lomi/protocol';
+import { chat, ErrorCode, int64Json, RoomKind, roomKindName, toJsonOptions, type lomi, type Room } from '@lomi/protocol';
 import type { ModerationContext } from './context';
 import { page, pageRequest } from './pages';
 import { reasonText } from './reasons';
@@ -55,12 +55,12 @@ export function createReports(ctx: ModerationContext, storedMessage: StoredMessa
       reports: rows.map((r) => ({
         id: String(r.id),
         room: { kind: r.room_kind === 'live' ? 'ROOM_KIND_LIVE' : 'ROOM_KIND_PRIVATE', id: r.room_id },
-        seq: r.seq,
-        message: chat.ChatMessage.toObject(chat.ChatMessage.fromObject(r.message as Record<string, unknown>), { longs: Number, enums: String }),
+        seq: int64Json(r.seq),
+        message: chat.ChatMessage.toObject(chat.ChatMessage.fromObject(r.message as Record<string, unknown>), toJsonOptions),
         senderId: r.sender_id,
         reporterId: r.reporter_id,
         reason: r.reason,
-        createdAtMs: r.created_at.getTime(),
+        createdAtMs: int64Json(r.created_at.getTime()),
       })),
       nextCursor,
     };

@@ -1,7 +1,7 @@
 // Read-only HTTP calls forwarded by gateways: GET /api/v1/live/:id/viewers. Viewer counts of a
 // live stream are public, so any authenticated caller (user or service) may read them.
 import { createApiDispatcher, RequestError, validRoom } from '@lomi/common';
-import { chat, ErrorCode, RoomKind, type lomi, type ProtocolError } from '@lomi/protocol';
+import { chat, ErrorCode, RoomKind, toJsonOptions, type lomi, type ProtocolError } from '@lomi/protocol';
 import type { PresenceContext } from './context';
 import type { RoomPresence } from './room-presence';
 import type { ApplyChange } from './viewer-changes';
@@ -16,7 +16,7 @@ export function createApiHandler(ctx: PresenceContext, presence: RoomPresence, a
     await apply(change);
     // Redis forgets an idle room's peak after a day; Postgres keeps it.
     const peak = Math.max(change.peak, stream.peak_viewers);
-    return chat.ViewerCount.toObject(chat.ViewerCount.create({ room, count: change.count, peak }), { longs: Number, enums: String });
+    return chat.ViewerCount.toObject(chat.ViewerCount.create({ room, count: change.count, peak }), toJsonOptions);
   }
 
   return createApiDispatcher({ 'live.viewers': viewers }, reject);
