@@ -15,6 +15,7 @@ await build({
   platform: 'browser',
   format: 'iife',
   target: ['chrome110', 'firefox110', 'safari16'],
+  inject: [new URL('./buffer-shim.js', import.meta.url).pathname],
   logLevel: 'warning',
 });
 cpSync(new URL('./static/', import.meta.url), dist, { recursive: true });
