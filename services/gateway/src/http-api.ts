@@ -5,6 +5,7 @@ import { errorCodeName, failureOf, type Logger, type Readiness, type WorkerKind 
 import { ErrorCode, illFormedString, internal, ROOM_ID_PATTERN, type lomi } from '@lomi/protocol';
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isServiceToken, type AuthenticatedUser, type Authenticator } from './auth';
+import { roomSettingsPatch } from './room-settings-body';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
 import type { WorkerClient } from './worker-client';
 
@@ -130,8 +131,8 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
         try {
           const result = await deps.workers.service(worker, op(body, params));
           if (result.error) return reply.errorCode(result.error.code ?? ErrorCode.ERROR_CODE_INTERNAL, result.error.message ?? '');
-          // The body is the reply's result (conversation, live_stream, moderation_change) alone.
-          const value = internal.ServiceReply.toObject(result, { longs: Number, defaults: true })[result.result ?? ''];
+          // The body is the reply's result (conversation, live_stream, moderation_change, room_settings) alone.
+          const value = internal.ServiceReply.toObject(result, { longs: Number, enums: String, defaults: true })[result.result ?? ''];
           reply.json(successStatus(result), value);
         } catch (err) {
           // 503 when no worker or NATS answered, 500 (logged with its stack) for a bug.
@@ -193,6 +194,12 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
   service('/api/v1/staff/revoke', (b) => ({ revokeStaff: staff(b) }), ok, 'moderation');
   service('/api/v1/platform/ban', (b) => ({ banUser: ban(b) }), ok, 'moderation');
   service('/api/v1/platform/unban', (b) => ({ unbanUser: ban(b) }), ok, 'moderation');
+  service(
+    '/api/v1/live/:id/settings',
+    (b, [id]) => ({ setRoomSettings: { streamId: ROOM_ID_PATTERN.test(id ?? '') ? id : '', settings: roomSettingsPatch(b), actorId: text(b.actorId) } }),
+    ok,
+    'moderation',
+  );
 
   app.any('/*', (res) => new Reply(res).error('404 Not Found', 'NOT_FOUND', 'no such endpoint'));
 }

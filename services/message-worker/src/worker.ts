@@ -1,5 +1,5 @@
 import { createLogger, QueueGroup, type Logger } from '@lomi/common';
-import { createModerationState } from '@lomi/moderation';
+import { createModerationState, createRoomSettings } from '@lomi/moderation';
 import { createPins, startWorker, type RunningWorker, type WorkerDefinition } from '@lomi/rooms';
 import { createApiHandler } from './api';
 import { createAppend } from './append';
@@ -40,6 +40,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
     const offline = startOfflineWebhooks(ctx);
     const receipts = createReceipts(ctx);
     const moderation = createModerationState(ctx);
+    const roomSettings = createRoomSettings(ctx);
     const commandParts = {
       rooms,
       history,
@@ -53,12 +54,12 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
 
     const { serve } = responder;
     serve(ctx.subjects.commands.message, createCommandHandler(ctx, commandParts));
-    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts, recover: createRecovery(ctx, history), moderation }));
+    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts, recover: createRecovery(ctx, history), moderation, roomSettings }));
     serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page));
     serve(ctx.subjects.range, createRangeHandler(ctx, history));
     serve(ctx.subjects.service.message, createServiceHandler(ctx, rooms));
     serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, commandParts.append, commandParts.durability));
-    return [storeWatch, persister, offline, moderation];
+    return [storeWatch, persister, offline, moderation, roomSettings];
   },
 };
 
