@@ -17,6 +17,7 @@ import { createRangeHandler } from './range';
 import { createReceipts } from './receipts';
 import { createRecovery } from './recovery';
 import { createRooms } from './rooms';
+import { createSendRules } from './send-rules';
 import { createSequences } from './sequences';
 import { createServiceHandler } from './service-api';
 import { watchStoreIncarnation } from './store-watch';
@@ -50,6 +51,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
       receipts,
       listConversations: createConversationList(ctx, history, receipts),
       offline,
+      admit: createSendRules(ctx, { moderation, roomSettings }),
     };
 
     const { serve } = responder;
