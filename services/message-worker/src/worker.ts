@@ -23,6 +23,7 @@ import { createServiceHandler } from './service-api';
 import { watchStoreIncarnation } from './store-watch';
 import { createSystemMessageHandler } from './system-messages';
 import { startOfflineWebhooks } from './webhooks';
+import { createWordFilters } from './word-filters';
 
 export type MessageWorker = RunningWorker;
 
@@ -51,7 +52,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
       receipts,
       listConversations: createConversationList(ctx, history, receipts),
       offline,
-      admit: createSendRules(ctx, { moderation, roomSettings }),
+      admit: createSendRules(ctx, { moderation, roomSettings, filters: createWordFilters(ctx.config) }),
     };
 
     const { serve } = responder;
