@@ -73,6 +73,14 @@ export function createKeys(namespace: string) {
     presenceSweepLock: `${namespace}:presence:sweep-lock`,
     /** GCRA state of one sender in one live room: the theoretical arrival time (Redis TIME, µs). */
     rateLimit: (room: Room, userId: string) => `${roomPrefix(namespace, room)}:rate:${userId}`,
+    /** GCRA's partner for slow mode: when the sender's last message in the live room was stored (Redis TIME, µs). */
+    slowMode: (room: Room, userId: string) => `${roomPrefix(namespace, room)}:slow:${userId}`,
+    /**
+     * Cache of a live room's settings: hash of `s` (encoded RoomSettings, block list included) and
+     * `v` (its version). Postgres live_room_settings is the record; @lomi/moderation reads and
+     * writes it, no one else.
+     */
+    roomSettings: (room: Room) => `${roomPrefix(namespace, room)}:settings`,
     /** Cache of the live room's pin (encoded Pin, or empty for "none"); Postgres live_stream_pins is the record. */
     pin: (room: Room) => `${roomPrefix(namespace, room)}:pin`,
     /**

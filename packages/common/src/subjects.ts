@@ -55,6 +55,8 @@ export function createSubjects(namespace: string) {
       storeReset: `${namespace}.events.store_reset`,
       /** ModerationChanged, by the moderation worker that changed a scope's moderators or the staff; every reader hears it. */
       moderationChanged: `${namespace}.events.moderation_changed`,
+      /** RoomSettingsChanged, by the moderation worker that changed a live room's settings; every message worker hears it. */
+      roomSettingsChanged: `${namespace}.events.room_settings_changed`,
       /** PlatformBanChanged, by the moderation worker that banned or unbanned a user; every gateway hears it. */
       platformBanChanged: `${namespace}.events.platform_ban_changed`,
     },

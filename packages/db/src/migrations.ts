@@ -268,6 +268,38 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('message_reports_room_idx').on('message_reports').columns(['room_kind', 'room_id', 'id desc']).execute();
     },
   },
+  '0009_room_settings': {
+    // A live room's settings (slow mode, word filter, the room's own block list), written by the
+    // moderation workers; cached in Redis and in the message workers' memory. A room without a
+    // row has the defaults. `version` comes from moderation_versions, so caches keep the newest.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('live_room_settings')
+        .addColumn('stream_id', 'text', (c) => c.primaryKey().references('live_streams.id').onDelete('cascade'))
+        .addColumn('slow_mode_s', 'integer', (c) => c.notNull().defaultTo(0).check(sql`slow_mode_s between 0 and 120`))
+        .addColumn('word_filter', 'boolean', (c) => c.notNull().defaultTo(true))
+        // A JSON array of the terms as the moderators gave them.
+        .addColumn('blocked_terms', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+        .addColumn('blocked_terms_action', 'text', (c) => c.notNull().defaultTo('refuse').check(sql`blocked_terms_action in ('refuse', 'mask')`))
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .addColumn('updated_by', 'text')
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+  },
+  '0010_user_blocks': {
+    // Users blocking users (private rooms). Read into a conversation's cached facts, so the send
+    // path sees a block without a query of its own; the key also serves "whom did X block".
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('user_blocks')
+        .addColumn('blocker_id', 'text', (c) => c.notNull())
+        .addColumn('blocked_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('user_blocks_pkey', ['blocker_id', 'blocked_id'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

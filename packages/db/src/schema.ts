@@ -178,6 +178,28 @@ export interface MessageReportsTable {
   created_at: CreatedAt;
 }
 
+export type FilterActionName = 'refuse' | 'mask';
+
+/** A live room's settings; see migration 0009. */
+export interface LiveRoomSettingsTable {
+  stream_id: string;
+  slow_mode_s: number;
+  word_filter: boolean;
+  /** JSON array of strings. */
+  blocked_terms: unknown;
+  blocked_terms_action: FilterActionName;
+  version: number;
+  updated_by: string | null;
+  updated_at: Generated<Date>;
+}
+
+/** blocker_id blocked blocked_id (private rooms); see migration 0010. */
+export interface UserBlocksTable {
+  blocker_id: string;
+  blocked_id: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   messages: MessagesTable;
   live_streams: LiveStreamsTable;
@@ -194,4 +216,6 @@ export interface Database {
   platform_bans: PlatformBansTable;
   moderation_actions: ModerationActionsTable;
   message_reports: MessageReportsTable;
+  live_room_settings: LiveRoomSettingsTable;
+  user_blocks: UserBlocksTable;
 }

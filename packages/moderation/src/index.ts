@@ -4,3 +4,11 @@
 export { createModerationState, type ModerationState, type ModerationStateDeps } from './state';
 export { assertMayActOn, assertMayManageModerators, assertMayModerate, mayActOn, mayManageModerators, mayModerate, roleName } from './roles';
 export { channelScope, createScopeCache, loadScope, STAFF_SCOPE, streamScope, type Scope } from './scopes';
+export {
+  createRoomSettings,
+  DEFAULT_ROOM_SETTINGS,
+  loadRoomSettings,
+  publicSettings,
+  type RoomSettings,
+  type RoomSettingsReader,
+} from './room-settings';

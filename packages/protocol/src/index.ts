@@ -21,6 +21,8 @@ export const Role = lomi.chat.v1.Role;
 export type Role = lomi.chat.v1.Role;
 export const ModeratorScope = lomi.chat.v1.ModeratorScope;
 export type ModeratorScope = lomi.chat.v1.ModeratorScope;
+export const FilterAction = lomi.chat.v1.FilterAction;
+export type FilterAction = lomi.chat.v1.FilterAction;
 export { lomi };
 export {
   Encoding,

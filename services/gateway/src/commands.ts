@@ -42,10 +42,13 @@ const ROUTES: Record<Exclude<Command, 'join' | 'leave' | 'ping' | 'refresh'>, Wo
   grantModerator: 'moderation',
   revokeModerator: 'moderation',
   reportMessage: 'moderation',
+  setRoomSettings: 'moderation',
+  blockUser: 'moderation',
+  unblockUser: 'moderation',
 };
 
 /** Commands that are not about one room. */
-const ROOMLESS = new Set<Command>(['ping', 'refresh', 'listConversations']);
+const ROOMLESS = new Set<Command>(['ping', 'refresh', 'listConversations', 'blockUser', 'unblockUser']);
 
 export function errorFrame(requestId: number, code: ErrorCode, message: string): ServerFrame {
   return { requestId, error: { code, message } };

@@ -5,6 +5,7 @@ import { errorCodeName, failureOf, type Logger, type Readiness, type WorkerKind 
 import { ErrorCode, illFormedString, internal, ROOM_ID_PATTERN, toJsonOptions, type lomi } from '@lomi/protocol';
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isServiceToken, type AuthenticatedUser, type Authenticator } from './auth';
+import { roomSettingsPatch } from './room-settings-body';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
 import type { WorkerClient } from './worker-client';
 
@@ -134,7 +135,7 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
         try {
           const result = await deps.workers.service(worker, op(body, params));
           if (result.error) return reply.errorCode(result.error.code ?? ErrorCode.ERROR_CODE_INTERNAL, result.error.message ?? '');
-          // The body is the reply's result (conversation, live_stream, moderation_change) alone.
+          // The body is the reply's result (conversation, live_stream, moderation_change, room_settings) alone.
           const value = internal.ServiceReply.toObject(result, { ...toJsonOptions, defaults: true })[result.result ?? ''];
           reply.json(successStatus(result), value);
         } catch (err) {
@@ -197,6 +198,12 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
   service('/api/v1/staff/revoke', (b) => ({ revokeStaff: staff(b) }), ok, 'moderation');
   service('/api/v1/platform/ban', (b) => ({ banUser: ban(b) }), ok, 'moderation');
   service('/api/v1/platform/unban', (b) => ({ unbanUser: ban(b) }), ok, 'moderation');
+  service(
+    '/api/v1/live/:id/settings',
+    (b, [id]) => ({ setRoomSettings: { streamId: ROOM_ID_PATTERN.test(id ?? '') ? id : '', settings: roomSettingsPatch(b), actorId: text(b.actorId) } }),
+    ok,
+    'moderation',
+  );
 
   app.any('/*', (res, req) => {
     const reply = new Reply(res);

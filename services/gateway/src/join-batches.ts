@@ -68,6 +68,7 @@ function outcomeOf(room: Room, reply: lomi.internal.v1.JoinBatchReply, index: nu
       viewerCount: Number(result.viewerCount) > 0 ? result.viewerCount : reply.viewerCount,
       readState: result.readState,
       role: result.role,
+      settings: reply.settings,
     },
   };
 }

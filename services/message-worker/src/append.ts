@@ -1,13 +1,13 @@
 // Storing a message in its room: one Lua script checks that the room's facts are still those
 // the send was authorised against, that the room's seq lease is valid in this Redis server and
-// has seqs left, and the sender's rate limit, then assigns the seq and writes the history stream,
+// has seqs left, and the sender's slow mode and rate limit, then assigns the seq and writes the history stream,
 // the outbox and the sender's dedup entry atomically. Every key is the room's (one Cluster slot).
 import type { RoomFacts, Rooms, SeenFacts } from '@lomi/rooms';
 import { chat, roomKindName, type lomi, type Room } from '@lomi/protocol';
 import type { Redis, Result } from 'ioredis';
 import { pipelinedPerTurn, UnavailableError } from '@lomi/common';
 import type { WorkerContext } from './context';
-import { RateLimitedError } from './errors';
+import { RateLimitedError, SlowModeError } from './errors';
 import { LEASE_OF } from './lease';
 import { messageKindName } from './message-store';
 import { SeqLeaseUnavailableError, type Sequences } from './sequences';
@@ -24,6 +24,7 @@ declare module 'ioredis' {
       dedupKey: string,
       rateKey: string,
       metaKey: string,
+      slowModeKey: string,
       clientMsgId: string,
       message: Uint8Array,
       historyMaxLen: number,
@@ -34,16 +35,18 @@ declare module 'ioredis' {
       seenMeta: string,
       historyTtlSeconds: number,
       metaTtlSeconds: number,
+      slowModeMs: number,
     ): Result<(string | number)[], Context>;
   }
 }
 
-// KEYS: seq, epoch, seq lease, history, outbox, dedup, rate, meta
+// KEYS: seq, epoch, seq lease, history, outbox, dedup, rate, meta, slow mode
 // ARGV: client_msg_id, message, history max length, dedup TTL, stream field, rate emission
 //       interval in µs (0 = no limit), rate burst, the meta value the send was authorised
-//       against, history TTL, seq/epoch/lease TTL (seconds)
+//       against, history TTL, seq/epoch/lease TTL (seconds), slow mode interval in ms (0 = off)
 // Returns {'facts', current meta or none} | {'dup', seq} | {'verify'} | {'reserve', epoch}
-//       | {'limited', retry after ms} | {'ok', seq, epoch, 1 if the outbox was empty, seqs left}.
+//       | {'limited', retry after ms} | {'slow', retry after ms}
+//       | {'ok', seq, epoch, 1 if the outbox was empty, seqs left}.
 //
 // 'verify': the lease is void (Redis lost the room's state, or is another server than the one
 // that installed it); nothing is written until a reset installs a new one. 'reserve': the
@@ -51,7 +54,9 @@ declare module 'ioredis' {
 //
 // The rate limit is GCRA on the sender's theoretical arrival time (TAT), in Redis TIME so every
 // worker shares one clock. It runs after the dedup check (a retried send that was stored is not
-// charged again) and before anything is written (a refused message leaves no trace).
+// charged again) and before anything is written (a refused message leaves no trace). Slow mode
+// is checked first, on the time of the sender's last stored message in the room (so a lowered
+// interval applies at once), and that time is written only once the message is stored.
 //
 // Every stored message renews the room's expiry: an idle room's history, then its seq, epoch and
 // lease, leave Redis on their own (config.ts). The outbox never expires (it may hold messages
@@ -66,9 +71,17 @@ if not lease then return {'verify'} end
 local ceiling = tonumber(lease[3])
 if tonumber(lease[2]) >= ceiling then return {'reserve', lease[1]} end
 local interval = tonumber(ARGV[6])
-if interval > 0 then
+local slow = tonumber(ARGV[11]) * 1000
+local now = 0
+if interval > 0 or slow > 0 then
   local time = redis.call('TIME')
-  local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+end
+if slow > 0 then
+  local last = tonumber(redis.call('GET', KEYS[9]) or '')
+  if last and now < last + slow then return {'slow', math.ceil((last + slow - now) / 1000)} end
+end
+if interval > 0 then
   local tat = math.max(tonumber(redis.call('GET', KEYS[7]) or '0'), now)
   -- Allowed while the TAT is less than burst intervals ahead of now.
   local allowAt = tat + interval - interval * tonumber(ARGV[7])
@@ -76,6 +89,7 @@ if interval > 0 then
   tat = tat + interval
   redis.call('SET', KEYS[7], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
 end
+if slow > 0 then redis.call('SET', KEYS[9], string.format('%d', now), 'PX', math.ceil(slow / 1000)) end
 local seq = redis.call('INCR', KEYS[1])
 local id = seq .. '-0'
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], id, ARGV[5], ARGV[2])
@@ -104,11 +118,18 @@ export interface RateLimit {
   burst: number;
 }
 
+/** What limits one sender's send, checked in the append script. */
+export interface SendLimits {
+  rate?: RateLimit;
+  /** Slow mode: the least time since the sender's last message in the room; 0 or unset = off. */
+  slowModeMs?: number;
+}
+
 export type Append = ReturnType<typeof createAppend>;
 
 export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequences) {
   const { redis, keys, metrics, config } = ctx;
-  redis.defineCommand('lomiAppend', { numberOfKeys: 8, lua: APPEND });
+  redis.defineCommand('lomiAppend', { numberOfKeys: 9, lua: APPEND });
   // The sends that arrive together (gateways batch their requests per turn too) share one
   // round trip to Redis.
   const appendScript = pipelinedPerTurn<Parameters<Redis['lomiAppend']>, (string | number)[]>(redis, {
@@ -116,7 +137,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
     add: (pipeline, args) => void pipeline.lomiAppend(...args),
   });
 
-  async function attempt(message: lomi.chat.v1.ChatMessage, authorised: SeenFacts, limit: RateLimit | undefined): Promise<Attempt> {
+  async function attempt(message: lomi.chat.v1.ChatMessage, authorised: SeenFacts, { rate: limit, slowModeMs = 0 }: SendLimits): Promise<Attempt> {
     const room = message.room ?? {};
     const encoded = chat.ChatMessage.encode({ ...message, seq: 0 }).finish();
     const run = () =>
@@ -129,6 +150,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
         keys.dedup(room, message.senderId),
         keys.rateLimit(room, message.senderId),
         keys.meta(room),
+        keys.slowMode(room, message.senderId),
         message.clientMsgId,
         encoded,
         config.HISTORY_MAX_LEN,
@@ -139,6 +161,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
         authorised.meta,
         config.HISTORY_TTL_SECONDS,
         config.HISTORY_META_TTL_SECONDS,
+        slowModeMs,
       ]);
 
     const timer = metrics.appendSeconds.startTimer();
@@ -159,6 +182,10 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
       metrics.rateLimited.inc();
       throw new RateLimitedError(Number(seq));
     }
+    if (status === 'slow') {
+      metrics.slowModeRefused.inc();
+      throw new SlowModeError(Number(seq), slowModeMs);
+    }
     if (status === 'dup') {
       metrics.duplicates.inc();
       return { duplicate: true, seq: Number(seq) };
@@ -173,18 +200,19 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
 
   /**
    * Stores `message` (its seq is ignored) in its room if its sender may send there, unless the
-   * sender already stored `clientMsgId` here. `limitFor` gives the sender's rate limit in the
-   * room; over it, throws RateLimitedError and stores nothing. Returns what happened and the
-   * facts the send was authorised against.
+   * sender already stored `clientMsgId` here. `admit` runs once the sender is authorised, before
+   * anything is stored: it may refuse the message (throw), rewrite it, and gives the sender's
+   * limits in the room; over them, throws RateLimitedError or SlowModeError and stores nothing.
+   * Returns what happened and the facts the send was authorised against.
    */
   return async function append(
     message: lomi.chat.v1.ChatMessage,
-    limitFor: (facts: RoomFacts) => RateLimit | undefined = () => undefined,
+    admit: (facts: RoomFacts) => SendLimits | Promise<SendLimits> = () => ({}),
   ): Promise<AppendResult & { facts: RoomFacts }> {
     const room = message.room as Room;
     let authorised = await rooms.authorizeSeen(room, message.senderId, 'send');
     for (let tries = 1; ; tries++) {
-      const stored = await attempt(message, authorised, limitFor(authorised.facts));
+      const stored = await attempt(message, authorised, await admit(authorised.facts));
       if (!('factsChanged' in stored)) return { ...stored, facts: authorised.facts };
       // Changed again while we looked: something keeps rewriting the room; the client retries.
       if (tries === 2) throw new UnavailableError('room facts kept changing during a send');

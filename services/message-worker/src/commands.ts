@@ -2,14 +2,15 @@
 // come in batches: joins.ts). Every outcome is a reply frame.
 import { createCommandDispatcher, randomId, storableId, storableText, type AfterReply } from '@lomi/common';
 import { chat, ErrorCode, internal, MessageKind, RoomKind, type lomi, type ServerFrame } from '@lomi/protocol';
-import type { Append, RateLimit } from './append';
+import type { Append } from './append';
 import type { WorkerContext } from './context';
 import type { Durability } from './durability';
 import { badRequest, rejection, RequestError } from './errors';
 import type { History } from './history';
 import type { Pager } from './pages';
 import { otherMember, type ReceiptKind, type Receipts } from './receipts';
-import { validRoom, type RoomFacts, type Rooms } from './rooms';
+import { validRoom, type Rooms } from './rooms';
+import type { SendRules } from './send-rules';
 import type { OfflineNotifier } from './webhooks';
 
 const CLIENT_MSG_ID_MAX = 64;
@@ -26,13 +27,13 @@ export interface CommandParts {
   receipts: Receipts;
   listConversations: (userId: string, cmd: lomi.chat.v1.IListConversations) => Promise<lomi.chat.v1.IConversationList>;
   offline: OfflineNotifier;
-  /** Roles, for the joiner's own in the join reply. */
+  /** The sender's limits in the room (rate limit, slow mode). */
+  admit: SendRules;
 }
 
 export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   const { config, nc, subjects } = ctx;
-  const { rooms, history, page, append, durability, receipts, offline } = parts;
-  const liveLimit: RateLimit = { perSecond: config.LIVE_RATE_PER_S, burst: config.LIVE_RATE_BURST };
+  const { rooms, history, page, append, durability, receipts, offline, admit } = parts;
 
   /**
    * Publishes a stored message to its room right behind the sender's ack, in the same NATS
@@ -76,9 +77,7 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     if (!clientMsgId || codePoints(clientMsgId) > CLIENT_MSG_ID_MAX) throw badRequest(`client_msg_id must be 1–${CLIENT_MSG_ID_MAX} characters`);
     const content = body(cmd);
     const message = chat.ChatMessage.create({ room, id: randomId(), senderId: userId, createdAtMs: Date.now(), clientMsgId, ...content });
-    // Live rooms only: a 1-on-1 room has a single reader, and the broadcaster is exempt.
-    const limitFor = (facts: RoomFacts) => (facts.kind === 'live' && facts.broadcasterId !== userId ? liveLimit : undefined);
-    const { facts, ...stored } = await append(message, limitFor);
+    const { facts, ...stored } = await append(message, (facts) => admit(message, facts));
     let original: lomi.chat.v1.ChatMessage | undefined;
     if (!stored.duplicate) {
       message.seq = stored.seq;

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { commonEnv, databaseEnv, parseEnv, port, positiveInt, redisEnv, z } from '@lomi/common';
+import { compileWordList, WordListError } from '@lomi/word-filter';
 
 const coins = 'must be a whole number of coins above 0';
 const giftCatalog = z
@@ -14,6 +16,33 @@ const giftCatalog = z
   .pipe(
     z.record(z.string().min(1).max(64), z.number().int(coins).positive(coins), 'must be a JSON object of gift id → coins'),
   );
+
+/** Most terms in the deployment's block list. */
+export const DEPLOYMENT_TERMS_MAX = 100_000;
+
+/** The deployment's block list: a UTF-8 file, one term a line; blank lines and lines starting with '#' are skipped. */
+const wordListFile = z
+  .string()
+  .optional()
+  .transform((path, ctx) => {
+    if (!path) return [];
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      ctx.issues.push({ code: 'custom', message: `cannot read ${path}: ${(err as Error).message}`, input: path });
+      return z.NEVER;
+    }
+    const terms = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+    try {
+      compileWordList(terms, { action: 'refuse', maxTerms: DEPLOYMENT_TERMS_MAX });
+    } catch (err) {
+      if (!(err instanceof WordListError)) throw err;
+      ctx.issues.push({ code: 'custom', message: `${path}: ${err.message}`, input: path });
+      return z.NEVER;
+    }
+    return terms;
+  });
 
 const optionalUrl = z
   .string()
@@ -67,6 +96,14 @@ export const messageWorkerEnv = z
     METRICS_PORT: port.default(9464),
     /** Apply pending database migrations at start (safe with several workers starting at once). */
     RUN_MIGRATIONS: z.stringbool().default(true),
+    /**
+     * The deployment's block list, applied to every message of every private room and of every
+     * live room whose word filter is on (the default): a file of one term a line. Unset: none.
+     * Read once at start; a term that cannot be compiled stops the worker, naming it.
+     */
+    WORD_FILTER_FILE: wordListFile,
+    /** What a match of the deployment's list does: `refuse` the message (BLOCKED_TERM) or `mask` the match. */
+    WORD_FILTER_ACTION: z.enum(['refuse', 'mask']).default('refuse'),
     /** Messages per second one viewer may send in one live room, sustained (the broadcaster is exempt). */
     LIVE_RATE_PER_S: z.coerce.number().positive().default(5),
     /** Messages one viewer may send in a live room at once before the sustained rate applies. */

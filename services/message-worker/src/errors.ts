@@ -12,3 +12,11 @@ export class RateLimitedError extends RequestError {
     super(ErrorCode.ERROR_CODE_RATE_LIMITED, `too many messages; retry in ${retryAfterMs} ms`, retryAfterMs);
   }
 }
+
+/** Slow mode: the sender's previous message in the room was too recent; nothing was stored. */
+export class SlowModeError extends RequestError {
+  override name = 'SlowModeError';
+  constructor(retryAfterMs: number, intervalMs: number) {
+    super(ErrorCode.ERROR_CODE_RATE_LIMITED, `slow mode: one message every ${intervalMs / 1000} s; retry in ${retryAfterMs} ms`, retryAfterMs);
+  }
+}

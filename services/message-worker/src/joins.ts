@@ -4,7 +4,7 @@
 // once, each recovered joiner getting the part after its since_seq. So a reconnect storm into
 // one room costs Redis a few reads per batch instead of a few per socket.
 import { coalescing } from '@lomi/common';
-import type { ModerationState } from '@lomi/moderation';
+import { publicSettings, type ModerationState, type RoomSettingsReader } from '@lomi/moderation';
 import type { Pins } from '@lomi/rooms';
 import { internal, roomKey, type lomi, type Role, type Room } from '@lomi/protocol';
 import type { WorkerContext } from './context';
@@ -21,19 +21,20 @@ export interface JoinParts {
   receipts: Receipts;
   recover: Recover;
   moderation: ModerationState;
+  roomSettings: RoomSettingsReader;
 }
 
 type Admission = { facts: RoomFacts; role: Role; error?: undefined } | { error: lomi.chat.v1.IError; facts?: undefined; role?: undefined };
 
 export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
-  const { rooms, history, pins, receipts, recover, moderation } = parts;
+  const { rooms, history, pins, receipts, recover, moderation, roomSettings } = parts;
 
   // Batches of one room from several gateways that arrive together share these reads too.
   const top = coalescing(roomKey, history.top);
   const liveState = coalescing(roomKey, async (room: Room) => {
     // The presence workers keep one field per distinct viewer in this hash (see keys.viewers).
-    const [pin, viewerCount] = await Promise.all([pins.current(room), ctx.redis.hlen(ctx.keys.viewers(room))]);
-    return { pin, viewerCount };
+    const [pin, viewerCount, settings] = await Promise.all([pins.current(room), ctx.redis.hlen(ctx.keys.viewers(room)), roomSettings.get(room)]);
+    return { pin, viewerCount, settings: publicSettings(settings) };
   });
 
   /** A refusal (FORBIDDEN, NOT_FOUND, ROOM_CLOSED, …) is this joiner's answer; any other failure fails the batch. */

@@ -23,6 +23,17 @@ export function createMetrics(registry: Registry) {
       help: 'Live-room sends refused because the sender was over the rate limit',
       registers,
     }),
+    slowModeRefused: new Counter({
+      name: 'lomi_messages_slow_mode_refused_total',
+      help: "Live-room sends refused because the room's slow mode interval had not passed since the sender's last message",
+      registers,
+    }),
+    filtered: new Counter({
+      name: 'lomi_messages_filtered_total',
+      help: 'Text messages a block list caught, by what was done: refuse (nothing stored) or mask',
+      labelNames: ['action'] as const,
+      registers,
+    }),
     webhookCalls: new Counter({
       name: 'lomi_offline_webhook_calls_total',
       help: 'Offline-webhook calls, by outcome (delivered, retry, given_up)',

@@ -1,5 +1,5 @@
 import { createLogger, QueueGroup, type Logger } from '@lomi/common';
-import { createModerationState } from '@lomi/moderation';
+import { createModerationState, createRoomSettings } from '@lomi/moderation';
 import { createPins, startWorker, type RunningWorker, type WorkerDefinition } from '@lomi/rooms';
 import { createApiHandler } from './api';
 import { createAppend } from './append';
@@ -17,11 +17,13 @@ import { createRangeHandler } from './range';
 import { createReceipts } from './receipts';
 import { createRecovery } from './recovery';
 import { createRooms } from './rooms';
+import { createSendRules } from './send-rules';
 import { createSequences } from './sequences';
 import { createServiceHandler } from './service-api';
 import { watchStoreIncarnation } from './store-watch';
 import { createSystemMessageHandler } from './system-messages';
 import { startOfflineWebhooks } from './webhooks';
+import { createWordFilters } from './word-filters';
 
 export type MessageWorker = RunningWorker;
 
@@ -40,6 +42,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
     const offline = startOfflineWebhooks(ctx);
     const receipts = createReceipts(ctx);
     const moderation = createModerationState(ctx);
+    const roomSettings = createRoomSettings(ctx);
     const commandParts = {
       rooms,
       history,
@@ -49,16 +52,17 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
       receipts,
       listConversations: createConversationList(ctx, history, receipts),
       offline,
+      admit: createSendRules(ctx, { moderation, roomSettings, filters: createWordFilters(ctx.config) }),
     };
 
     const { serve } = responder;
     serve(ctx.subjects.commands.message, createCommandHandler(ctx, commandParts));
-    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts, recover: createRecovery(ctx, history), moderation }));
+    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts, recover: createRecovery(ctx, history), moderation, roomSettings }));
     serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page));
     serve(ctx.subjects.range, createRangeHandler(ctx, history));
     serve(ctx.subjects.service.message, createServiceHandler(ctx, rooms));
     serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, commandParts.append, commandParts.durability));
-    return [storeWatch, persister, offline, moderation];
+    return [storeWatch, persister, offline, moderation, roomSettings];
   },
 };
 

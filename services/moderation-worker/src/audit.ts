@@ -15,7 +15,8 @@ export type ModerationActionName =
   | 'grant_staff'
   | 'revoke_staff'
   | 'platform_ban'
-  | 'platform_unban';
+  | 'platform_unban'
+  | 'room_settings';
 
 export interface ModerationAction {
   action: ModerationActionName;

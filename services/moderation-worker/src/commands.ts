@@ -10,6 +10,7 @@ import type { ModerationContext } from './context';
 import { publishPin } from './pin-updates';
 import type { createReports } from './reports';
 import type { RoleGrants } from './role-grants';
+import type { RoomSettingsWriter } from './room-settings';
 import type { StoredMessages } from './stored-messages';
 
 const codePoints = (s: string) => [...s].length;
@@ -20,9 +21,10 @@ export interface CommandParts {
   storedMessage: StoredMessages;
   grants: RoleGrants;
   reports: ReturnType<typeof createReports>;
+  settings: RoomSettingsWriter;
 }
 
-export function createCommandHandler(ctx: ModerationContext, { storedMessage, grants, reports }: CommandParts) {
+export function createCommandHandler(ctx: ModerationContext, { storedMessage, grants, reports, settings }: CommandParts) {
   const { config, rooms, pins, metrics, moderation, audit } = ctx;
 
   function newText(room: Room, userId: string, text: string): lomi.chat.v1.IChatMessage {
@@ -95,6 +97,13 @@ export function createCommandHandler(ctx: ModerationContext, { storedMessage, gr
     return { ok: {} };
   }
 
+  /** SetRoomSettings: the broadcaster, moderators and staff; the reply carries the full settings. */
+  async function setRoomSettings(userId: string, cmd: lomi.chat.v1.ISetRoomSettings): Promise<ServerFrame> {
+    const { room, role } = await liveRoom(userId, cmd.room, 'room settings');
+    assertMayModerate(role, 'change the room settings');
+    return { roomSettings: { room, settings: await settings.change(room, cmd, userId) } };
+  }
+
   return createCommandDispatcher(async ({ userId, frame }) => {
     if (!frame) throw badRequest('frame is required');
     if (!userId) throw badRequest('user_id is required');
@@ -107,6 +116,8 @@ export function createCommandHandler(ctx: ModerationContext, { storedMessage, gr
         return moderatorGrant(userId, frame.grantModerator!, true);
       case 'revokeModerator':
         return moderatorGrant(userId, frame.revokeModerator!, false);
+      case 'setRoomSettings':
+        return setRoomSettings(userId, frame.setRoomSettings!);
       case 'reportMessage':
         await reports.report(userId, frame.reportMessage!);
         return { ok: {} };

@@ -21,6 +21,8 @@ export const moderationWorkerEnv = z
     PIN_SWEEP_MS: positiveInt.default(1000),
     /** Longest reason of a message report or a platform ban, in characters (Unicode code points) after trimming. */
     REASON_MAX_LENGTH: positiveInt.default(500),
+    /** Most terms in one live room's own block list (SetRoomSettings). */
+    ROOM_WORD_LIST_MAX: positiveInt.max(5000).default(1000),
     /** How long the message workers may take to look up a message to pin or report. */
     REQUEST_TIMEOUT_MS: positiveInt.default(5000),
   })

@@ -1,5 +1,5 @@
 import { createLogger, QueueGroup, type Logger } from '@lomi/common';
-import { createModerationState, createScopeCache } from '@lomi/moderation';
+import { createModerationState, createRoomSettings, createScopeCache } from '@lomi/moderation';
 import { createPins, createRooms, rejection, startWorker, type RunningWorker } from '@lomi/rooms';
 import { createApiHandler } from './api';
 import { createAuditLog } from './audit';
@@ -11,6 +11,7 @@ import { createMetrics } from './metrics';
 import { createPlatformBans } from './platform-bans';
 import { createReports } from './reports';
 import { createRoleGrants } from './role-grants';
+import { createRoomSettingsWriter } from './room-settings';
 import { createServiceHandler } from './service-api';
 import { createStoredMessages } from './stored-messages';
 import { createStreamEndHandler } from './stream-end';
@@ -29,6 +30,7 @@ export function startModerationWorker(
       createMetrics,
       wire(base, responder) {
         const moderation = createModerationState(base);
+        const roomSettings = createRoomSettings(base);
         const ctx: ModerationContext = {
           ...base,
           rooms: createRooms(base),
@@ -36,18 +38,20 @@ export function startModerationWorker(
           moderation,
           scopeCache: createScopeCache(base),
           audit: createAuditLog(base),
+          roomSettings,
           reject: (op, err, client) => rejection(base, op, err, client),
         };
         const storedMessage = createStoredMessages(ctx);
         const grants = createRoleGrants(ctx);
         const bans = createPlatformBans(ctx);
         const reports = createReports(ctx, storedMessage);
-        responder.serve(ctx.subjects.commands.moderation, createCommandHandler(ctx, { storedMessage, grants, reports }));
+        const settings = createRoomSettingsWriter(ctx);
+        responder.serve(ctx.subjects.commands.moderation, createCommandHandler(ctx, { storedMessage, grants, reports, settings }));
         responder.serve(ctx.subjects.api.moderation, createApiHandler(ctx, reports));
-        responder.serve(ctx.subjects.service.moderation, createServiceHandler(ctx, grants, bans));
+        responder.serve(ctx.subjects.service.moderation, createServiceHandler(ctx, grants, bans, settings));
         responder.serve(ctx.subjects.bannedUsers, bans.handleBannedUsers);
         responder.consume(ctx.subjects.events.streamEnded, createStreamEndHandler(ctx));
-        return [startPinExpiry(ctx), moderation];
+        return [startPinExpiry(ctx), moderation, roomSettings];
       },
     },
     config,

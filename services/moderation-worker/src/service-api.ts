@@ -6,8 +6,9 @@ import { ErrorCode, ROOM_ID_PATTERN, RoomKind, type lomi, type Room } from '@lom
 import type { ModerationContext } from './context';
 import type { PlatformBans } from './platform-bans';
 import type { ModeratorScopeRef, Origin, RoleGrants } from './role-grants';
+import type { RoomSettingsWriter } from './room-settings';
 
-export function createServiceHandler(ctx: ModerationContext, grants: RoleGrants, bans: PlatformBans) {
+export function createServiceHandler(ctx: ModerationContext, grants: RoleGrants, bans: PlatformBans, settings: RoomSettingsWriter) {
   const actor = (actorId: string | null | undefined) => (actorId ? storableUserId('actor_id', actorId) : undefined);
 
   /** The grant's scope: an existing stream, or a channel (any broadcaster id). */
@@ -32,6 +33,16 @@ export function createServiceHandler(ctx: ModerationContext, grants: RoleGrants,
     return (grant ? grants.grantStaff : grants.revokeStaff)(userId, actor(op.actorId));
   }
 
+  /** An existing live stream's settings; refused once it ended, like the moderators' command. */
+  async function roomSettings(op: lomi.internal.v1.IRoomSettingsChange): Promise<lomi.internal.v1.IServiceReply> {
+    if (!ROOM_ID_PATTERN.test(op.streamId ?? '')) throw badRequest('stream id must be 1–64 characters of A-Z a-z 0-9 _ -');
+    const room: Room = { kind: RoomKind.ROOM_KIND_LIVE, id: op.streamId! };
+    const facts = await ctx.rooms.facts(room);
+    if (facts.kind !== 'live') throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such live stream');
+    if (facts.status === 'ended') throw new RequestError(ErrorCode.ERROR_CODE_ROOM_CLOSED, 'the live stream has ended');
+    return { roomSettings: await settings.change(room, op.settings ?? {}, actor(op.actorId)) };
+  }
+
   async function answer(request: lomi.internal.v1.ServiceRequest): Promise<lomi.internal.v1.IServiceReply> {
     const changed = async (change: Promise<boolean>) => ({ moderationChange: { changed: await change } });
     switch (request.op) {
@@ -47,6 +58,8 @@ export function createServiceHandler(ctx: ModerationContext, grants: RoleGrants,
         return changed(bans.ban(request.banUser!));
       case 'unbanUser':
         return changed(bans.unban(request.unbanUser!));
+      case 'setRoomSettings':
+        return roomSettings(request.setRoomSettings!);
       default:
         throw badRequest(`the moderation worker does not handle ${request.op ?? 'an empty'} operation`);
     }
