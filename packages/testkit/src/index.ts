@@ -15,3 +15,4 @@ export * from './chaos';
 export * from './redis-aof';
 export * from './raw-socket';
 export * from './fuzz';
+export * from './tcp-proxy';
