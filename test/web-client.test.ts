@@ -171,7 +171,7 @@ test('a message sent while the network is cut is delivered exactly once after it
     // Offline emulation fails new requests and sockets but leaves open WebSockets alone in
     // Chromium (playwright#4910), so the proxy also drops the page's connections, as an outage does.
     await a.context.setOffline(true);
-    proxy.cut();
+    proxy.set('cut');
     await a.page.waitForSelector('#status[data-state="reconnecting"]');
     await send(a.page, 'sent while offline');
     await entries(a.page, 'sent while offline').and(a.page.locator('li.pending')).waitFor();
@@ -180,7 +180,7 @@ test('a message sent while the network is cut is delivered exactly once after it
     expect(await entries(b.page, 'sent while offline').count()).toBe(0);
     await screenshot(a.page, 'offline-pending');
 
-    proxy.restore();
+    proxy.set('forward');
     await a.context.setOffline(false);
     await a.page.waitForSelector('#status[data-state="connected"]');
     await entries(b.page, 'sent while offline').waitFor();
@@ -192,6 +192,6 @@ test('a message sent while the network is cut is delivered exactly once after it
     expect(history.body.messages.map((m: { content: string }) => m.content)).toEqual(['before the cut', 'sent while offline']);
     await screenshot(a.page, 'offline-delivered');
   } finally {
-    await proxy.close();
+    await proxy.stop();
   }
 });

@@ -1,4 +1,4 @@
-// Generates the static protobuf module from proto/ — the only definition of the wire shapes in
+// Generates the static protobuf modules from proto/ — the only definition of the wire shapes in
 // TypeScript. Regenerated on every build so the output can never drift from the .proto files.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -6,7 +6,6 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '../../..');
 const protoDir = path.join(root, 'proto');
-const outDir = path.resolve(__dirname, '../generated');
 const bin = (name) => path.resolve(__dirname, '../node_modules/.bin', name);
 
 function listProtos(dir) {
@@ -17,12 +16,28 @@ function listProtos(dir) {
   });
 }
 
+function generate(js, protos, extra) {
+  fs.mkdirSync(path.dirname(js), { recursive: true });
+  // --force-number: seq and timestamps stay plain numbers (safe up to 2^53) instead of Long objects.
+  execFileSync(bin('pbjs'), ['-t', 'static-module', '-w', 'commonjs', '--force-number', ...extra, '-p', protoDir, '-o', js, ...protos], { stdio: 'inherit' });
+  execFileSync(bin('pbts'), ['-o', js.replace(/\.js$/, '.d.ts'), js], { stdio: 'inherit' });
+}
+
+const outDir = path.resolve(__dirname, '../generated');
 const protos = listProtos(protoDir).sort();
-fs.mkdirSync(outDir, { recursive: true });
-const js = path.join(outDir, 'lomi.js');
-// --force-number: seq and timestamps stay plain numbers (safe up to 2^53) instead of Long objects.
-execFileSync(bin('pbjs'), ['-t', 'static-module', '-w', 'commonjs', '--force-number', '-p', protoDir, '-o', js, ...protos], { stdio: 'inherit' });
-execFileSync(bin('pbts'), ['-o', path.join(outDir, 'lomi.d.ts'), js], { stdio: 'inherit' });
+// Every proto, for the servers.
+generate(path.join(outDir, 'lomi.js'), protos, []);
+// The public protocol alone, for the SDK (packages/client), which is published and runs in
+// browsers: no internal bus messages, and a protobuf root of its own so that loading both
+// modules in one process (the tests do) never mixes their types. It only encodes ClientFrame
+// and decodes ServerFrame, so verify/delimited/type-url helpers are left out to keep it small.
+generate(path.resolve(root, 'packages/client/generated/chat.js'), [path.join(protoDir, 'lomi/chat/v1/chat.proto')], [
+  '-r',
+  'lomi_client',
+  '--no-verify',
+  '--no-delimited',
+  '--no-typeurl',
+]);
 
 // The proto3 JSON mapping accepts a field by its proto name (request_id) as well as its JSON name
 // (requestId); the static module knows only the latter. This table, per message, maps each name
@@ -46,7 +61,7 @@ function visit(node, pkg) {
         entries[fieldName] = value;
         entries[jsonName(fieldName)] = value;
       }
-      // Only the client protocol: the SDK bundles this table, and JSON is spoken only there.
+      // Only the client protocol: JSON is spoken only there.
       if (full.startsWith('lomi.chat.')) table[full] = entries;
     }
     visit(child, full);

@@ -1,47 +1,68 @@
-// A TCP proxy in front of a server whose connections a test can cut, as a network outage does:
-// every open connection is dropped at once and new ones are refused until it is restored.
-import net from 'node:net';
+// A TCP proxy between a client and a gateway that a test can break the ways networks break:
+// cut (connections reset, new ones refused), deaf (the client's bytes still arrive, the server's
+// answers vanish) and silent (nothing passes either way, nothing is closed: a dead NAT entry).
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+export type ProxyMode = 'forward' | 'cut' | 'deaf' | 'silent';
 
 export interface TcpProxy {
   port: number;
-  /** Drops every open connection and refuses new ones. */
-  cut(): void;
-  /** Accepts connections again. */
-  restore(): void;
-  close(): Promise<void>;
+  /** ws://127.0.0.1:<port> */
+  url: string;
+  /** How live and new connections behave from now on; `cut` also resets every live one. */
+  set(mode: ProxyMode): void;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  stop(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
-  const open = new Set<net.Socket>();
-  let cut = false;
-  const server = net.createServer((client) => {
-    if (cut) return void client.destroy();
-    const upstream = net.connect(targetPort, targetHost);
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      open.add(a);
-      a.pipe(b);
-      a.on('error', () => b.destroy());
-      a.on('close', () => {
-        open.delete(a);
-        b.destroy();
-      });
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  let mode: ProxyMode = 'forward';
+  let accepted = 0;
+  const pairs = new Set<[Socket, Socket]>();
+  const server: Server = createServer((client) => {
+    accepted += 1;
+    if (mode === 'cut') return void client.resetAndDestroy();
+    const upstream = connect(targetPort, '127.0.0.1');
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (chunk) => {
+      if (mode === 'forward' || mode === 'deaf') upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (mode === 'forward') client.write(chunk);
+    });
+    for (const s of pair) {
+      s.on('close', end);
+      s.on('error', end);
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
   return {
-    port: (server.address() as net.AddressInfo).port,
-    cut() {
-      cut = true;
-      for (const socket of open) socket.destroy();
+    port,
+    url: `ws://127.0.0.1:${port}`,
+    get accepted() {
+      return accepted;
     },
-    restore() {
-      cut = false;
+    set(next) {
+      mode = next;
+      if (next !== 'cut') return;
+      for (const [client, upstream] of pairs) {
+        client.resetAndDestroy();
+        upstream.destroy();
+      }
     },
-    async close() {
-      for (const socket of open) socket.destroy();
+    async stop() {
+      for (const [client, upstream] of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

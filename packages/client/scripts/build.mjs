@@ -1,0 +1,27 @@
+// Bundles the SDK for publishing: ESM and CommonJS for bundlers and Node (protobufjs inside, so
+// the package has no runtime dependency and never reconfigures an app's own protobufjs), a Node
+// entry with the `ws` fallback, and a minified browser build whose size is printed (and kept
+// small: a build over BROWSER_GZIP_BUDGET fails).
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+
+const BROWSER_GZIP_BUDGET = 40 * 1024;
+const common = { bundle: true, logLevel: 'error', target: 'es2022', sourcemap: true };
+
+await Promise.all([
+  build({ ...common, entryPoints: ['src/index.ts'], platform: 'neutral', format: 'esm', outfile: 'dist/index.mjs', mainFields: ['main'] }),
+  build({ ...common, entryPoints: ['src/index.ts'], platform: 'neutral', format: 'cjs', outfile: 'dist/index.cjs', mainFields: ['main'] }),
+  build({ ...common, entryPoints: ['src/node.ts'], platform: 'node', format: 'esm', outfile: 'dist/node.mjs', external: ['ws'] }),
+  build({ ...common, entryPoints: ['src/node.ts'], platform: 'node', format: 'cjs', outfile: 'dist/node.cjs', external: ['ws'] }),
+  build({ ...common, entryPoints: ['src/index.ts'], platform: 'browser', format: 'esm', outfile: 'dist/browser.min.mjs', minify: true }),
+]);
+
+const browser = readFileSync('dist/browser.min.mjs');
+const gzip = gzipSync(browser, { level: 9 }).length;
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+console.log(`@lomi/client browser bundle: ${kb(browser.length)} minified, ${kb(gzip)} gzip`);
+if (gzip > BROWSER_GZIP_BUDGET) {
+  console.error(`the browser bundle is over its budget of ${kb(BROWSER_GZIP_BUDGET)} gzip`);
+  process.exit(1);
+}

@@ -1,0 +1,10 @@
+// The Node entry of @lomi/client: the browser entry plus the `ws` package as the WebSocket when
+// the runtime has none (Node 20). `ws` is an optional peer dependency, loaded only then.
+import { setWebSocketFallback, type WebSocketConstructor } from './transport';
+
+setWebSocketFallback(async () => {
+  const ws = (await import('ws' as string)) as unknown as { default: WebSocketConstructor };
+  return ws.default;
+});
+
+export * from './index';

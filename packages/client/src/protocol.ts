@@ -1,0 +1,76 @@
+// The public wire protocol as the SDK speaks it: the classes generated from chat.proto alone (no
+// internal bus messages: this module is what a browser downloads) and the two encodings.
+// The SDK is published on its own, so it cannot import the workspace's @lomi/protocol; the names
+// below restate that package's, and test/sdk-package.test.ts fails if the two ever differ.
+import './long-config';
+import { lomi } from '../generated/chat';
+
+export { lomi };
+const v1 = lomi.chat.v1;
+
+export type Room = lomi.chat.v1.IRoom;
+export type ChatMessage = lomi.chat.v1.IChatMessage;
+export type ClientFrame = lomi.chat.v1.IClientFrame;
+export type ServerFrame = lomi.chat.v1.ServerFrame;
+export const RoomKind = v1.RoomKind;
+export type RoomKind = lomi.chat.v1.RoomKind;
+export const MessageKind = v1.MessageKind;
+export type MessageKind = lomi.chat.v1.MessageKind;
+export const ErrorCode = v1.ErrorCode;
+export type ErrorCode = lomi.chat.v1.ErrorCode;
+export const Role = v1.Role;
+export type Role = lomi.chat.v1.Role;
+export const ModeratorScope = v1.ModeratorScope;
+export type ModeratorScope = lomi.chat.v1.ModeratorScope;
+
+/** The gateway's WebSocket endpoint. */
+export const WS_PATH = '/api/v1/ws/chat';
+/** A subprotocol entry carrying the JWT, for browsers that cannot set an Authorization header. */
+export const TOKEN_SUBPROTOCOL_PREFIX = 'lomi.token.';
+
+/** Sec-WebSocket-Protocol values: binary protobuf frames (default) or the proto3 JSON mapping. */
+export const Encoding = {
+  PROTO: 'lomi.v1.proto',
+  JSON: 'lomi.v1.json',
+} as const;
+export type Encoding = (typeof Encoding)[keyof typeof Encoding];
+
+/** WebSocket close codes; see the end of chat.proto. */
+export const CloseCode = {
+  SHUTDOWN: 4000,
+  SLOW_CONSUMER: 4001,
+  RECOVERY_IMPOSSIBLE: 4002,
+  AUTH_FAILED: 4401,
+  BANNED: 4403,
+} as const;
+
+/** Stable text form of a room, e.g. "live:abc", for maps keyed by room. */
+export function roomKey(room: Room): string {
+  const kind = room.kind === RoomKind.ROOM_KIND_LIVE ? 'live' : room.kind === RoomKind.ROOM_KIND_PRIVATE ? 'private' : 'unknown';
+  return `${kind}:${room.id ?? ''}`;
+}
+
+// The canonical proto3 JSON mapping: enum names, 64-bit integers as strings, no default values.
+const JSON_OPTIONS = { enums: String, longs: String, defaults: false } as const;
+
+export function encodeClientFrame(frame: ClientFrame, encoding: Encoding): Uint8Array | string {
+  if (encoding === Encoding.JSON) return JSON.stringify(v1.ClientFrame.toObject(v1.ClientFrame.fromObject(frame), JSON_OPTIONS));
+  return v1.ClientFrame.encode(v1.ClientFrame.create(frame)).finish();
+}
+
+/** Decodes one WebSocket message: a text frame in the JSON encoding, binary in the proto one. */
+export function decodeServerFrame(data: string | ArrayBuffer | Uint8Array, encoding: Encoding): ServerFrame {
+  if (encoding === Encoding.JSON) {
+    if (typeof data !== 'string') throw new TypeError('the JSON encoding expects text frames');
+    return v1.ServerFrame.fromObject(JSON.parse(data) as Record<string, unknown>);
+  }
+  if (typeof data === 'string') throw new TypeError('the proto encoding expects binary frames');
+  return v1.ServerFrame.decode(data instanceof Uint8Array ? data : new Uint8Array(data));
+}
+
+/** The messages of a batch push, each given the room the batch names once. */
+export function batchMessages(batch: lomi.chat.v1.IMessageBatch): ChatMessage[] {
+  const messages = batch.messages ?? [];
+  for (const m of messages) m.room ??= batch.room;
+  return messages;
+}
