@@ -57,7 +57,7 @@ test('the broadcaster, a moderator and staff change the settings; a viewer is re
       message: expect.stringContaining('only the broadcaster, moderators and staff may change the room settings; you are a viewer'),
     });
   }
-  expect((await settingsOf(room)).body).toMatchObject({ slowModeS: 0, wordFilter: true, blockedTerms: [], version: 0 });
+  expect((await settingsOf(room)).body).toMatchObject({ slowModeS: 0, wordFilter: true, blockedTerms: [], version: '0' });
 
   const byHost = await setSettings(host, room, { slowModeS: 10 });
   expect(byHost.settings).toMatchObject({ slowModeS: 10, wordFilter: true });
@@ -124,7 +124,7 @@ test('bad values are refused, naming the field, and change nothing', async () =>
   for (const [settings, message] of refusals) {
     await expect(setSettings(host, room, settings)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_BAD_REQUEST, message: expect.stringMatching(message) });
   }
-  expect((await settingsOf(room)).body).toMatchObject({ slowModeS: 3, blockedTerms: ['keep'], version: Number(good.settings!.version) });
+  expect((await settingsOf(room)).body).toMatchObject({ slowModeS: 3, blockedTerms: ['keep'], version: String(good.settings!.version) });
 
   // The service API: the same rules, and wrong JSON types, an unknown or ended stream.
   const post = (id: string, body: unknown) => system.api('POST', `/api/v1/live/${id}/settings`, body);
@@ -136,7 +136,7 @@ test('bad values are refused, naming the field, and change nothing', async () =>
   expect((await post(room.id!, { blocked_terms: [1, 2] })).status).toBe(400);
   expect((await post(room.id!, { blocked_terms_action: 'FILTER_ACTION_DELETE' })).status).toBe(400);
   expect((await post('no-such-stream', { slow_mode_s: 5 })).status).toBe(404);
-  expect((await settingsOf(room)).body).toMatchObject({ slowModeS: 3, blockedTerms: ['keep'], version: Number(good.settings!.version) });
+  expect((await settingsOf(room)).body).toMatchObject({ slowModeS: 3, blockedTerms: ['keep'], version: String(good.settings!.version) });
   const asUser = await fetch(`${system.httpUrl()}/api/v1/live/${room.id}/settings`, {
     method: 'POST',
     headers: { authorization: `Bearer ${await system.token(system.user('sc-host'))}` },

@@ -98,7 +98,7 @@ test('backoff keeps growing while connections do not last, and starts over after
 
 test('a draining gateway (close 4000) sends the client to the next URL, where its room goes on', async () => {
   const room = await system.createLiveRoom(system.user('drain-caster'));
-  const sender = await system.connect(system.user('drain-sender'), { gateway: 1 });
+  const sender = await system.connect(system.user('drain-sender'), { gateway: 1, join: room });
   const client = await LomiClient.connect(await options('drained', { url: [system.wsUrl(2), system.wsUrl(1)] }));
   const events = record(client);
   const log = new MessageLog(client);

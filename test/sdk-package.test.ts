@@ -40,7 +40,7 @@ function appScript(load: string): string {
   const ack = await client.send(room, process.env.TEXT);
   const message = await seen;
   let refused = '';
-  await client.send({ kind: RoomKind.ROOM_KIND_LIVE, id: 'no-such-room' }, 'x').catch((e) => (refused = e.name + ' ' + (e instanceof LomiError)));
+  await client.join({ kind: RoomKind.ROOM_KIND_LIVE, id: 'no-such-room' }).catch((e) => (refused = e.name + ' ' + (e instanceof LomiError)));
   await client.close();
   console.log(JSON.stringify({ seq: Number(ack.seq), content: message.content, state: client.state, refused }));
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -16,7 +16,7 @@ afterAll(() => system.stop());
 test('a token that expires while connected is refreshed on the 4401 and the session goes on', async () => {
   const user = system.user('refreshed');
   const room = await system.createLiveRoom(system.user('token-caster'));
-  const sender = await system.connect(system.user('token-sender'));
+  const sender = await system.connect(system.user('token-sender'), { join: room });
   // Past the SDK's own margin (it refreshes a token that expires within 10 s before using it),
   // so the first socket runs on this token until the server closes it.
   const exp = Math.floor(Date.now() / 1000) + 12;

@@ -47,11 +47,11 @@ test("a viewer's second message within the interval is refused with the time lef
   const host = await system.connect(system.user('wa-host'));
   await setSettings(host, room, { slowModeS: 3 });
   const viewerId = system.user('wa-viewer');
-  const onA = await system.connect(viewerId, { gateway: 0 });
-  const onB = await system.connect(viewerId, { gateway: 1 });
+  const onA = await system.connect(viewerId, { gateway: 0, join: room });
+  const onB = await system.connect(viewerId, { gateway: 1, join: room });
 
   // Once the change reached the workers, a probe's second message is refused.
-  const probe = await system.connect(system.user('wa-probe'));
+  const probe = await system.connect(system.user('wa-probe'), { join: room });
   await within(1000, () => expect(probe.send(room, 'probe')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_RATE_LIMITED }));
   const first = await onA.send(room, 'first', 'c-1');
   const early = await refusal(onB.send(room, 'too soon', 'c-2'));
@@ -74,12 +74,12 @@ test("a viewer's second message within the interval is refused with the time lef
 
 test('the broadcaster, moderators and staff are exempt; turning slow mode off lifts it within a second', async () => {
   const room = await system.createLiveRoom(system.user('wb-host'));
-  const host = await system.connect(system.user('wb-host'), { gateway: 1 });
+  const host = await system.connect(system.user('wb-host'), { gateway: 1, join: room });
   const [modId, staffId, viewerId] = [system.user('wb-mod'), system.user('wb-staff'), system.user('wb-viewer')];
   await host.grantModerator(room, modId);
   await system.api('POST', '/api/v1/staff/grant', { user_id: staffId });
   await setSettings(host, room, { slowModeS: 60 });
-  const [mod, staff, viewer] = await Promise.all([modId, staffId, viewerId].map((id) => system.connect(id, { gateway: 0 })));
+  const [mod, staff, viewer] = await Promise.all([modId, staffId, viewerId].map((id) => system.connect(id, { gateway: 0, join: room })));
 
   await within(1000, () => expect(viewer.send(room, 'again')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_RATE_LIMITED }));
   for (const exempt of [host, mod, staff]) {
@@ -95,8 +95,8 @@ test('a lowered interval applies to the next message at once', async () => {
   const room = await system.createLiveRoom(system.user('wc-host'));
   const host = await system.connect(system.user('wc-host'));
   await setSettings(host, room, { slowModeS: 120 });
-  const viewer = await system.connect(system.user('wc-viewer'), { gateway: 1 });
-  const probe = await system.connect(system.user('wc-probe'));
+  const viewer = await system.connect(system.user('wc-viewer'), { gateway: 1, join: room });
+  const probe = await system.connect(system.user('wc-probe'), { join: room });
   await within(1000, () => expect(probe.send(room, 'probe')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_RATE_LIMITED }));
   await viewer.send(room, 'one');
   expect((await refusal(viewer.send(room, 'two'))).retryAfterMs).toBeGreaterThan(100_000);

@@ -84,7 +84,7 @@ const INNOCENT = [
 test('a table of evasions is refused with BLOCKED_TERM through either gateway, and nothing is stored', async () => {
   const room = await system.createLiveRoom(system.user('fa-host'));
   const host = await system.connect(system.user('fa-host'));
-  const senders = [await system.connect(system.user('fa-viewer'), { gateway: 0 }), await system.connect(system.user('fa-viewer'), { gateway: 1 })];
+  const senders = [await system.connect(system.user('fa-viewer'), { gateway: 0, join: room }), await system.connect(system.user('fa-viewer'), { gateway: 1, join: room })];
   const caught: string[] = [];
   for (const [i, text] of EVASIONS.entries()) {
     await senders[i % 2]!.send(room, text).then(
@@ -103,7 +103,7 @@ test('a table of innocent words is stored and delivered untouched', async () => 
   const room = await system.createLiveRoom(system.user('fb-host'));
   const host = await system.connect(system.user('fb-host'), { gateway: 1 });
   await host.join(room);
-  const viewer = await system.connect(system.user('fb-viewer'));
+  const viewer = await system.connect(system.user('fb-viewer'), { join: room });
   for (const text of INNOCENT) await viewer.send(room, text);
   const { messages } = await host.history(room);
   expect(messages!.map((m) => m.content)).toEqual(INNOCENT);
@@ -119,7 +119,7 @@ test("a room's masking list masks the span where the sender wrote it; the deploy
   watcher.on('message', (m) => delivered.push(m.content));
   await setSettings(host, room, { blockedTerms: { terms: ['spoiler', 'scam*'] }, blockedTermsAction: FilterAction.FILTER_ACTION_MASK });
 
-  const viewer = await system.connect(system.user('fc-viewer'));
+  const viewer = await system.connect(system.user('fc-viewer'), { join: room });
   const ack = await within(1000, async () => {
     const sent = await viewer.send(room, 'big SP0ILER: he dies');
     const [stored] = (await viewer.history(room, { afterSeq: Number(sent.seq) - 1, limit: 1 })).messages!;
@@ -137,7 +137,7 @@ test("a room's masking list masks the span where the sender wrote it; the deploy
 test('a refusing room list refuses; a changed list applies at once; a room with its filter off lets everything through', async () => {
   const room = await system.createLiveRoom(system.user('fd-host'));
   const host = await system.connect(system.user('fd-host'));
-  const viewer = await system.connect(system.user('fd-viewer'), { gateway: 1 });
+  const viewer = await system.connect(system.user('fd-viewer'), { gateway: 1, join: room });
   await setSettings(host, room, { blockedTerms: { terms: ['alpha'] } });
   await within(1000, () => expect(viewer.send(room, 'ALPHA team')).rejects.toMatchObject(blocked));
   await viewer.send(room, 'beta team');

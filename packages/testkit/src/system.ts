@@ -120,7 +120,8 @@ export interface TestSystem {
   /** A signed user JWT. */
   token(userId: string, claims?: TokenClaims): Promise<string>;
   /** A connected SDK client for `userId` on gateway `gateway` (default 0) or a spawned one. */
-  connect(userId: string, options?: { gateway?: number | SpawnedGateway; encoding?: Encoding }): Promise<LomiClient>;
+  /** A connected SDK client; with `join`, already in that room (sends need a joined room). */
+  connect(userId: string, options?: { gateway?: number | SpawnedGateway; encoding?: Encoding; join?: Room }): Promise<LomiClient>;
   /** The pushes a client from `connect` received. */
   pushes(client: LomiClient): PushLog;
   wsUrl(gateway?: number): string;
@@ -206,6 +207,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       });
       clients.add(client);
       pushLogs.set(client, pushes);
+      if (opts.join) await client.join(opts.join);
       return client;
     },
     pushes(client) {
