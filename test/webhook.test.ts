@@ -1,7 +1,7 @@
 // The offline webhook: a private message for a member with no live connection is POSTed to the
-// app back end, signed, once per message, retried with backoff when the call fails, and never
-// when the recipient is online.
-import { createHmac } from 'node:crypto';
+// app back end, signed (Standard Webhooks: the id and timestamp with the body), once per message,
+// retried with backoff when the call fails, and never when the recipient is online.
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createKeys } from '@lomi/common';
@@ -13,7 +13,7 @@ const SECRET = 'webhook-test-secret';
 interface Call {
   headers: IncomingHttpHeaders;
   raw: string;
-  body: { message_id: string; conversation_id: string; recipient_id: string; sender_id: string; seq: number; preview: string; created_at: string };
+  body: { messageId: string; conversationId: string; recipientId: string; senderId: string; seq: string; preview: string; createdAt: string };
 }
 
 let system: TestSystem;
@@ -52,10 +52,38 @@ afterAll(async () => {
 
 const callsFor = (preview: string) => calls.filter((c) => c.body.preview === preview);
 
+/** The tolerance the README tells receivers to apply to webhook-timestamp. */
+const TOLERANCE_S = 300;
+
+/**
+ * What a receiver does with a call (Standard Webhooks): recompute the v1 signature over
+ * "id.timestamp.body" with the shared secret, compare in constant time, and refuse a timestamp
+ * outside the tolerance. Returns why it refuses, or undefined when the call is genuine.
+ */
+function verify(headers: IncomingHttpHeaders, raw: string, nowS = Date.now() / 1000): string | undefined {
+  const id = headers['webhook-id'];
+  const timestamp = headers['webhook-timestamp'];
+  const signatures = headers['webhook-signature'];
+  if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string') return 'missing headers';
+  if (Math.abs(nowS - Number(timestamp)) > TOLERANCE_S) return 'timestamp outside the tolerance';
+  const expected = Buffer.from(createHmac('sha256', SECRET).update(`${id}.${timestamp}.${raw}`).digest('base64'));
+  // Space-separated "v1,<base64>" entries; any one matching is enough.
+  const match = signatures.split(' ').some((s) => {
+    const [version, value] = s.split(',');
+    const given = Buffer.from(value ?? '');
+    return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);
+  });
+  return match ? undefined : 'bad signature';
+}
+
 function expectSigned(call: Call): void {
-  const expected = `sha256=${createHmac('sha256', SECRET).update(call.raw).digest('hex')}`;
-  expect(call.headers['x-lomi-signature']).toBe(expected);
-  expect(Number(call.headers['x-lomi-timestamp'])).toBeGreaterThan(Date.now() - 60_000);
+  expect(verify(call.headers, call.raw)).toBeUndefined();
+  // Replayed later, with its timestamp moved to now, with another delivery id or another body: refused.
+  expect(verify(call.headers, call.raw, Date.now() / 1000 + TOLERANCE_S + 60)).toBe('timestamp outside the tolerance');
+  const now = String(Math.floor(Date.now() / 1000) + 5);
+  expect(verify({ ...call.headers, 'webhook-timestamp': now }, call.raw)).toBe('bad signature');
+  expect(verify({ ...call.headers, 'webhook-id': 'another-delivery' }, call.raw)).toBe('bad signature');
+  expect(verify(call.headers, call.raw.replace('"type"', '"tipe"'))).toBe('bad signature');
 }
 
 test('each message for an offline member is POSTed once, signed, with its summary', async () => {
@@ -69,15 +97,17 @@ test('each message for an offline member is POSTed once, signed, with its summar
 
   const [call] = callsFor('are you there?');
   expectSigned(call!);
-  expect(call!.body).toMatchObject({
-    conversation_id: room.id,
-    message_id: first.id,
-    seq: Number(first.seq),
-    sender_id: a,
-    recipient_id: b,
-    created_at: new Date(Number(first.createdAtMs)).toISOString(),
+  expect(call!.body).toEqual({
+    type: 'message.offline',
+    conversationId: room.id,
+    messageId: first.id,
+    seq: String(first.seq),
+    senderId: a,
+    recipientId: b,
+    preview: 'are you there?',
+    createdAt: new Date(Number(first.createdAtMs)).toISOString(),
   });
-  expect(callsFor('hello again')[0]!.body.message_id).toBe(second.id);
+  expect(callsFor('hello again')[0]!.body.messageId).toBe(second.id);
 
   // A later message's call proves the earlier ones were not repeated in the meantime.
   await sender.send(room, 'marker 1');
@@ -94,7 +124,7 @@ test('a failed call (HTTP 500) is retried after a backoff, with the same deliver
   await sender.send(room, 'retry me');
   await waitFor(() => callsFor('retry me').length === 2, 'the retried call');
   const [failed, retried] = callsFor('retry me');
-  expect(retried!.headers['x-lomi-delivery']).toBe(failed!.headers['x-lomi-delivery']);
+  expect(retried!.headers['webhook-id']).toBe(failed!.headers['webhook-id']);
   expect(retried!.raw).toBe(failed!.raw);
   expectSigned(retried!);
   expect(Date.now() - sentAt).toBeGreaterThanOrEqual(200);

@@ -79,6 +79,17 @@ export const gatewayEnv = z
       .regex(/^[A-Za-z0-9-]+$/, 'must be a header name')
       .transform((h) => h.toLowerCase())
       .optional(),
+    /**
+     * Web origins (scheme://host[:port], comma-separated, or "*") allowed to call the HTTP API from
+     * a browser (CORS) and to open a WebSocket (the upgrade's Origin header; 403 otherwise).
+     * Unset: no CORS headers, and the upgrade does not look at Origin. Requests without an Origin
+     * (native apps, servers) are never refused for it.
+     */
+    CORS_ORIGINS: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : undefined))
+      .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'each must be "*" or an origin like https://app.example.com (no path)')).optional()),
     /** How long a worker may take to answer a command before the client gets UNAVAILABLE. */
     REQUEST_TIMEOUT_MS: positiveInt.default(5000),
     /** How often the platform-banned users are loaded again from the moderation workers, repairing a ban event this gateway missed. */

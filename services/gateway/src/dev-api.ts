@@ -6,6 +6,7 @@ import { failureOf, userIdProblem, type Logger } from '@lomi/common';
 import { ErrorCode, type lomi } from '@lomi/protocol';
 import { sign } from 'jsonwebtoken';
 import { bearerToken, type AuthenticatedUser, type Authenticator } from './auth';
+import type { OriginPolicy } from './cors';
 import { Reply } from './http-api';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
 import type { WorkerClient } from './worker-client';
@@ -22,6 +23,7 @@ export interface DevApiDeps {
   authenticate: Authenticator;
   workers: WorkerClient;
   log: Logger;
+  origins: OriginPolicy;
 }
 
 /** A small JSON object body; both field-name forms (`userId`, `user_id`) are read. */
@@ -43,8 +45,8 @@ async function fields(reply: Reply): Promise<(name: string) => string> {
 export function registerDevApi(app: TemplatedApp, deps: DevApiDeps): void {
   const lifetimeS = Math.min(DEV_TOKEN_LIFETIME_S, deps.maxTokenLifetimeS);
 
-  app.post('/api/v1/dev/token', (res) => {
-    const reply = new Reply(res);
+  app.post('/api/v1/dev/token', (res, req) => {
+    const reply = new Reply(res, req, deps.origins);
     void (async () => {
       const userId = (await fields(reply))('userId');
       const problem = userIdProblem(userId);
@@ -63,7 +65,7 @@ export function registerDevApi(app: TemplatedApp, deps: DevApiDeps): void {
   /** A route for the user of the request's bearer token that asks a message worker for something. */
   const asUser = (pattern: string, op: (userId: string, field: (name: string) => string) => lomi.internal.v1.IServiceRequest | string) => {
     app.post(pattern, (res: HttpResponse, req: HttpRequest) => {
-      const reply = new Reply(res);
+      const reply = new Reply(res, req, deps.origins);
       const token = bearerToken(req.getHeader('authorization'));
       void (async () => {
         const field = await fields(reply);

@@ -20,6 +20,7 @@ import type { Connection } from './connection';
 import { closeSpread } from './drain';
 import { registerDevApi } from './dev-api';
 import { registerHttpApi } from './http-api';
+import { OriginPolicy } from './cors';
 import { createJoinBatches } from './join-batches';
 import { createTokenLifetime } from './token-lifetime';
 import { clientAddress, ConnectionLimits, type Refusal } from './limits';
@@ -66,6 +67,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const subjects = createSubjects(config.LOMI_NAMESPACE);
   const workers = createWorkerClient(nc, subjects, config.REQUEST_TIMEOUT_MS);
   const authenticate = createAuthenticator(config);
+  const origins = new OriginPolicy(config.CORS_ORIGINS);
   const app = createApp();
   const channels = new RoomChannels({
     app,
@@ -196,6 +198,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       };
       const tooMany = (r: Refusal) => refuse('429 Too Many Requests', r.message, 'limited', r.retryAfterS);
       if (stopping) return refuse('503 Service Unavailable', 'gateway shutting down', 'shutting_down');
+      // A web page of another site must not open a socket with the user's token (CORS_ORIGINS).
+      if (!origins.admits(req.getHeader('origin'))) return refuse('403 Forbidden', 'origin not allowed (CORS_ORIGINS)', 'bad_origin');
       const limited = limits.handshake(ip);
       if (limited) return tooMany(limited);
       const encoding = chooseEncoding(offered);
@@ -293,6 +297,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       authenticate,
       workers,
       log,
+      origins,
     });
     log.warn('DEV_TOKENS is on: /api/v1/dev/token hands out a token for any user (development only)');
   }
@@ -304,6 +309,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     readiness,
     isBanned: (userId) => bans.isBanned(userId),
     serveFile: config.WEB_CLIENT_DIR ? staticFiles(config.WEB_CLIENT_DIR) : undefined,
+    origins,
   });
   // Before listening, so that (with a moderation worker up) no banned user gets in.
   await bans.start();

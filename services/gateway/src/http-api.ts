@@ -5,6 +5,7 @@ import { errorCodeName, failureOf, type Logger, type Readiness, type WorkerKind 
 import { ErrorCode, illFormedString, internal, ROOM_ID_PATTERN, toJsonOptions, type lomi } from '@lomi/protocol';
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isServiceToken, type AuthenticatedUser, type Authenticator } from './auth';
+import type { OriginPolicy } from './cors';
 import { roomSettingsPatch } from './room-settings-body';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
 import type { WorkerClient } from './worker-client';
@@ -45,12 +46,20 @@ export interface HttpApiDeps {
   isBanned(userId: string): boolean;
   /** Answers a GET that no route took, e.g. with a file of the web client (static-files.ts). */
   serveFile?: (reply: Reply, urlPath: string) => void;
+  origins: OriginPolicy;
 }
 
 /** A response that may be answered later; writes after the client went away are dropped. */
 export class Reply {
   private aborted = false;
-  constructor(private readonly res: HttpResponse) {
+  private readonly origin: string;
+  /** `req` is read at once: uWS invalidates it when the handler returns. */
+  constructor(
+    private readonly res: HttpResponse,
+    req: HttpRequest,
+    private readonly origins: OriginPolicy,
+  ) {
+    this.origin = req.getHeader('origin');
     res.onAborted(() => {
       this.aborted = true;
     });
@@ -58,7 +67,9 @@ export class Reply {
   send(status: string, body: string | Uint8Array, contentType = 'application/json', headers: Record<string, string> = {}): void {
     if (this.aborted) return;
     this.res.cork(() => {
-      this.res.writeStatus(status).writeHeader('content-type', contentType);
+      this.res.writeStatus(status);
+      this.origins.writeHeaders(this.res, this.origin);
+      this.res.writeHeader('content-type', contentType);
       for (const [name, value] of Object.entries(headers)) this.res.writeHeader(name, value);
       this.res.end(body);
     });
@@ -97,10 +108,11 @@ type ServiceOp = (body: Record<string, unknown>, params: string[]) => lomi.inter
 type ServiceWorker = Parameters<WorkerClient['service']>[0];
 
 export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
-  app.get('/healthz', (res) => new Reply(res).send('200 OK', 'ok\n', 'text/plain'));
-  app.get('/readyz', (res) => {
+  const { origins } = deps;
+  app.get('/healthz', (res, req) => new Reply(res, req, origins).send('200 OK', 'ok\n', 'text/plain'));
+  app.get('/readyz', (res, req) => {
     const { ready, text } = deps.readiness.answer();
-    new Reply(res).send(ready ? '200 OK' : '503 Service Unavailable', text, 'text/plain');
+    new Reply(res, req, origins).send(ready ? '200 OK' : '503 Service Unavailable', text, 'text/plain');
   });
 
   const service = (
@@ -110,7 +122,7 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
     worker: ServiceWorker = 'message',
   ) => {
     app.post(pattern, (res: HttpResponse, req: HttpRequest) => {
-      const reply = new Reply(res);
+      const reply = new Reply(res, req, origins);
       const authorization = req.getHeader('authorization');
       const params = [0, 1, 2].map((i) => req.getParameter(i) ?? '');
       void (async () => {
@@ -150,7 +162,7 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
   for (const { pattern, route, worker } of READ_ROUTES) {
     const names = [...pattern.matchAll(/:(\w+)/g)].map((m) => m[1]!);
     app.get(pattern, (res, req) => {
-      const reply = new Reply(res);
+      const reply = new Reply(res, req, origins);
       const authorization = req.getHeader('authorization');
       const params: Record<string, string> = Object.fromEntries(new URLSearchParams(req.getQuery() ?? ''));
       names.forEach((name, i) => (params[name] = req.getParameter(i) ?? ''));
@@ -205,8 +217,20 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
     'moderation',
   );
 
+  // A browser's preflight: allowed origins get the methods and headers the API takes.
+  app.options('/*', (res, req) => {
+    const origin = req.getHeader('origin');
+    if (!origins.configured || !origin || !origins.admits(origin)) {
+      return new Reply(res, req, origins).error('403 Forbidden', 'FORBIDDEN', 'origin not allowed (CORS_ORIGINS)');
+    }
+    res.cork(() => {
+      res.writeStatus('204 No Content');
+      origins.writePreflightHeaders(res, origin);
+      res.end();
+    });
+  });
   app.any('/*', (res, req) => {
-    const reply = new Reply(res);
+    const reply = new Reply(res, req, origins);
     if (deps.serveFile && req.getMethod() === 'get') deps.serveFile(reply, req.getUrl());
     else reply.error('404 Not Found', 'NOT_FOUND', 'no such endpoint');
   });

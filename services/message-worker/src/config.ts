@@ -110,7 +110,7 @@ export const messageWorkerEnv = z
     LIVE_RATE_BURST: positiveInt.default(5),
     /** Where to POST a summary of a private message whose recipient has no live connection; unset: no webhook. */
     OFFLINE_WEBHOOK_URL: optionalUrl,
-    /** Shared secret of the webhook's X-Lomi-Signature (HMAC-SHA256 of the body); required with the URL. */
+    /** Shared secret (its UTF-8 bytes are the HMAC-SHA256 key) of the webhook's webhook-signature; required with the URL. */
     OFFLINE_WEBHOOK_SECRET: z.string().optional(),
     /** Attempts per webhook call (the first included) before it is given up. */
     OFFLINE_WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),

@@ -5,10 +5,15 @@
 // every worker's dispatcher drains the queue. The queue is durable (a sorted set of job id → due
 // time beside a hash of jobs), so a worker that dies mid-call loses nothing: a claimed job is
 // only leased, and comes due again for another worker when the lease runs out. Delivery is
-// therefore at least once; X-Lomi-Delivery lets the receiver drop a repeat.
+// therefore at least once; webhook-id lets the receiver drop a repeat.
+//
+// Signed as Standard Webhooks (standardwebhooks.com) do: webhook-signature is
+// "v1,<base64 HMAC-SHA256 of `${webhook-id}.${webhook-timestamp}.${body}`>", so the id and the
+// time are covered with the body; a receiver refuses a timestamp more than 5 minutes from its
+// clock (README) and an id it has already seen, so a captured request cannot be replayed later.
 import { createHmac } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { MessageKind, type lomi } from '@lomi/protocol';
+import { int64Json, MessageKind, type lomi } from '@lomi/protocol';
 import { randomId } from '@lomi/common';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
@@ -35,6 +40,15 @@ for _, id in ipairs(ids) do
 end
 return jobs
 `;
+
+/**
+ * The Standard Webhooks headers of one call: `webhook-id` (the delivery, the same on every
+ * retry), `webhook-timestamp` (Unix seconds of this attempt) and their signature with the body.
+ */
+export function signatureHeaders(secret: string, id: string, timestampS: number, body: string): Record<string, string> {
+  const signature = createHmac('sha256', secret).update(`${id}.${timestampS}.${body}`).digest('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestampS), 'webhook-signature': `v1,${signature}` };
+}
 
 const POLL_MS = 200;
 const CLAIM_BATCH = 50;
@@ -69,15 +83,16 @@ export function startOfflineWebhooks(ctx: WorkerContext) {
   async function enqueue(message: lomi.chat.v1.ChatMessage, recipientId: string): Promise<void> {
     // Online = any connection whose expiry is still ahead (kept by the presence workers).
     if ((await redis.zcount(keys.userConnections(recipientId), Date.now(), '+inf')) > 0) return;
+    // Named and typed as the HTTP API answers (proto3 JSON mapping: lowerCamel, 64-bit as strings).
     const body = JSON.stringify({
       type: 'message.offline',
-      conversation_id: message.room?.id ?? '',
-      message_id: message.id,
-      seq: message.seq,
-      sender_id: message.senderId,
-      recipient_id: recipientId,
+      conversationId: message.room?.id ?? '',
+      messageId: message.id,
+      seq: int64Json(message.seq),
+      senderId: message.senderId,
+      recipientId,
       preview: preview(message),
-      created_at: new Date(message.createdAtMs).toISOString(),
+      createdAt: new Date(message.createdAtMs).toISOString(),
     });
     const job: Job = { id: randomId(), body, attempts: 0 };
     await redis.multi().hset(keys.webhookJobs, job.id, JSON.stringify(job)).zadd(keys.webhookDue, Date.now(), job.id).exec();
@@ -90,12 +105,7 @@ export function startOfflineWebhooks(ctx: WorkerContext) {
       const res = await fetch(url!, {
         method: 'POST',
         body: job.body,
-        headers: {
-          'content-type': 'application/json',
-          'x-lomi-signature': `sha256=${createHmac('sha256', secret).update(job.body).digest('hex')}`,
-          'x-lomi-timestamp': String(Date.now()),
-          'x-lomi-delivery': job.id,
-        },
+        headers: { 'content-type': 'application/json', ...signatureHeaders(secret, job.id, Math.floor(Date.now() / 1000), job.body) },
         signal: AbortSignal.timeout(config.OFFLINE_WEBHOOK_TIMEOUT_MS),
       });
       await res.arrayBuffer().catch(() => undefined);
