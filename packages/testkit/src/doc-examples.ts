@@ -83,7 +83,7 @@ export function withExamples(markdown: string, captured: ReadonlyMap<string, Cap
 }
 
 /** JSON indented by two spaces, except that an object or array fitting in `width` stays on one line. */
-export function formatJson(value: unknown, indent = '', width = 100): string {
+function formatJson(value: unknown, indent = '', width = 100): string {
   const flat = inlineJson(value);
   if (value === null || typeof value !== 'object' || indent.length + flat.length <= width) return flat;
   const inner = `${indent}  `;
