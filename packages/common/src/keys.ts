@@ -81,6 +81,17 @@ export function createKeys(namespace: string) {
      * writes it, no one else.
      */
     roomSettings: (room: Room) => `${roomPrefix(namespace, room)}:settings`,
+    /**
+     * Cache of a live room's timeouts and bans: hash of `s` (JSON user id → {kind, until}) and `v`
+     * (its version). Postgres room_sanctions is the record; @lomi/moderation reads and writes it.
+     */
+    sanctions: (room: Room) => `${roomPrefix(namespace, room)}:sanctions`,
+    /**
+     * The room's deleted messages still in its Redis streams: hash seq → JSON {by, at}. Owned by
+     * the message workers (Postgres message_deletions is the record); it lives as long as the
+     * history stream (the append script renews both).
+     */
+    deletions: (room: Room) => `${roomPrefix(namespace, room)}:deletions`,
     /** Cache of the live room's pin (encoded Pin, or empty for "none"); Postgres live_stream_pins is the record. */
     pin: (room: Room) => `${roomPrefix(namespace, room)}:pin`,
     /**

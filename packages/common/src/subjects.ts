@@ -39,6 +39,8 @@ export function createSubjects(namespace: string) {
     },
     /** BannedUsersRequests: a gateway loads the platform-banned users from the moderation workers. */
     bannedUsers: `${namespace}.moderation.banned_users`,
+    /** TombstoneRequests: a moderation worker asks the message workers to delete messages. */
+    tombstones: `${namespace}.tombstones`,
     /** PresenceReports from gateways (joins, leaves, connections, heartbeats) to the presence workers. */
     presenceReports: `${namespace}.presence.reports`,
     /** SystemMessageRequests: the presence workers ask a message worker to store a SYSTEM message. */
@@ -57,6 +59,8 @@ export function createSubjects(namespace: string) {
       moderationChanged: `${namespace}.events.moderation_changed`,
       /** RoomSettingsChanged, by the moderation worker that changed a live room's settings; every message worker hears it. */
       roomSettingsChanged: `${namespace}.events.room_settings_changed`,
+      /** RoomSanctionsChanged, by the moderation worker that timed out, banned or unbanned a user in a live room. */
+      roomSanctionsChanged: `${namespace}.events.room_sanctions_changed`,
       /** PlatformBanChanged, by the moderation worker that banned or unbanned a user; every gateway hears it. */
       platformBanChanged: `${namespace}.events.platform_ban_changed`,
     },

@@ -300,6 +300,40 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011_room_sanctions': {
+    // Timeouts and bans of users in live rooms, written by the moderation workers (one row per
+    // stream and user: a later sanction replaces an earlier one, unbanning deletes it); cached in
+    // Redis and in the message workers' memory. `version` comes from moderation_versions.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('room_sanctions')
+        .addColumn('stream_id', 'text', (c) => c.notNull().references('live_streams.id').onDelete('cascade'))
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('timeout', 'ban')`))
+        // A timeout's end; null for a ban.
+        .addColumn('expires_at', 'timestamptz')
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('moderator_id', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('room_sanctions_pkey', ['stream_id', 'user_id'])
+        .execute();
+    },
+  },
+  '0012_message_deletions': {
+    // Deleted messages (tombstones), written by the message workers. Kept apart from `messages`
+    // so a deletion holds even for a message the persister has not written yet.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('message_deletions')
+        .addColumn('room_kind', 'text', (c) => c.notNull().check(sql`room_kind in ('live', 'private')`))
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('deleted_by', 'text', (c) => c.notNull())
+        .addColumn('deleted_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('message_deletions_pkey', ['room_kind', 'room_id', 'seq'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

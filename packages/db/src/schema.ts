@@ -200,6 +200,28 @@ export interface UserBlocksTable {
   created_at: CreatedAt;
 }
 
+export type SanctionKindName = 'timeout' | 'ban';
+
+/** A user timed out or banned in a live room; see migration 0011. */
+export interface RoomSanctionsTable {
+  stream_id: string;
+  user_id: string;
+  kind: SanctionKindName;
+  expires_at: Date | null;
+  reason: string;
+  moderator_id: string | null;
+  created_at: CreatedAt;
+}
+
+/** A deleted message (tombstone); see migration 0012. */
+export interface MessageDeletionsTable {
+  room_kind: RoomKindName;
+  room_id: string;
+  seq: number;
+  deleted_by: string;
+  deleted_at: Date;
+}
+
 export interface Database {
   messages: MessagesTable;
   live_streams: LiveStreamsTable;
@@ -218,4 +240,6 @@ export interface Database {
   message_reports: MessageReportsTable;
   live_room_settings: LiveRoomSettingsTable;
   user_blocks: UserBlocksTable;
+  room_sanctions: RoomSanctionsTable;
+  message_deletions: MessageDeletionsTable;
 }

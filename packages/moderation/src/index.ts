@@ -12,3 +12,13 @@ export {
   type RoomSettings,
   type RoomSettingsReader,
 } from './room-settings';
+export {
+  BannedError,
+  createRoomSanctions,
+  createRoomSanctionsCache,
+  loadRoomSanctions,
+  TimedOutError,
+  type ActiveSanction,
+  type RoomSanctionMap,
+  type RoomSanctions,
+} from './room-sanctions';

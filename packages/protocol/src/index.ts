@@ -23,6 +23,8 @@ export const ModeratorScope = lomi.chat.v1.ModeratorScope;
 export type ModeratorScope = lomi.chat.v1.ModeratorScope;
 export const FilterAction = lomi.chat.v1.FilterAction;
 export type FilterAction = lomi.chat.v1.FilterAction;
+export const Sanction = lomi.chat.v1.Sanction;
+export type Sanction = lomi.chat.v1.Sanction;
 export { lomi };
 export {
   Encoding,

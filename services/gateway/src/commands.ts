@@ -45,6 +45,10 @@ const ROUTES: Record<Exclude<Command, 'join' | 'leave' | 'ping' | 'refresh'>, Wo
   setRoomSettings: 'moderation',
   blockUser: 'moderation',
   unblockUser: 'moderation',
+  deleteMessage: 'moderation',
+  timeoutUser: 'moderation',
+  banUser: 'moderation',
+  unbanUser: 'moderation',
 };
 
 /** Commands that are not about one room. */
@@ -127,6 +131,7 @@ export function createCommandHandler(deps: CommandDeps) {
       // A repeated join of a joined room is not a second presence.
       if (!conn.rooms.has(key)) deps.presence.joined(conn, channel.room);
       conn.rooms.set(key, channel);
+      conn.bannedFrom.delete(key);
       return undefined;
     } catch (err) {
       return errorFrameFor(requestId, err, requestLog(conn, requestId, 'join').child({ room: key }));
@@ -185,7 +190,9 @@ export function createCommandHandler(deps: CommandDeps) {
           else if (command === 'join') reply = await join(conn, frame, frame.join!);
           else if (command === 'leave') reply = leave(conn, frame.requestId, room!);
           else if (needsJoin(command, room!) && !conn.rooms.has(roomKey(room!))) {
-            reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_NOT_JOINED, 'join the live room before sending to it');
+            reply = conn.bannedFrom.has(roomKey(room!))
+              ? errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BANNED, 'you are banned from this room')
+              : errorFrame(frame.requestId, ErrorCode.ERROR_CODE_NOT_JOINED, 'join the live room before sending to it');
           }
           else if (command === 'refresh') reply = refresh(conn, frame.requestId, frame.refresh!.token ?? '');
           else reply = await forward(conn, frame, ROUTES[command]);
@@ -196,6 +203,13 @@ export function createCommandHandler(deps: CommandDeps) {
       metrics.commandSeconds.observe({ command, outcome: reply?.error ? 'error' : 'ok' }, (performance.now() - started) / 1000);
       metrics.commands.inc({ command, outcome: reply?.error ? errorCodeName(reply.error.code ?? 0) : 'ok' });
       if (reply && !conn.closed) deps.send(conn, reply);
+    },
+
+    /** Takes a socket out of a room its user was banned from (it has been told by the push). */
+    banned(conn: Connection, channel: RoomChannel): void {
+      if (conn.rooms.get(channel.key) !== channel) return;
+      leaveChannel(conn, channel);
+      conn.bannedFrom.add(channel.key);
     },
 
     /** Drops every membership of a closed socket. */

@@ -17,6 +17,8 @@ export interface Connection {
   rooms: Map<string, RoomChannel>;
   /** Rooms with a join in flight, so a duplicate join cannot double-subscribe. */
   joining: Set<string>;
+  /** Rooms this socket was taken out of by a ban: a send there is BANNED until a join succeeds. */
+  bannedFrom: Set<string>;
   ws?: WebSocket<Connection>;
   closed: boolean;
 }

@@ -77,6 +77,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     metrics,
     log,
     send,
+    banned: (conn, channel) => commands.banned(conn, channel),
     gapWaitMs: config.GAP_WAIT_MS,
     batchWindowMs: config.BATCH_WINDOW_MS,
     batchFramesPerS: config.BATCH_FRAMES_PER_S,
@@ -222,6 +223,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         tokenExpiresAt: user.expiresAt,
         rooms: new Map(),
         joining: new Set(),
+        bannedFrom: new Set(),
         closed: false,
       };
       // Echo the encoding only if the client named one; echoing an unoffered protocol fails the handshake.

@@ -2,7 +2,7 @@
 // and the service API for the app back end (authenticated with the service token, forwarded to
 // the workers).
 import { errorCodeName, failureOf, type Logger, type Readiness, type WorkerKind } from '@lomi/common';
-import { ErrorCode, illFormedString, internal, ROOM_ID_PATTERN, toJsonOptions, type lomi } from '@lomi/protocol';
+import { ErrorCode, illFormedString, internal, ROOM_ID_PATTERN, RoomKind, toJsonOptions, type lomi } from '@lomi/protocol';
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isServiceToken, type AuthenticatedUser, type Authenticator } from './auth';
 import type { OriginPolicy } from './cors';
@@ -210,6 +210,27 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
   service('/api/v1/staff/revoke', (b) => ({ revokeStaff: staff(b) }), ok, 'moderation');
   service('/api/v1/platform/ban', (b) => ({ banUser: ban(b) }), ok, 'moderation');
   service('/api/v1/platform/unban', (b) => ({ unbanUser: ban(b) }), ok, 'moderation');
+  // Room moderation as staff would do it (room-actions.ts in the moderation worker).
+  const liveRoom = (id: string | undefined) => ({ kind: RoomKind.ROOM_KIND_LIVE, id: ROOM_ID_PATTERN.test(id ?? '') ? id : '' });
+  const moderate = (b: Record<string, unknown>, action: lomi.internal.v1.IRoomModeration) => ({ roomModeration: { actorId: text(b.actorId), ...action } });
+  const flag = (v: unknown) => v === true;
+  const seqParam = (seq: string | undefined) => (/^\d{1,15}$/.test(seq ?? '') ? Number(seq) : 0);
+  for (const [prefix, kind] of [['live', RoomKind.ROOM_KIND_LIVE], ['conversations', RoomKind.ROOM_KIND_PRIVATE]] as const) {
+    service(
+      `/api/v1/${prefix}/:id/messages/:seq/delete`,
+      (b, [id, seq]) => moderate(b, { deleteMessage: { room: { kind, id: ROOM_ID_PATTERN.test(id ?? '') ? id : '' }, seq: seqParam(seq), reason: text(b.reason) } }),
+      ok,
+      'moderation',
+    );
+  }
+  service(
+    '/api/v1/live/:id/timeout',
+    (b, [id]) => moderate(b, { timeoutUser: { room: liveRoom(id), userId: text(b.userId), durationS: typeof b.durationS === 'number' && Number.isInteger(b.durationS) && b.durationS > 0 ? Math.min(b.durationS, 0xffffffff) : 0, reason: text(b.reason), clearMessages: flag(b.clearMessages) } }),
+    ok,
+    'moderation',
+  );
+  service('/api/v1/live/:id/ban', (b, [id]) => moderate(b, { banUser: { room: liveRoom(id), userId: text(b.userId), reason: text(b.reason), clearMessages: flag(b.clearMessages) } }), ok, 'moderation');
+  service('/api/v1/live/:id/unban', (b, [id]) => moderate(b, { unbanUser: { room: liveRoom(id), userId: text(b.userId) } }), ok, 'moderation');
   service(
     '/api/v1/live/:id/settings',
     (b, [id]) => ({ setRoomSettings: { streamId: ROOM_ID_PATTERN.test(id ?? '') ? id : '', settings: roomSettingsPatch(b), actorId: text(b.actorId) } }),

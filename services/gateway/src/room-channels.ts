@@ -9,7 +9,7 @@
 // which lists the resets above the range's start.
 import type { NatsConnection, Subscription } from 'nats';
 import { UnavailableError, type Logger, type Subjects } from '@lomi/common';
-import { internal, roomKey, type ChatMessage, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
+import { internal, roomKey, Sanction, type ChatMessage, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
 import { RoomFanOut, type FanOutDeps, type RoomEvent } from './fan-out';
 import type { WorkerClient } from './worker-client';
@@ -83,6 +83,8 @@ export interface RoomChannelsDeps extends FanOutDeps {
   gapWaitMs: number;
   /** Sends a frame to one socket (for pushes meant for some members only). */
   send(conn: Connection, frame: ServerFrame): void;
+  /** Takes a socket out of the room: its user was banned from it. */
+  banned(conn: Connection, channel: RoomChannel): void;
 }
 
 export class RoomChannels {
@@ -216,7 +218,40 @@ export class RoomChannels {
     if (kind === 'message') this.accept(channel, event.message!);
     else if (kind === 'roomReset') this.acceptReset(channel, event.roomReset!);
     else if (kind === 'typing') this.pushTyping(channel, event.typing!);
+    else if (kind === 'messageDeleted') this.acceptDeletion(channel, event.messageDeleted!);
+    else if (kind === 'userSanctioned') this.acceptSanction(channel, event.userSanctioned!);
     else if (kind) this.enqueue(channel, { frame: { [kind]: event[kind] } });
+  }
+
+  /** Deleted messages become tombstones in what this gateway hands joiners, then the room is told. */
+  private acceptDeletion(channel: RoomChannel, deleted: lomi.chat.v1.IMessageDeleted): void {
+    const seqs = new Set((deleted.seqs ?? []).map(Number));
+    const tombstone = (m: ChatMessage) => {
+      if (!seqs.has(Number(m.seq))) return;
+      m.content = '';
+      m.gift = null;
+      m.deletedBy = deleted.deletedBy ?? '';
+      m.deletedAtMs = deleted.deletedAtMs ?? 0;
+    };
+    channel.recent.forEach(tombstone);
+    channel.pending.forEach(tombstone);
+    this.enqueue(channel, { frame: { messageDeleted: deleted } });
+  }
+
+  /**
+   * A timeout, ban or unban is pushed to the room; a banned user's sockets get it at once and
+   * then leave the room (their connections stay: they may be in other rooms).
+   */
+  private acceptSanction(channel: RoomChannel, sanctioned: lomi.chat.v1.IUserSanctioned): void {
+    const frame = { userSanctioned: sanctioned };
+    if (sanctioned.sanction === Sanction.SANCTION_BAN) {
+      for (const conn of [...channel.members]) {
+        if (conn.userId !== sanctioned.userId || !conn.rooms.has(channel.key)) continue;
+        this.deps.send(conn, frame);
+        this.deps.banned(conn, channel);
+      }
+    }
+    this.enqueue(channel, { frame });
   }
 
   /** Typing is news for the other member only: the typist's own sockets do not get it. */

@@ -25,6 +25,7 @@ declare module 'ioredis' {
       rateKey: string,
       metaKey: string,
       slowModeKey: string,
+      deletionsKey: string,
       clientMsgId: string,
       message: Uint8Array,
       historyMaxLen: number,
@@ -40,7 +41,7 @@ declare module 'ioredis' {
   }
 }
 
-// KEYS: seq, epoch, seq lease, history, outbox, dedup, rate, meta, slow mode
+// KEYS: seq, epoch, seq lease, history, outbox, dedup, rate, meta, slow mode, deletions
 // ARGV: client_msg_id, message, history max length, dedup TTL, stream field, rate emission
 //       interval in µs (0 = no limit), rate burst, the meta value the send was authorised
 //       against, history TTL, seq/epoch/lease TTL (seconds), slow mode interval in ms (0 = off)
@@ -94,6 +95,8 @@ local seq = redis.call('INCR', KEYS[1])
 local id = seq .. '-0'
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], id, ARGV[5], ARGV[2])
 redis.call('EXPIRE', KEYS[4], ARGV[9])
+-- The history's tombstones live as long as the history (a no-op for a room without any).
+redis.call('EXPIRE', KEYS[10], ARGV[9])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[10]) end
 local outboxWasEmpty = redis.call('XLEN', KEYS[5]) == 0
 redis.call('XADD', KEYS[5], id, ARGV[5], ARGV[2])
@@ -129,7 +132,7 @@ export type Append = ReturnType<typeof createAppend>;
 
 export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequences) {
   const { redis, keys, metrics, config } = ctx;
-  redis.defineCommand('lomiAppend', { numberOfKeys: 9, lua: APPEND });
+  redis.defineCommand('lomiAppend', { numberOfKeys: 10, lua: APPEND });
   // The sends that arrive together (gateways batch their requests per turn too) share one
   // round trip to Redis.
   const appendScript = pipelinedPerTurn<Parameters<Redis['lomiAppend']>, (string | number)[]>(redis, {
@@ -151,6 +154,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
         keys.rateLimit(room, message.senderId),
         keys.meta(room),
         keys.slowMode(room, message.senderId),
+        keys.deletions(room),
         message.clientMsgId,
         encoded,
         config.HISTORY_MAX_LEN,

@@ -1,5 +1,6 @@
 // Reading a room's messages: the Redis history stream first, and for the part trimmed from it,
-// Postgres (plus the outbox, for messages trimmed before the persister wrote them).
+// Postgres (plus the outbox, for messages trimmed before the persister wrote them). Deleted
+// messages come back as tombstones (tombstones.ts).
 import type { lomi, Room } from '@lomi/protocol';
 import type { WorkerContext } from './context';
 import { resetsFrom } from './epochs';
@@ -7,10 +8,11 @@ import type { RoomState } from './lease';
 import { storedMessagesBetween } from './message-store';
 import type { Sequences } from './sequences';
 import { decodeEntry, entryId } from './stream-entries';
+import type { Tombstones } from './tombstones';
 
 export type History = ReturnType<typeof createHistory>;
 
-export function createHistory(ctx: WorkerContext, sequences: Sequences) {
+export function createHistory(ctx: WorkerContext, sequences: Sequences, tombstones: Tombstones) {
   const { redis, db, keys } = ctx;
 
   async function olderThanHistory(room: Room, afterSeq: number, untilSeq: number): Promise<lomi.chat.v1.ChatMessage[]> {
@@ -19,7 +21,9 @@ export function createHistory(ctx: WorkerContext, sequences: Sequences) {
     const pending = (await redis.xrangeBuffer(keys.outbox(room), entryId(afterSeq + 1), entryId(untilSeq))).map(decodeEntry);
     const bySeq = new Map((await storedMessagesBetween(db, room, afterSeq, untilSeq)).map((m) => [m.seq, m]));
     for (const m of pending) bySeq.set(m.seq, m);
-    return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    const older = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    await tombstones.fromPostgres(room, afterSeq, untilSeq, older);
+    return older;
   }
 
   return {
@@ -43,6 +47,7 @@ export function createHistory(ctx: WorkerContext, sequences: Sequences) {
     async read(room: Room, afterSeq: number, untilSeq: number): Promise<lomi.chat.v1.ChatMessage[]> {
       if (untilSeq <= afterSeq) return [];
       const recent = (await redis.xrangeBuffer(keys.history(room), entryId(afterSeq + 1), entryId(untilSeq))).map(decodeEntry);
+      await tombstones.fromRedis(room, recent);
       const firstRecent = recent[0]?.seq ?? untilSeq + 1;
       if (firstRecent === afterSeq + 1) return recent;
       return [...(await olderThanHistory(room, afterSeq, firstRecent - 1)), ...recent];

@@ -4,7 +4,7 @@
 // once, each recovered joiner getting the part after its since_seq. So a reconnect storm into
 // one room costs Redis a few reads per batch instead of a few per socket.
 import { coalescing } from '@lomi/common';
-import { publicSettings, type ModerationState, type RoomSettingsReader } from '@lomi/moderation';
+import { publicSettings, type ModerationState, type RoomSanctions, type RoomSettingsReader } from '@lomi/moderation';
 import type { Pins } from '@lomi/rooms';
 import { internal, roomKey, type lomi, type Role, type Room } from '@lomi/protocol';
 import type { WorkerContext } from './context';
@@ -22,12 +22,13 @@ export interface JoinParts {
   recover: Recover;
   moderation: ModerationState;
   roomSettings: RoomSettingsReader;
+  sanctions: RoomSanctions;
 }
 
 type Admission = { facts: RoomFacts; role: Role; error?: undefined } | { error: lomi.chat.v1.IError; facts?: undefined; role?: undefined };
 
 export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
-  const { rooms, history, pins, receipts, recover, moderation, roomSettings } = parts;
+  const { rooms, history, pins, receipts, recover, moderation, roomSettings, sanctions } = parts;
 
   // Batches of one room from several gateways that arrive together share these reads too.
   const top = coalescing(roomKey, history.top);
@@ -42,6 +43,7 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
     try {
       if (!joiner.userId) throw badRequest('user_id is required');
       const facts = await rooms.authorize(room, joiner.userId, 'join');
+      if (facts.kind === 'live') await sanctions.assertMayJoin(room, joiner.userId);
       // The joiner's own role, so the client shows the controls it may use.
       return { facts, role: await moderation.roleOf(room, joiner.userId, facts) };
     } catch (err) {

@@ -1,10 +1,10 @@
-// What the word filter, a live room's settings and the sender's role do to a send, decided once
+// What a timeout or ban, the word filter, a live room's settings and the sender's role do to a send, decided once
 // the sender is authorised and before anything is stored (append.ts runs it): the text is
 // refused (BLOCKED_TERM) or masked by the block lists, and the limits the append script enforces
 // are chosen — the rate limit for everyone but the broadcaster, slow mode for everyone but the
 // broadcaster, moderators and staff. Settings and roles are read from this process's memory, so
 // the common send costs no round trip of its own for them.
-import { mayModerate, type ModerationState, type RoomSettingsReader } from '@lomi/moderation';
+import { mayModerate, type ModerationState, type RoomSanctions, type RoomSettingsReader } from '@lomi/moderation';
 import { MessageKind, type lomi, type Room } from '@lomi/protocol';
 import type { WordFilter } from '@lomi/word-filter';
 import type { RateLimit, SendLimits } from './append';
@@ -15,12 +15,13 @@ import { BlockedTermError, type WordFilters } from './word-filters';
 export interface SendRuleParts {
   moderation: ModerationState;
   roomSettings: RoomSettingsReader;
+  sanctions: RoomSanctions;
   filters: WordFilters;
 }
 
 export type SendRules = ReturnType<typeof createSendRules>;
 
-export function createSendRules(ctx: WorkerContext, { moderation, roomSettings, filters }: SendRuleParts) {
+export function createSendRules(ctx: WorkerContext, { moderation, roomSettings, sanctions, filters }: SendRuleParts) {
   const { metrics } = ctx;
   const liveLimit: RateLimit = { perSecond: ctx.config.LIVE_RATE_PER_S, burst: ctx.config.LIVE_RATE_BURST };
 
@@ -43,6 +44,7 @@ export function createSendRules(ctx: WorkerContext, { moderation, roomSettings, 
     }
     const room = message.room as Room;
     const sender = message.senderId;
+    await sanctions.assertMaySend(room, sender);
     const settings = await roomSettings.get(room);
     screen(message, filters.live(room, settings));
     const rate = facts.broadcasterId === sender ? undefined : liveLimit;

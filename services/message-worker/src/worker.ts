@@ -1,5 +1,5 @@
 import { createLogger, QueueGroup, type Logger } from '@lomi/common';
-import { createModerationState, createRoomSettings } from '@lomi/moderation';
+import { createModerationState, createRoomSanctions, createRoomSettings } from '@lomi/moderation';
 import { createPins, startWorker, type RunningWorker, type WorkerDefinition } from '@lomi/rooms';
 import { createApiHandler } from './api';
 import { createAppend } from './append';
@@ -22,6 +22,7 @@ import { createSequences } from './sequences';
 import { createServiceHandler } from './service-api';
 import { watchStoreIncarnation } from './store-watch';
 import { createSystemMessageHandler } from './system-messages';
+import { createTombstones } from './tombstones';
 import { startOfflineWebhooks } from './webhooks';
 import { createWordFilters } from './word-filters';
 
@@ -35,7 +36,8 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
     const rooms = createRooms(ctx);
     const lease = createLease(ctx);
     const sequences = createSequences(ctx, lease);
-    const history = createHistory(ctx, sequences);
+    const tombstones = createTombstones(ctx);
+    const history = createHistory(ctx, sequences, tombstones);
     const page = createPager(history);
     const storeWatch = watchStoreIncarnation(ctx);
     const persister = startPersister(ctx);
@@ -43,6 +45,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
     const receipts = createReceipts(ctx);
     const moderation = createModerationState(ctx);
     const roomSettings = createRoomSettings(ctx);
+    const sanctions = createRoomSanctions(ctx);
     const commandParts = {
       rooms,
       history,
@@ -52,17 +55,18 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
       receipts,
       listConversations: createConversationList(ctx, history, receipts),
       offline,
-      admit: createSendRules(ctx, { moderation, roomSettings, filters: createWordFilters(ctx.config) }),
+      admit: createSendRules(ctx, { moderation, roomSettings, sanctions, filters: createWordFilters(ctx.config) }),
     };
 
     const { serve } = responder;
     serve(ctx.subjects.commands.message, createCommandHandler(ctx, commandParts));
-    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts, recover: createRecovery(ctx, history), moderation, roomSettings }));
+    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts, recover: createRecovery(ctx, history), moderation, roomSettings, sanctions }));
     serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page));
     serve(ctx.subjects.range, createRangeHandler(ctx, history));
     serve(ctx.subjects.service.message, createServiceHandler(ctx, rooms));
+    serve(ctx.subjects.tombstones, tombstones.handle);
     serve(ctx.subjects.systemMessages, createSystemMessageHandler(ctx, commandParts.append, commandParts.durability));
-    return [storeWatch, persister, offline, moderation, roomSettings];
+    return [storeWatch, persister, offline, moderation, roomSettings, sanctions];
   },
 };
 

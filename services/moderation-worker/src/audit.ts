@@ -16,7 +16,11 @@ export type ModerationActionName =
   | 'revoke_staff'
   | 'platform_ban'
   | 'platform_unban'
-  | 'room_settings';
+  | 'room_settings'
+  | 'delete_message'
+  | 'timeout'
+  | 'ban'
+  | 'unban';
 
 export interface ModerationAction {
   action: ModerationActionName;

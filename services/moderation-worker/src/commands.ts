@@ -1,6 +1,7 @@
 // Client commands the gateways route to the moderation workers: pin and unpin (live rooms, by
 // the broadcaster, moderators and staff), grant and revoke moderators (by the broadcaster and
-// staff) and report a message (by anyone in the room). Roles come from the moderation state on
+// staff), delete, time out, ban and unban (room-actions.ts) and report a message (by anyone in
+// the room). Roles come from the moderation state on
 // every command; whoever may not is refused FORBIDDEN and nothing changes.
 import { badRequest, createCommandDispatcher, randomId, RequestError, storableText, storableUserId, validRoom } from '@lomi/common';
 import { assertMayActOn, assertMayManageModerators, assertMayModerate } from '@lomi/moderation';
@@ -10,6 +11,7 @@ import type { ModerationContext } from './context';
 import { publishPin } from './pin-updates';
 import type { createReports } from './reports';
 import type { RoleGrants } from './role-grants';
+import type { RoomActions } from './room-actions';
 import type { RoomSettingsWriter } from './room-settings';
 import type { StoredMessages } from './stored-messages';
 
@@ -22,9 +24,10 @@ export interface CommandParts {
   grants: RoleGrants;
   reports: ReturnType<typeof createReports>;
   settings: RoomSettingsWriter;
+  actions: RoomActions;
 }
 
-export function createCommandHandler(ctx: ModerationContext, { storedMessage, grants, reports, settings }: CommandParts) {
+export function createCommandHandler(ctx: ModerationContext, { storedMessage, grants, reports, settings, actions }: CommandParts) {
   const { config, rooms, pins, metrics, moderation, audit } = ctx;
 
   function newText(room: Room, userId: string, text: string): lomi.chat.v1.IChatMessage {
@@ -104,6 +107,20 @@ export function createCommandHandler(ctx: ModerationContext, { storedMessage, gr
     return { roomSettings: { room, settings: await settings.change(room, cmd, userId) } };
   }
 
+  /** The command's room (live or private), its facts and the user's role there. */
+  async function anyRoom(userId: string, target: Room | null | undefined) {
+    const room = validRoom(target);
+    const facts = await rooms.authorize(room, userId, 'join');
+    return { room, facts, actor: { id: userId, logId: userId, role: await moderation.roleOf(room, userId, facts) } };
+  }
+
+  /** TimeoutUser / BanUser / UnbanUser: live rooms, by those who may act on the user. */
+  async function sanction(userId: string, cmd: { room?: Room | null }, act: RoomActions['ban']): Promise<ServerFrame> {
+    const { room, facts, actor } = await anyRoom(userId, cmd.room);
+    await act(actor, room, facts, cmd);
+    return { ok: {} };
+  }
+
   return createCommandDispatcher(async ({ userId, frame }) => {
     if (!frame) throw badRequest('frame is required');
     if (!userId) throw badRequest('user_id is required');
@@ -118,6 +135,17 @@ export function createCommandHandler(ctx: ModerationContext, { storedMessage, gr
         return moderatorGrant(userId, frame.revokeModerator!, false);
       case 'setRoomSettings':
         return setRoomSettings(userId, frame.setRoomSettings!);
+      case 'deleteMessage': {
+        const { room, facts, actor } = await anyRoom(userId, frame.deleteMessage?.room);
+        await actions.deleteMessage(actor, room, facts, frame.deleteMessage!);
+        return { ok: {} };
+      }
+      case 'timeoutUser':
+        return sanction(userId, frame.timeoutUser!, actions.timeout);
+      case 'banUser':
+        return sanction(userId, frame.banUser!, actions.ban);
+      case 'unbanUser':
+        return sanction(userId, frame.unbanUser!, actions.unban);
       case 'reportMessage':
         await reports.report(userId, frame.reportMessage!);
         return { ok: {} };

@@ -1,5 +1,5 @@
 import type { ClientRequest } from '@lomi/common';
-import type { ModerationState, RoomSettingsReader, createScopeCache } from '@lomi/moderation';
+import type { ModerationState, RoomSanctions, RoomSettingsReader, createScopeCache } from '@lomi/moderation';
 import type { ProtocolError } from '@lomi/protocol';
 import type { Pins, Rooms, WorkerContext } from '@lomi/rooms';
 import type { AuditLog } from './audit';
@@ -19,5 +19,7 @@ export type ModerationContext = WorkerContext<ModerationWorkerConfig, Metrics> &
   audit: AuditLog;
   /** Live rooms' settings, read like every other service does, and their cache, which this worker writes. */
   roomSettings: RoomSettingsReader;
+  /** Live rooms' timeouts and bans, read like every other service does, and their cache, which this worker writes. */
+  sanctions: RoomSanctions;
   reject: (op: string, err: unknown, client?: ClientRequest) => ProtocolError;
 };

@@ -1,5 +1,5 @@
 import { createLogger, QueueGroup, type Logger } from '@lomi/common';
-import { createModerationState, createRoomSettings, createScopeCache } from '@lomi/moderation';
+import { createModerationState, createRoomSanctions, createRoomSettings, createScopeCache } from '@lomi/moderation';
 import { createPins, createRooms, rejection, startWorker, type RunningWorker } from '@lomi/rooms';
 import { createApiHandler } from './api';
 import { createAuditLog } from './audit';
@@ -10,6 +10,7 @@ import { startPinExpiry } from './expiry';
 import { createMetrics } from './metrics';
 import { createPlatformBans } from './platform-bans';
 import { createReports } from './reports';
+import { createRoomActions } from './room-actions';
 import { createRoleGrants } from './role-grants';
 import { createRoomSettingsWriter } from './room-settings';
 import { createServiceHandler } from './service-api';
@@ -31,6 +32,7 @@ export function startModerationWorker(
       wire(base, responder) {
         const moderation = createModerationState(base);
         const roomSettings = createRoomSettings(base);
+        const sanctions = createRoomSanctions(base);
         const ctx: ModerationContext = {
           ...base,
           rooms: createRooms(base),
@@ -39,6 +41,7 @@ export function startModerationWorker(
           scopeCache: createScopeCache(base),
           audit: createAuditLog(base),
           roomSettings,
+          sanctions,
           reject: (op, err, client) => rejection(base, op, err, client),
         };
         const storedMessage = createStoredMessages(ctx);
@@ -46,12 +49,13 @@ export function startModerationWorker(
         const bans = createPlatformBans(ctx);
         const reports = createReports(ctx, storedMessage);
         const settings = createRoomSettingsWriter(ctx);
-        responder.serve(ctx.subjects.commands.moderation, createCommandHandler(ctx, { storedMessage, grants, reports, settings }));
+        const actions = createRoomActions(ctx, storedMessage);
+        responder.serve(ctx.subjects.commands.moderation, createCommandHandler(ctx, { storedMessage, grants, reports, settings, actions }));
         responder.serve(ctx.subjects.api.moderation, createApiHandler(ctx, reports));
-        responder.serve(ctx.subjects.service.moderation, createServiceHandler(ctx, grants, bans, settings));
+        responder.serve(ctx.subjects.service.moderation, createServiceHandler(ctx, { grants, bans, settings, actions }));
         responder.serve(ctx.subjects.bannedUsers, bans.handleBannedUsers);
         responder.consume(ctx.subjects.events.streamEnded, createStreamEndHandler(ctx));
-        return [startPinExpiry(ctx), moderation, roomSettings];
+        return [startPinExpiry(ctx), moderation, roomSettings, sanctions];
       },
     },
     config,

@@ -1,14 +1,23 @@
 // The app back end's moderation operations (service API, through a gateway): moderators of a
-// stream or a channel, staff, and platform bans. The back end is trusted: no role is checked, but
+// stream or a channel, staff, platform bans, and deleting, timing out, banning and unbanning in
+// rooms (as staff). The back end is trusted: no role is checked, but
 // every change is in the moderation log, with the actor_id it names, if any.
-import { badRequest, createServiceDispatcher, RequestError, storableUserId } from '@lomi/common';
+import { badRequest, createServiceDispatcher, RequestError, storableUserId, validRoom } from '@lomi/common';
 import { ErrorCode, ROOM_ID_PATTERN, RoomKind, type lomi, type Room } from '@lomi/protocol';
 import type { ModerationContext } from './context';
 import type { PlatformBans } from './platform-bans';
 import type { ModeratorScopeRef, Origin, RoleGrants } from './role-grants';
+import { serviceActor, type RoomActions } from './room-actions';
 import type { RoomSettingsWriter } from './room-settings';
 
-export function createServiceHandler(ctx: ModerationContext, grants: RoleGrants, bans: PlatformBans, settings: RoomSettingsWriter) {
+export interface ServiceParts {
+  grants: RoleGrants;
+  bans: PlatformBans;
+  settings: RoomSettingsWriter;
+  actions: RoomActions;
+}
+
+export function createServiceHandler(ctx: ModerationContext, { grants, bans, settings, actions }: ServiceParts) {
   const actor = (actorId: string | null | undefined) => (actorId ? storableUserId('actor_id', actorId) : undefined);
 
   /** The grant's scope: an existing stream, or a channel (any broadcaster id). */
@@ -43,6 +52,21 @@ export function createServiceHandler(ctx: ModerationContext, grants: RoleGrants,
     return { roomSettings: await settings.change(room, op.settings ?? {}, actor(op.actorId)) };
   }
 
+  /** Delete, time out, ban or unban in a room that exists, as staff would. */
+  async function roomModeration(op: lomi.internal.v1.IRoomModeration): Promise<lomi.internal.v1.IServiceReply> {
+    const cmd = op.deleteMessage ?? op.timeoutUser ?? op.banUser ?? op.unbanUser;
+    if (!cmd) throw badRequest('room_moderation needs an action');
+    const room = validRoom(cmd.room);
+    const facts = await ctx.rooms.facts(room);
+    if (facts.kind === 'missing') throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such room');
+    const who = serviceActor(actor(op.actorId));
+    if (op.deleteMessage) await actions.deleteMessage(who, room, facts, op.deleteMessage);
+    else if (op.timeoutUser) await actions.timeout(who, room, facts, op.timeoutUser);
+    else if (op.banUser) await actions.ban(who, room, facts, op.banUser);
+    else await actions.unban(who, room, facts, op.unbanUser!);
+    return { moderationChange: { changed: true } };
+  }
+
   async function answer(request: lomi.internal.v1.ServiceRequest): Promise<lomi.internal.v1.IServiceReply> {
     const changed = async (change: Promise<boolean>) => ({ moderationChange: { changed: await change } });
     switch (request.op) {
@@ -60,6 +84,8 @@ export function createServiceHandler(ctx: ModerationContext, grants: RoleGrants,
         return changed(bans.unban(request.unbanUser!));
       case 'setRoomSettings':
         return roomSettings(request.setRoomSettings!);
+      case 'roomModeration':
+        return roomModeration(request.roomModeration!);
       default:
         throw badRequest(`the moderation worker does not handle ${request.op ?? 'an empty'} operation`);
     }

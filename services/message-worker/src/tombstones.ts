@@ -1,0 +1,119 @@
+// Deleted messages. The moderation workers decide who may delete what and ask here
+// (TombstoneRequest), because history is this worker's: Postgres message_deletions is the record,
+// kept apart from `messages` so a deletion holds for a message the persister has not written yet;
+// the room's Redis hash of deletions lets reads of its streams apply them without Postgres. Every
+// read of history (pages, recovery, gap fills, the conversation list) returns a tombstone in place
+// of a deleted message: seq, id, sender, kind and times kept, content and gift gone.
+import { storableUserId } from '@lomi/common';
+import { internal, MessageKind, type lomi, type Room } from '@lomi/protocol';
+import { sql } from 'kysely';
+import type { WorkerContext } from './context';
+import { badRequest, decodeRequest, rejection } from './errors';
+import { roomColumns, roomKindColumn } from './room-columns';
+import { validRoom } from './rooms';
+import { decodeEntry, type StreamEntry } from './stream-entries';
+
+/** Who deleted a message and when (Unix ms). */
+interface Deletion {
+  by: string;
+  at: number;
+}
+
+/** A clear looks at this many of the room's newest messages for the user's. */
+const CLEAR_SCAN = 1000;
+/** Most seqs one request may delete. */
+const MAX_SEQS = 1000;
+
+function tombstone(m: lomi.chat.v1.ChatMessage, d: Deletion): void {
+  m.content = '';
+  m.gift = null;
+  m.deletedBy = d.by;
+  m.deletedAtMs = d.at;
+}
+
+export type Tombstones = ReturnType<typeof createTombstones>;
+
+export function createTombstones(ctx: WorkerContext) {
+  const { db, redis, keys, nc, subjects, config } = ctx;
+
+  /** The user's messages among the room's newest CLEAR_SCAN, not already deleted. */
+  async function recentOf(room: Room, senderId: string): Promise<number[]> {
+    const entries = (await redis.xrevrangeBuffer(keys.history(room), '+', '-', 'COUNT', CLEAR_SCAN)) as StreamEntry[];
+    return entries
+      .map(decodeEntry)
+      .filter((m) => m.senderId === senderId && m.kind !== MessageKind.MESSAGE_KIND_SYSTEM)
+      .map((m) => Number(m.seq));
+  }
+
+  /** Records the deletions (a repeat keeps the first), mirrors them in Redis and tells the room of the new ones. */
+  async function remove(room: Room, seqs: number[], by: string): Promise<number[]> {
+    if (seqs.length === 0) return [];
+    const at = new Date();
+    const rows = await db
+      .insertInto('message_deletions')
+      .values(seqs.map((seq) => ({ ...roomColumns(room), seq, deleted_by: by, deleted_at: at })))
+      // A no-op update, so that rows already there come back too (and fresh ones say so).
+      .onConflict((oc) => oc.columns(['room_kind', 'room_id', 'seq']).doUpdateSet({ seq: (eb) => eb.ref('excluded.seq') }))
+      .returning(['seq', 'deleted_by', 'deleted_at', sql<boolean>`xmax = 0`.as('fresh')])
+      .execute();
+    // Every row, not only the fresh ones: a retry repairs a Redis write that failed the first time.
+    const fields = rows.flatMap((r) => [String(r.seq), JSON.stringify({ by: r.deleted_by, at: r.deleted_at.getTime() } satisfies Deletion)]);
+    await redis.multi().hset(keys.deletions(room), ...fields).expire(keys.deletions(room), config.HISTORY_TTL_SECONDS).exec();
+    const fresh = rows.filter((r) => r.fresh).map((r) => Number(r.seq)).sort((a, b) => a - b);
+    if (fresh.length > 0) {
+      const messageDeleted = { room, seqs: fresh, deletedBy: by, deletedAtMs: at.getTime() };
+      nc.publish(subjects.room(room), internal.RoomEvent.encode({ messageDeleted }).finish());
+    }
+    return fresh;
+  }
+
+  async function answer(request: lomi.internal.v1.TombstoneRequest): Promise<lomi.internal.v1.ITombstoneReply> {
+    const room = validRoom(request.room);
+    const by = storableUserId('deleted_by', request.deletedBy);
+    if (!by) throw badRequest('deleted_by is required');
+    if (request.senderId) return { seqs: await remove(room, await recentOf(room, storableUserId('sender_id', request.senderId)), by) };
+    const seqs = [...new Set(request.seqs.map(Number))];
+    if (seqs.length === 0 || seqs.length > MAX_SEQS || seqs.some((s) => !Number.isSafeInteger(s) || s < 1)) {
+      throw badRequest(`seqs must be 1–${MAX_SEQS} seqs of at least 1`);
+    }
+    return { seqs: await remove(room, seqs, by) };
+  }
+
+  return {
+    /** Decodes a TombstoneRequest and returns the encoded TombstoneReply; never throws. */
+    async handle(data: Uint8Array): Promise<Uint8Array> {
+      let reply: lomi.internal.v1.ITombstoneReply;
+      try {
+        reply = await answer(decodeRequest(internal.TombstoneRequest, data));
+      } catch (err) {
+        reply = { error: rejection(ctx, 'tombstone', err) };
+      }
+      return internal.TombstoneReply.encode(reply).finish();
+    },
+
+    /** Replaces deleted messages read from the room's Redis streams with tombstones, in place. */
+    async fromRedis(room: Room, messages: lomi.chat.v1.ChatMessage[]): Promise<void> {
+      if (messages.length === 0) return;
+      const found = await redis.hmget(keys.deletions(room), ...messages.map((m) => String(m.seq)));
+      found.forEach((d, i) => d && tombstone(messages[i]!, JSON.parse(d) as Deletion));
+    },
+
+    /** Replaces deleted messages with seq in (afterSeq, untilSeq] read from Postgres with tombstones, in place. */
+    async fromPostgres(room: Room, afterSeq: number, untilSeq: number, messages: lomi.chat.v1.ChatMessage[]): Promise<void> {
+      if (messages.length === 0) return;
+      const rows = await db
+        .selectFrom('message_deletions')
+        .select(['seq', 'deleted_by', 'deleted_at'])
+        .where('room_kind', '=', roomKindColumn(room))
+        .where('room_id', '=', room.id ?? '')
+        .where('seq', '>', afterSeq)
+        .where('seq', '<=', untilSeq)
+        .execute();
+      const bySeq = new Map(rows.map((r) => [Number(r.seq), { by: r.deleted_by, at: r.deleted_at.getTime() }]));
+      for (const m of messages) {
+        const d = bySeq.get(Number(m.seq));
+        if (d) tombstone(m, d);
+      }
+    },
+  };
+}
