@@ -1,10 +1,12 @@
 // What an app does with the SDK, over the real wire, in both encodings: private chat (text,
-// throttled typing, receipts, history pages, the conversation list), live rooms (gifts,
-// viewers, pins, settings with their block list, moderators, reports, batches, the stream's end),
+// throttled typing, receipts, history pages, deletions, the conversation list), live rooms (gifts,
+// viewers, pins, settings with their block list, moderators, reports, deletions, timeouts and
+// bans, batches, the stream's end),
 // each push as its typed event and each refusal as its error class, and a send that cannot be
 // delivered in time rejecting with SendTimeoutError instead of hanging.
 import WebSocket from 'ws';
 import {
+  BannedError,
   BlockedTermError,
   Encoding,
   FilterAction,
@@ -14,7 +16,9 @@ import {
   NotFoundError,
   RequestTimeoutError,
   RoomClosedError,
+  Sanction,
   SendTimeoutError,
+  TimedOutError,
   type ClientEvents,
   type Room,
 } from '@lomi/client';
@@ -27,6 +31,33 @@ beforeAll(async () => {
   system = await startSystem({ env: { BATCH_FRAMES_PER_S: '100', BATCH_WINDOW_MS: '50' } });
 });
 afterAll(() => system.stop());
+
+/** Retries `attempt` (a sanction reaches every gateway within a second) until it fails with `Class`. */
+async function waitForRefusal<E extends Error>(attempt: () => Promise<unknown>, Class: new (...args: never[]) => E): Promise<E> {
+  let error: unknown;
+  await waitFor(async () => {
+    error = await attempt().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    return error instanceof Class;
+  }, `a ${Class.name}`);
+  return error as E;
+}
+
+/** Retries `attempt` until it succeeds (a lifted sanction reaches every gateway within a second). */
+async function waitForAck<T>(attempt: () => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  await waitFor(async () => {
+    try {
+      result = await attempt();
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'success');
+  return result!;
+}
 
 type Args<K extends keyof ClientEvents> = Parameters<ClientEvents[K]>;
 
@@ -49,7 +80,7 @@ function next<K extends keyof ClientEvents>(client: LomiClient, event: K, matche
 /** Every `event` of `client` from now on. */
 function record<K extends keyof ClientEvents>(client: LomiClient, event: K): Args<K>[] {
   const seen: Args<K>[] = [];
-  client.on(event, ((...args: Args<K>) => seen.push(args)) as ClientEvents[K]);
+  client.on(event, ((...args: Args<K>) => void seen.push(args)) as ClientEvents[K]);
   return seen;
 }
 
@@ -57,7 +88,7 @@ describe.each([Encoding.PROTO, Encoding.JSON])('in the %s encoding', (encoding) 
   const user = (name: string) => system.user(`${name}-${encoding === Encoding.PROTO ? 'p' : 'j'}`);
   const connect = (userId: string, join?: Room) => system.connect(userId, { encoding, join });
 
-  test('private chat: text, throttled typing that a send ends, receipts and history pages', async () => {
+  test('private chat: text, throttled typing that a send ends, receipts, history pages, deleting own messages', async () => {
     const [a, b] = [user('pa'), user('pb')];
     const room = await system.createPrivateRoom(a, b);
     const alice = await connect(a, room);
@@ -96,6 +127,13 @@ describe.each([Encoding.PROTO, Encoding.JSON])('in the %s encoding', (encoding) 
     expect(after.hasMore).toBe(false);
     const back = await bob.history(room, { beforeSeq: 5, limit: 2 });
     expect(back.messages!.map((m) => m.content)).toEqual(['three', 'four']);
+
+    // A sender deletes their own message, and only their own.
+    const deleted = next(bob, 'messageDeleted');
+    await alice.deleteMessage(room, 5);
+    expect((await deleted)[0]).toMatchObject({ deletedBy: a, room: { id: room.id } });
+    const reply = await bob.send(room, 'oh?');
+    await expect(alice.deleteMessage(room, Number(reply.seq))).rejects.toBeInstanceOf(ForbiddenError);
   });
 
   test('the conversation list pages newest first, with last message and unread count', async () => {
@@ -178,6 +216,54 @@ describe.each([Encoding.PROTO, Encoding.JSON])('in the %s encoding', (encoding) 
 
     await expect(viewer.send(room, 'big spoiler ahead')).rejects.toBeInstanceOf(BlockedTermError);
     expect(Number((await viewer.send(room, 'nothing to see')).seq)).toBe(1);
+  });
+
+  test('moderation: a deletion is a messageDeleted event and a tombstone in history; a timeout and a ban are userSanctioned events and refusals of their class', async () => {
+    const [host, mod, fan, troll] = [user('md-host'), user('md-mod'), user('md-fan'), user('md-troll')];
+    const room = await system.createLiveRoom(host);
+    const broadcaster = await connect(host, room);
+    await broadcaster.grantModerator(room, mod);
+    const moderator = await connect(mod, room);
+    const viewer = await connect(fan, room);
+    const trollClient = await connect(troll, room);
+
+    // A moderator deletes a viewer's message, not the broadcaster's.
+    const rude = await trollClient.send(room, 'something rude');
+    const hostMessage = await broadcaster.send(room, 'welcome all');
+    const deleted = next(viewer, 'messageDeleted');
+    await moderator.deleteMessage(room, Number(rude.seq), 'rude');
+    const [event] = await deleted;
+    expect(event).toMatchObject({ room: { id: room.id }, deletedBy: mod });
+    expect(event.seqs!.map(Number)).toEqual([Number(rude.seq)]);
+    expect(Number(event.deletedAtMs)).toBeGreaterThan(0);
+    await expect(moderator.deleteMessage(room, Number(hostMessage.seq))).rejects.toBeInstanceOf(ForbiddenError);
+    const tombstone = (await viewer.history(room)).messages!.find((m) => Number(m.seq) === Number(rude.seq))!;
+    expect(tombstone).toMatchObject({ senderId: troll, deletedBy: mod, content: '' });
+
+    // A timeout: everyone is told, and the user's sends fail with the time left until it is lifted.
+    const timedOut = next(viewer, 'userSanctioned', (e) => e.sanction === Sanction.SANCTION_TIMEOUT);
+    await moderator.timeoutUser(room, troll, 600, { reason: 'cool down' });
+    expect((await timedOut)[0]).toMatchObject({ userId: troll, reason: 'cool down', moderatorId: mod });
+    expect(Number((await timedOut)[0].expiresAtMs)).toBeGreaterThan(Date.now());
+    const refused = await waitForRefusal(() => trollClient.send(room, 'still here'), TimedOutError);
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    const lifted = next(viewer, 'userSanctioned', (e) => e.sanction === Sanction.SANCTION_NONE);
+    await moderator.unbanUser(room, troll);
+    expect((await lifted)[0]).toMatchObject({ userId: troll });
+    await waitForAck(() => trollClient.send(room, 'sorry'));
+
+    // A ban that clears their messages: the banned client loses the room, and its sends and joins fail with BannedError.
+    const lost = next(trollClient, 'roomLost');
+    const cleared = next(viewer, 'messageDeleted', (e) => e.deletedBy === host);
+    await broadcaster.banUser(room, troll, { reason: 'again', clearMessages: true });
+    const [lostRoom, why] = await lost;
+    expect(lostRoom).toMatchObject({ id: room.id });
+    expect(why).toBeInstanceOf(BannedError);
+    expect((await cleared)[0].seqs!.length).toBeGreaterThan(0);
+    await waitForRefusal(() => trollClient.send(room, 'let me back'), BannedError);
+    await expect(trollClient.join(room)).rejects.toBeInstanceOf(BannedError);
+    await broadcaster.unbanUser(room, troll);
+    await waitForAck(() => trollClient.join(room));
   });
 
   test("a burst reaches a viewer as batch events of new messages, and the stream's end as roomClosed", async () => {
