@@ -1,11 +1,24 @@
 // The SDK's face: a client that connects (and reconnects) on its own, keeps sends in an outbox
 // until acked, rejoins its rooms with recovery, and turns every push into a typed event.
 import { Connection } from './connection';
-import { ClientClosedError, fromErrorFrame } from './errors';
+import { BannedError, ClientClosedError, fromErrorFrame } from './errors';
 import { Emitter, type ClientEvents, type ConnectionState } from './events';
 import { Outbox, type OutboxStore, type PersistedSend } from './outbox';
-import { batchMessages, Encoding, ModeratorScope, roomKey, type ClientFrame, type lomi, type Room, type ServerFrame } from './protocol';
+import {
+  batchMessages,
+  Encoding,
+  ErrorCode,
+  ModeratorScope,
+  roomKey,
+  Sanction,
+  type ClientFrame,
+  type FilterAction,
+  type lomi,
+  type Room,
+  type ServerFrame,
+} from './protocol';
 import { Rooms } from './rooms';
+import { tokenClaims } from './token';
 import type { TokenTransport, WebSocketConstructor } from './transport';
 
 export interface ConnectOptions {
@@ -59,11 +72,43 @@ export interface ConnectOptions {
   outboxLimit?: number;
   /** Keeps unsent messages across app restarts. */
   outboxStore?: OutboxStore;
+  /**
+   * How long a send may wait for its ack, time in the outbox included (default 60 s; 0: until
+   * the client closes). Past it the send leaves the outbox and rejects with SendTimeoutError.
+   * Per send: `send(room, text, { timeoutMs })`.
+   */
+  sendTimeoutMs?: number;
   /** `typing(room, true)` is sent at most this often per room (default 2 s; the server forgets it after 5 s). */
   typingIntervalMs?: number;
 }
 
 type Ack = lomi.chat.v1.ISendAck;
+
+/** Options of one send. */
+export interface SendOptions {
+  /** The idempotency key: pass the same one to retry a send yourself (stored once). Default: a new UUID. */
+  clientMsgId?: string;
+  /** Overrides the client's `sendTimeoutMs` for this send. */
+  timeoutMs?: number;
+}
+
+/** The settings to change with `setRoomSettings`; what is left out keeps its value. */
+export interface RoomSettingsChange {
+  /** Slow mode: the least seconds between two messages of one viewer, 0 (off) to 120. */
+  slowModeS?: number;
+  wordFilter?: boolean;
+  /** The room's own block list, replaced whole ([] clears it). */
+  blockedTerms?: string[];
+  blockedTermsAction?: FilterAction;
+}
+
+/** Options of `timeoutUser` and `banUser`. */
+export interface SanctionOptions {
+  /** Kept in the moderation log and shown in the `userSanctioned` push. */
+  reason?: string;
+  /** Also delete the user's recent messages in the room (tombstones, a `messageDeleted` push). */
+  clearMessages?: boolean;
+}
 
 let fallbackIds = 0;
 function newClientMsgId(): string {
@@ -82,9 +127,12 @@ export class LomiClient {
   private openedOutcome: { resolve(): void; reject(err: Error): void } | undefined;
 
   readonly encoding: Encoding;
+  /** The user this client acts as: the token's `sub` (undefined for a token that is not a JWT). */
+  readonly userId: string | undefined;
 
   constructor(options: ConnectOptions) {
     this.encoding = options.encoding ?? Encoding.PROTO;
+    this.userId = tokenClaims(options.token).userId;
     this.typingIntervalMs = options.typingIntervalMs ?? 2000;
     this.connection = new Connection(
       {
@@ -118,7 +166,13 @@ export class LomiClient {
       },
     );
     this.rooms = new Rooms(this.connection, this.events, () => this.outbox.pump());
-    this.outbox = new Outbox(this.connection, options.outboxLimit ?? 1000, () => this.connection.isOpen && !this.rooms.rejoining, options.outboxStore);
+    this.outbox = new Outbox(
+      this.connection,
+      options.outboxLimit ?? 1000,
+      () => this.connection.isOpen && !this.rooms.rejoining,
+      options.sendTimeoutMs ?? 60_000,
+      options.outboxStore,
+    );
   }
 
   /** Creates a client and resolves once its first socket is open (after as many attempts as that takes). */
@@ -175,24 +229,26 @@ export class LomiClient {
 
   /**
    * Sends a text message. Resolves with its ack (seq) once stored; rejects with the server's
-   * refusal (RateLimitedError, ForbiddenError, TooLargeError, …) or ClientClosedError. While
-   * disconnected it waits in the outbox and goes, in order, after the reconnect. Pass the same
-   * clientMsgId to retry a send yourself: it is stored once.
+   * refusal (RateLimitedError, TimedOutError, BannedError, ForbiddenError, TooLargeError, …),
+   * SendTimeoutError or ClientClosedError. While disconnected it waits in the outbox and goes,
+   * in order, after the reconnect. A string as `options` is the clientMsgId (see SendOptions).
+   * Ends a `typing(room, true)`: the other member sees the message, not "typing".
    */
-  send(room: Room, text: string, clientMsgId: string = newClientMsgId()): Promise<Ack> {
-    this.typingSentAt.delete(roomKey(room));
-    return this.enqueue({ room: { kind: room.kind, id: room.id }, clientMsgId, text });
+  send(room: Room, text: string, options: string | SendOptions = {}): Promise<Ack> {
+    this.stopTyping(room);
+    return this.enqueue(room, { text }, options);
   }
 
-  /** Sends `count` of gift `giftId`, through the outbox like `send`. */
-  sendGift(room: Room, giftId: string, count: number, clientMsgId: string = newClientMsgId()): Promise<Ack> {
-    return this.enqueue({ room: { kind: room.kind, id: room.id }, clientMsgId, gift: { giftId, count } });
+  /** Sends `count` of gift `giftId` (an id of the server's gift catalog), through the outbox like `send`. */
+  sendGift(room: Room, giftId: string, count: number, options: string | SendOptions = {}): Promise<Ack> {
+    return this.enqueue(room, { gift: { giftId, count } }, options);
   }
 
-  private enqueue(send: PersistedSend): Promise<Ack> {
+  private enqueue(room: Room, body: Pick<PersistedSend, 'text' | 'gift'>, options: string | SendOptions): Promise<Ack> {
+    const { clientMsgId = newClientMsgId(), timeoutMs } = typeof options === 'string' ? { clientMsgId: options } : options;
     const closed = this.connection.closeInfo;
     if (this.connection.state === 'closed' && closed) return Promise.reject(new ClientClosedError(closed.code, closed.reason));
-    return this.outbox.add(send);
+    return this.outbox.add({ room: { kind: room.kind, id: room.id }, clientMsgId, ...body }, timeoutMs);
   }
 
   /** A page of history: `beforeSeq` pages back from there, `afterSeq` forward; newest page by default. */
@@ -241,8 +297,51 @@ export class LomiClient {
   }
 
   /**
+   * Live rooms, the broadcaster, moderators and staff: changes the room's settings and resolves
+   * with all of them, the block list included. With no change, reads them.
+   */
+  async setRoomSettings(room: Room, change: RoomSettingsChange = {}): Promise<lomi.chat.v1.IRoomSettings> {
+    const { blockedTerms, ...rest } = change;
+    const reply = await this.request({ setRoomSettings: { room, ...rest, ...(blockedTerms && { blockedTerms: { terms: blockedTerms } }) } });
+    return reply.roomSettings!.settings!;
+  }
+
+  /**
+   * Deletes message `seq`: in live rooms the broadcaster, moderators and staff, in private rooms
+   * the sender (own messages). Everyone in the room gets a `messageDeleted` event.
+   */
+  async deleteMessage(room: Room, seq: number, reason = ''): Promise<void> {
+    await this.request({ deleteMessage: { room, seq, reason } });
+  }
+
+  /** Live rooms, the broadcaster, moderators and staff: the user's sends are refused (TimedOutError) for `durationS` seconds. */
+  async timeoutUser(room: Room, userId: string, durationS: number, options: SanctionOptions = {}): Promise<void> {
+    await this.request({ timeoutUser: { room, userId, durationS, ...options } });
+  }
+
+  /** As `timeoutUser`, until `unbanUser`: the user's sends and joins are refused (BannedError) and they leave the room. */
+  async banUser(room: Room, userId: string, options: SanctionOptions = {}): Promise<void> {
+    await this.request({ banUser: { room, userId, ...options } });
+  }
+
+  /** Lifts a ban or a timeout of this room. */
+  async unbanUser(room: Room, userId: string): Promise<void> {
+    await this.request({ unbanUser: { room, userId } });
+  }
+
+  /** Private rooms: their sends to me are refused and our conversation leaves my list, until `unblockUser`. */
+  async blockUser(userId: string): Promise<void> {
+    await this.request({ blockUser: { userId } });
+  }
+
+  async unblockUser(userId: string): Promise<void> {
+    await this.request({ unblockUser: { userId } });
+  }
+
+  /**
    * Private rooms: tells the other member I am typing (or stopped). Call it on every keystroke:
-   * `true` goes out at most once per typingIntervalMs, `false` only after a `true`.
+   * `true` goes out at most once per typingIntervalMs, `false` only after a `true` (a `send`
+   * sends it too).
    */
   async typing(room: Room, typing: boolean): Promise<void> {
     const key = roomKey(room);
@@ -252,6 +351,11 @@ export class LomiClient {
     if (typing) this.typingSentAt.set(key, now);
     else this.typingSentAt.delete(key);
     await this.request({ typing: { room, typing } });
+  }
+
+  /** After a `typing(room, true)`: says it stopped, in passing (a failure only means the server forgets it a little later). */
+  private stopTyping(room: Room): void {
+    if (this.typingSentAt.has(roomKey(room))) this.typing(room, false).catch(() => undefined);
   }
 
   /** Round trip to the server; resolves with the server's clock (Unix ms). */
@@ -302,15 +406,30 @@ export class LomiClient {
   private onPush(frame: ServerFrame): void {
     this.events.emit('push', frame);
     if (frame.message) this.rooms.deliver(frame.message);
-    else if (frame.batch) for (const m of batchMessages(frame.batch)) this.rooms.deliver(m);
-    else if (frame.roomClosed) this.events.emit('roomClosed', frame.roomClosed);
+    else if (frame.batch) {
+      const fresh = batchMessages(frame.batch).filter((m) => this.rooms.deliver(m));
+      if (fresh.length > 0) this.events.emit('batch', frame.batch.room!, fresh);
+    } else if (frame.roomClosed) this.events.emit('roomClosed', frame.roomClosed);
     else if (frame.viewers) this.events.emit('viewers', frame.viewers);
     else if (frame.typing) this.events.emit('typing', frame.typing);
     else if (frame.receipt) this.events.emit('receipt', frame.receipt);
     else if (frame.pin) this.events.emit('pin', frame.pin);
     else if (frame.roomReset) this.rooms.onReset(frame.roomReset);
     else if (frame.tokenExpiring) this.onTokenExpiring(frame.tokenExpiring);
+    else if (frame.roomSettings) this.events.emit('roomSettings', frame.roomSettings);
+    else if (frame.messageDeleted) this.events.emit('messageDeleted', frame.messageDeleted);
+    else if (frame.userSanctioned) this.onSanctioned(frame.userSanctioned);
     else if (frame.error) this.events.emit('error', fromErrorFrame(frame.error));
+  }
+
+  private onSanctioned(event: lomi.chat.v1.IUserSanctioned): void {
+    this.events.emit('userSanctioned', event);
+    // Banned myself: the server took my sockets out of the room, so it is not joined again.
+    if (event.sanction === Sanction.SANCTION_BAN && event.userId === this.userId && event.room) {
+      this.rooms.left(event.room);
+      const reason = event.reason ? `banned from this room: ${event.reason}` : 'banned from this room';
+      this.events.emit('roomLost', event.room, new BannedError(ErrorCode.ERROR_CODE_BANNED, reason));
+    }
   }
 
   private onTokenExpiring(event: lomi.chat.v1.ITokenExpiring): void {

@@ -6,8 +6,8 @@ import type { ConnectionState } from './events';
 import { ClientClosedError, DisconnectedError, fromErrorFrame, RequestTimeoutError } from './errors';
 import { Heartbeat } from './heartbeat';
 import { CloseCode, decodeServerFrame, encodeClientFrame, type ClientFrame, type Encoding, type ServerFrame } from './protocol';
-import { tokenExpiresAtMs } from './token';
-import { ConnectError, OPEN, openSocket, type SocketOptions, type WebSocketLike } from './transport';
+import { tokenClaims } from './token';
+import { ConnectError, OPEN, openSocket, type OpenedSocket, type SocketOptions, type WebSocketLike } from './transport';
 
 export interface ConnectionSettings extends SocketOptions {
   urls: string[];
@@ -183,7 +183,7 @@ export class Connection {
   }
 
   private async freshToken(authFailed: boolean): Promise<string> {
-    const expiresAt = tokenExpiresAtMs(this.token);
+    const expiresAt = tokenClaims(this.token).expiresAtMs;
     const expiring = expiresAt !== undefined && expiresAt - Date.now() < EXPIRY_MARGIN_MS;
     if (this.settings.refreshToken && (authFailed || expiring)) {
       this.token = await this.settings.refreshToken();
@@ -198,11 +198,11 @@ export class Connection {
     let authFailed = false;
     let lastClose = { code: 1006, reason: 'not connected yet' };
     while (!this.stopped) {
-      let socket: WebSocketLike;
+      let opened: OpenedSocket;
       try {
         const token = await this.freshToken(authFailed);
         if (this.stopped) break;
-        socket = await openSocket(urls[this.urlIndex % urls.length]!, token, this.settings);
+        opened = await openSocket(urls[this.urlIndex % urls.length]!, token, this.settings);
       } catch (err) {
         if (this.stopped) break;
         const status = err instanceof ConnectError ? err.status : undefined;
@@ -219,14 +219,16 @@ export class Connection {
         continue;
       }
       if (this.stopped) {
-        socket.close(1000);
+        opened.socket.close(1000);
         break;
       }
       authFailed = false;
-      const closed = this.attach(socket);
+      const closed = this.attach(opened.socket);
       this.setState('connected');
       this.hooks.opened(connectedOnce);
       connectedOnce = true;
+      // After `opened`: a token_expiring among them is answered on a socket the client knows is up.
+      for (const data of opened.early) this.onData(data);
       const stable = setTimeout(() => this.backoff.reset(), this.settings.stableAfterMs);
       lastClose = await closed;
       clearTimeout(stable);

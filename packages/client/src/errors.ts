@@ -5,7 +5,7 @@ import { ErrorCode, type lomi } from './protocol';
 /** Who has to act: the client (fix the request, wait), a retry (unavailable), or the operator (internal). */
 export type ErrorKind = 'client' | 'unavailable' | 'internal';
 
-/** An error frame from the server. `code` is the ErrorCode; `retryAfterMs` is set for rate limits. */
+/** An error frame from the server. `code` is the ErrorCode; `retryAfterMs` is set for rate limits and timeouts. */
 export class LomiError extends Error {
   override name = 'LomiError';
   constructor(
@@ -59,11 +59,11 @@ export class LimitExceededError extends LomiError {
 export class InvalidTokenError extends LomiError {
   override name = 'InvalidTokenError';
 }
-/** Banned from this room (or the platform). */
+/** Banned from this live room (BanUser): sends and joins are refused until a moderator lifts it. Do not retry. */
 export class BannedError extends LomiError {
   override name = 'BannedError';
 }
-/** Timed out in this room: `retryAfterMs` says for how long, when the server tells. */
+/** Timed out in this live room (TimeoutUser): sends are refused for `retryAfterMs` more. */
 export class TimedOutError extends LomiError {
   override name = 'TimedOutError';
 }
@@ -74,8 +74,6 @@ export class BlockedTermError extends LomiError {
 
 type LomiErrorClass = new (code: ErrorCode, message: string, retryAfterMs?: number, kind?: ErrorKind) => LomiError;
 
-// Codes 11–13 are reserved in chat.proto for the moderation features (BANNED, TIMED_OUT,
-// BLOCKED_TERM): known here by number so this SDK maps them as soon as a server sends them.
 const CLASSES = new Map<number, [LomiErrorClass, ErrorKind]>([
   [ErrorCode.ERROR_CODE_BAD_REQUEST, [BadRequestError, 'client']],
   [ErrorCode.ERROR_CODE_FORBIDDEN, [ForbiddenError, 'client']],
@@ -87,9 +85,9 @@ const CLASSES = new Map<number, [LomiErrorClass, ErrorKind]>([
   [ErrorCode.ERROR_CODE_UNAVAILABLE, [UnavailableError, 'unavailable']],
   [ErrorCode.ERROR_CODE_INTERNAL, [InternalError, 'internal']],
   [ErrorCode.ERROR_CODE_LIMIT_EXCEEDED, [LimitExceededError, 'client']],
-  [11, [BannedError, 'client']],
-  [12, [TimedOutError, 'client']],
-  [13, [BlockedTermError, 'client']],
+  [ErrorCode.ERROR_CODE_BANNED, [BannedError, 'client']],
+  [ErrorCode.ERROR_CODE_TIMED_OUT, [TimedOutError, 'client']],
+  [ErrorCode.ERROR_CODE_BLOCKED_TERM, [BlockedTermError, 'client']],
   [ErrorCode.ERROR_CODE_INVALID_TOKEN, [InvalidTokenError, 'client']],
 ]);
 
@@ -122,6 +120,21 @@ export class ClientClosedError extends Error {
 /** No reply within the request timeout. A send may still have been stored: resend it with the same clientMsgId. */
 export class RequestTimeoutError extends Error {
   override name = 'RequestTimeoutError';
+}
+
+/**
+ * A send was not acked within its `sendTimeoutMs` (waiting in the outbox included) and left the
+ * outbox. If it had gone out it may still have been stored: resending with the same
+ * clientMsgId is safe (stored once, acked as a duplicate).
+ */
+export class SendTimeoutError extends RequestTimeoutError {
+  override name = 'SendTimeoutError';
+  constructor(
+    readonly clientMsgId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`send ${clientMsgId} was not acked within ${timeoutMs} ms`);
+  }
 }
 
 /** The outbox already holds its maximum of unsent messages. */

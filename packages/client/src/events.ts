@@ -33,6 +33,11 @@ export interface RestoredSendResult {
 export interface ClientEvents {
   /** A room message, in seq order per room, each seq once; batches are unpacked. */
   message: (message: ChatMessage) => void;
+  /**
+   * Several messages of one room arrived in one frame (a busy room): after their `message`
+   * events, the new ones together, for a view that renders a burst at once.
+   */
+  batch: (room: Room, messages: ChatMessage[]) => void;
   roomClosed: (event: lomi.chat.v1.IRoomClosed) => void;
   /** A live room's viewer count changed. */
   viewers: (event: lomi.chat.v1.IViewerCount) => void;
@@ -42,6 +47,15 @@ export interface ClientEvents {
   receipt: (event: lomi.chat.v1.IReceiptEvent) => void;
   /** A live room's pin changed; without `pin`, it was removed or expired. */
   pin: (event: lomi.chat.v1.IPinUpdate) => void;
+  /** A live room's settings changed (slow mode, word filter; the block list's terms are left out). */
+  roomSettings: (event: lomi.chat.v1.IRoomSettingsUpdate) => void;
+  /** Messages of a room were deleted: show each of `seqs` as a tombstone (history returns them so too). */
+  messageDeleted: (event: lomi.chat.v1.IMessageDeleted) => void;
+  /**
+   * A user of a live room was timed out, banned, or let off (sanction NONE). When the user is
+   * this client's (banned), the room is no longer joined: `roomLost` follows with a BannedError.
+   */
+  userSanctioned: (event: lomi.chat.v1.IUserSanctioned) => void;
   /** A joined room's history was reset: see `reload`. Later messages continue after its startSeq. */
   reset: (event: RoomResetEvent) => void;
   /** The server will close the connection when its token expires; the SDK refreshes it if it has `refreshToken`. */
@@ -65,7 +79,10 @@ export interface ClientEvents {
   rejoined: (room: Room, recovered: boolean) => void;
   /** A room's rejoin failed with a passing error (`error`); it is tried again in `delayMs`. */
   rejoining: (room: Room, attempt: number, delayMs: number, error: Error) => void;
-  /** A room was given up after a reconnect: refused for good, or still failing after every attempt. It is no longer joined. */
+  /**
+   * A room is no longer joined though the app did not leave it: its rejoin after a reconnect was
+   * refused for good or kept failing, or this user was banned from it.
+   */
   roomLost: (room: Room, error: Error) => void;
   /** A room could not be recovered after a reconnect (history was reset or is too long): reload it with `history`. */
   recoveryFailed: (room: Room) => void;

@@ -4,7 +4,7 @@
 // on the next socket with the same client_msg_id, which the server stores once. Those uncertain
 // sends go one at a time, each after the previous ack, so they are stored in the order made.
 import type { Connection } from './connection';
-import { DisconnectedError, LomiError, OutboxFullError, RequestTimeoutError } from './errors';
+import { DisconnectedError, LomiError, OutboxFullError, RequestTimeoutError, SendTimeoutError } from './errors';
 import type { lomi, Room } from './protocol';
 
 /** A send as the persistence hook stores it: enough to send it again after an app restart. */
@@ -35,6 +35,8 @@ interface Entry {
   /** Made while disconnected, or in flight when a socket dropped: goes one at a time. */
   uncertain: boolean;
   timeouts: number;
+  /** Rejects it with SendTimeoutError when its time is up (none when the timeout is 0). */
+  deadline?: ReturnType<typeof setTimeout>;
 }
 
 /** An unanswered send on a socket that still answers pings is tried this many times before it rejects. */
@@ -48,6 +50,8 @@ export class Outbox {
     private readonly limit: number,
     /** Sends may go out: connected, and every room joined again after a reconnect. */
     private readonly ready: () => boolean,
+    /** How long a send may wait for its ack, the outbox included; 0: until the client closes. */
+    private readonly timeoutMs: number,
     private readonly store?: OutboxStore,
   ) {}
 
@@ -55,11 +59,14 @@ export class Outbox {
     return this.entries.length;
   }
 
-  /** Queues a send; resolves with its ack, rejects with the server's refusal or the client's close. */
-  add(send: PersistedSend): Promise<Ack> {
+  /**
+   * Queues a send; resolves with its ack, rejects with the server's refusal, the client's close
+   * or SendTimeoutError after `timeoutMs` (default: the outbox's).
+   */
+  add(send: PersistedSend, timeoutMs = this.timeoutMs): Promise<Ack> {
     if (this.entries.length >= this.limit) return Promise.reject(new OutboxFullError(this.limit));
     return new Promise((resolve, reject) => {
-      this.entries.push({ send, resolve, reject, inFlight: false, uncertain: !this.ready(), timeouts: 0 });
+      this.entries.push(this.entry(send, { resolve, reject }, !this.ready(), timeoutMs));
       this.persist();
       this.pump();
     });
@@ -69,16 +76,17 @@ export class Outbox {
   async restore(report: (send: PersistedSend, outcome: { ack?: Ack; error?: Error }) => void): Promise<void> {
     if (!this.store) return;
     const saved = await this.store.load();
-    const restored = saved.map((send) => ({
-      send,
-      resolve: (ack: Ack) => report(send, { ack }),
-      reject: (error: Error) => report(send, { error }),
-      inFlight: false,
-      uncertain: true,
-      timeouts: 0,
-    }));
+    const restored = saved.map((send) =>
+      this.entry(send, { resolve: (ack) => report(send, { ack }), reject: (error) => report(send, { error }) }, true, this.timeoutMs),
+    );
     this.entries.unshift(...restored);
     this.pump();
+  }
+
+  private entry(send: PersistedSend, outcome: Pick<Entry, 'resolve' | 'reject'>, uncertain: boolean, timeoutMs: number): Entry {
+    const entry: Entry = { send, ...outcome, inFlight: false, uncertain, timeouts: 0 };
+    if (timeoutMs > 0) entry.deadline = setTimeout(() => this.settle(entry, () => entry.reject(new SendTimeoutError(send.clientMsgId, timeoutMs))), timeoutMs);
+    return entry;
   }
 
   /** The socket dropped: whatever was in flight may or may not be stored; it goes again, in order. */
@@ -91,7 +99,10 @@ export class Outbox {
 
   /** The client closed for good: every unsent message rejects with `error`. */
   fail(error: Error): void {
-    for (const e of this.entries.splice(0)) e.reject(error);
+    for (const e of this.entries.splice(0)) {
+      clearTimeout(e.deadline);
+      e.reject(error);
+    }
     this.persist();
   }
 
@@ -138,6 +149,7 @@ export class Outbox {
     const i = this.entries.indexOf(entry);
     if (i < 0) return;
     this.entries.splice(i, 1);
+    clearTimeout(entry.deadline);
     this.persist();
     outcome();
     this.pump();

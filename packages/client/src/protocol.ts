@@ -22,6 +22,10 @@ export const Role = v1.Role;
 export type Role = lomi.chat.v1.Role;
 export const ModeratorScope = v1.ModeratorScope;
 export type ModeratorScope = lomi.chat.v1.ModeratorScope;
+export const Sanction = v1.Sanction;
+export type Sanction = lomi.chat.v1.Sanction;
+export const FilterAction = v1.FilterAction;
+export type FilterAction = lomi.chat.v1.FilterAction;
 
 /** The gateway's WebSocket endpoint. */
 export const WS_PATH = '/api/v1/ws/chat';

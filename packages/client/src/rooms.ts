@@ -131,12 +131,13 @@ export class Rooms {
     this.events.emit('reset', event);
   }
 
-  /** Emits a message unless its seq was already seen in its room. */
-  deliver(message: ChatMessage): void {
+  /** Emits a message unless its seq was already seen in its room; true if it was new. */
+  deliver(message: ChatMessage): boolean {
     const key = roomKey(message.room ?? {});
     const seq = Number(message.seq);
-    if (seq <= (this.lastSeq.get(key) ?? 0)) return;
+    if (seq <= (this.lastSeq.get(key) ?? 0)) return false;
     this.lastSeq.set(key, seq);
     this.events.emit('message', message);
+    return true;
   }
 }

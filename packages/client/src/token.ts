@@ -1,15 +1,22 @@
-// Reads a JWT's expiry without verifying it (the server does that), so the client can refresh a
-// token before reconnecting with it: browsers never see the HTTP 401 of a refused upgrade.
+// Reads a JWT's claims without verifying them (the server does that): its expiry, so the client
+// can refresh a token before reconnecting with it (browsers never see the HTTP 401 of a refused
+// upgrade), and its subject, the user id, so the client knows which pushes are about itself.
 
-/** The token's `exp` in Unix ms, or undefined when it is not a JWT with one. */
-export function tokenExpiresAtMs(token: string): number | undefined {
+export interface TokenClaims {
+  /** `exp` in Unix ms. */
+  expiresAtMs?: number;
+  /** `sub`: the user id. */
+  userId?: string;
+}
+
+/** What the token says, or nothing when it is not a JWT. */
+export function tokenClaims(token: string): TokenClaims {
   const payload = token.split('.')[1];
-  if (!payload) return undefined;
+  if (!payload) return {};
   try {
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
-    return typeof exp === 'number' ? exp * 1000 : undefined;
+    const { exp, sub } = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: unknown; sub?: unknown };
+    return { expiresAtMs: typeof exp === 'number' ? exp * 1000 : undefined, userId: typeof sub === 'string' ? sub : undefined };
   } catch {
-    return undefined;
+    return {};
   }
 }

@@ -55,8 +55,19 @@ async function webSocketClass(options: SocketOptions): Promise<WebSocketConstruc
   return WS;
 }
 
+/** An open socket and the messages that arrived before its owner took it over. */
+export interface OpenedSocket {
+  socket: WebSocketLike;
+  /**
+   * A frame the server sends right after the upgrade (token_expiring for a short-lived token)
+   * can arrive with the upgrade answer and be dispatched before the caller's await resumes:
+   * kept here, in order, for the caller to read before any later frame.
+   */
+  early: unknown[];
+}
+
 /** Opens one socket to the gateway at `url` (its base URL; the path is added) and resolves once it is open. */
-export async function openSocket(url: string, token: string, options: SocketOptions): Promise<WebSocketLike> {
+export async function openSocket(url: string, token: string, options: SocketOptions): Promise<OpenedSocket> {
   const WS = await webSocketClass(options);
   const target = new URL(WS_PATH, url);
   const protocols: string[] = [options.encoding];
@@ -76,7 +87,9 @@ export async function openSocket(url: string, token: string, options: SocketOpti
     socket.onopen = () => {
       clearTimeout(timer);
       socket.onerror = null;
-      resolve(socket);
+      const early: unknown[] = [];
+      socket.onmessage = (ev) => early.push(ev.data);
+      resolve({ socket, early });
     };
     socket.onerror = (ev) => {
       clearTimeout(timer);
