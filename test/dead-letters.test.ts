@@ -6,7 +6,7 @@
 import { Pool } from 'pg';
 import Redis from 'ioredis';
 import { chat, MessageKind, type Room } from '@lomi/protocol';
-import { createKeys } from '@lomi/common';
+import { createKeys, outboxShardOf } from '@lomi/common';
 import { startPostgres, startSystem, waitFor, type PostgresServer, type TestSystem } from '@lomi/testkit';
 
 let postgres: PostgresServer;
@@ -33,7 +33,7 @@ async function ackedByAnOlderVersion(room: Room, encoded: Uint8Array): Promise<n
   const keys = createKeys(system.namespace);
   const seq = await redis.incr(keys.seq(room));
   await redis.xadd(keys.outbox(room), `${seq}-0`, 'm', Buffer.from(encoded));
-  await redis.sadd(keys.outboxRooms, keys.outbox(room));
+  await redis.sadd(keys.outboxRooms(outboxShardOf(keys.outbox(room))), keys.outbox(room));
   return seq;
 }
 

@@ -4,7 +4,7 @@
 // Each key has one owner, which writes it; other services read it only through the owner's
 // interface, never by the key:
 //   message workers (the room log, offline webhooks): history, outbox, seq, epoch, seqLease,
-//     dedup, rateLimit, slowMode, deletions, outboxRooms, webhookDue, webhookJobs;
+//     dedup, rateLimit, slowMode, deletions, outboxRooms, persistWorkers, webhookDue, webhookJobs;
 //   room facts (@lomi/rooms createRooms; the message workers' service API writes changes): meta,
 //     which the append script also checks;
 //   presence workers (read through @lomi/presence): userConnections, presence, presenceLeft,
@@ -27,6 +27,19 @@ function roomOfOutbox(namespace: string, key: string): Room | undefined {
   const match = /^(live|dm):\{([^}]*)\}:outbox$/.exec(key.startsWith(`${namespace}:`) ? key.slice(namespace.length + 1) : '');
   if (!match) return undefined;
   return { kind: match[1] === 'live' ? RoomKind.ROOM_KIND_LIVE : RoomKind.ROOM_KIND_PRIVATE, id: match[2] };
+}
+
+/** How many work lists the outboxes are spread over; the message workers divide them between them. */
+export const OUTBOX_SHARDS = 64;
+
+/** The shard of an outbox key (FNV-1a of the key), the same in every process. */
+export function outboxShardOf(outboxKey: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < outboxKey.length; i++) {
+    hash ^= outboxKey.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % OUTBOX_SHARDS;
 }
 
 export function createKeys(namespace: string) {
@@ -125,8 +138,13 @@ export function createKeys(namespace: string) {
     webhookDue: `${namespace}:{webhooks}:due`,
     /** Offline-webhook jobs: hash job id → JSON job (body, attempts so far). */
     webhookJobs: `${namespace}:{webhooks}:jobs`,
-    /** Rooms whose outbox may hold entries; the persister's work list. */
-    outboxRooms: `${namespace}:persist:rooms`,
+    /**
+     * Rooms whose outbox may hold entries, in OUTBOX_SHARDS sets (outboxShardOf picks a room's):
+     * the persisters' work lists. Each shard is drained by one message worker at a time.
+     */
+    outboxRooms: (shard: number) => `${namespace}:persist:{shard-${shard}}:rooms`,
+    /** Sorted set of message worker id → until when it is alive (Unix ms): who shares the outbox shards. */
+    persistWorkers: `${namespace}:persist:workers`,
     /** Pattern matching every outbox, for the persister's safety sweep. */
     outboxPattern: `${namespace}:*:outbox`,
     /** The room an outbox key belongs to (the inverse of outbox), or undefined. */

@@ -1,7 +1,7 @@
 // The end of a fault experiment: waiting until the viewers have what they are owed and the
 // persister has drained (or until it is clear they never will), and reading what Postgres holds.
 import type { createDb } from '@lomi/db';
-import { connectRedis, createKeys, createLogger } from '@lomi/common';
+import { connectRedis, createKeys, createLogger, OUTBOX_SHARDS } from '@lomi/common';
 import type { Room } from '@lomi/protocol';
 import { identityOf, type ViewerLog } from './chaos-client';
 import type { AckRecord } from './traffic';
@@ -110,7 +110,10 @@ export async function drained(
         const stored = new Set(rows.map((r) => `${r.room}#${r.seq}#${r.identity}`));
         if (acks.every((a) => stored.has(`${a.room}#${a.seq}#${a.identity}`))) return rows;
         // Nothing left to persist, or a room the persister is stuck on (the others are done).
-        const backlog = await redis.scard(createKeys(namespace).outboxRooms).catch(() => 1);
+        const keys = createKeys(namespace);
+        const backlog = await Promise.all(Array.from({ length: OUTBOX_SHARDS }, (_, s) => redis.scard(keys.outboxRooms(s))))
+          .then((sizes) => sizes.reduce((a, b) => a + b, 0))
+          .catch(() => 1);
         if ((backlog === 0 && rows.length === last) || now - changedAt > quietMs || now > deadline) return rows;
         if (rows.length !== last) {
           last = rows.length;

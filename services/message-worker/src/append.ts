@@ -5,7 +5,7 @@
 import type { RoomFacts, Rooms, SeenFacts } from '@lomi/rooms';
 import { chat, roomKindName, type lomi, type Room } from '@lomi/protocol';
 import type { Redis, Result } from 'ioredis';
-import { pipelinedPerTurn, UnavailableError } from '@lomi/common';
+import { outboxShardOf, pipelinedPerTurn, UnavailableError } from '@lomi/common';
 import type { WorkerContext } from './context';
 import { RateLimitedError, SlowModeError } from './errors';
 import { LEASE_OF } from './lease';
@@ -196,7 +196,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
     }
     // Outside the script: the work list is a global key, in another Cluster slot than the room.
     // A non-empty outbox is listed already: the persister unlists only an empty one (persister.ts).
-    if (outboxWasEmpty === 1) await redis.sadd(keys.outboxRooms, keys.outbox(room));
+    if (outboxWasEmpty === 1) await redis.sadd(keys.outboxRooms(outboxShardOf(keys.outbox(room))), keys.outbox(room));
     metrics.messagesStored.inc({ room_kind: roomKindName(room.kind), kind: messageKindName(message.kind) });
     sequences.afterAppend(room, String(epoch), Number(left));
     return { duplicate: false, seq: Number(seq), epoch: String(epoch) };

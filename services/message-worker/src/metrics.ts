@@ -69,7 +69,12 @@ export function createMetrics(registry: Registry) {
     }),
     outboxBacklog: new Gauge({
       name: 'lomi_outbox_backlog_messages',
-      help: 'Messages stored in Redis but not yet in Postgres, as of the persister’s last pass (0 = drained)',
+      help: 'Messages stored in Redis but not yet in Postgres in this worker’s outbox shards, as of its persister’s last pass (0 = drained)',
+      registers,
+    }),
+    outboxShards: new Gauge({
+      name: 'lomi_persist_outbox_shards',
+      help: 'Outbox work lists (of 64) this worker’s persister drains; summed over live workers, 64',
       registers,
     }),
   };

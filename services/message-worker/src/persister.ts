@@ -1,11 +1,16 @@
-// Moves messages from the rooms' Redis outboxes into Postgres. Runs in every worker; two workers
-// persisting the same room at once is harmless because inserts skip rows already stored. An
-// entry is deleted from the outbox only after its row committed, or after it was set aside as a
-// dead letter (dead-letters.ts) because Postgres can never take it, so nothing is ever dropped.
+// Moves messages from the rooms' Redis outboxes into Postgres. The outboxes are listed in
+// OUTBOX_SHARDS work lists, which the live message workers divide between them (outbox-shards.ts),
+// so each worker scans only its own and the cost grows with the messages, not with workers ×
+// rooms. While the workers change, two may briefly drain the same room: harmless, because inserts
+// skip rows already stored. An entry is deleted from the outbox only after its row committed, or
+// after it was set aside as a dead letter (dead-letters.ts) because Postgres can never take it,
+// so nothing is ever dropped.
 import { setTimeout as delay } from 'node:timers/promises';
+import { OUTBOX_SHARDS, outboxShardOf } from '@lomi/common';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
 import { createDeadLetters } from './dead-letters';
+import { createShardOwnership } from './outbox-shards';
 import type { StreamEntry } from './stream-entries';
 
 const IDLE_POLL_MS = 50;
@@ -38,6 +43,8 @@ export interface Persister {
 export function startPersister(ctx: WorkerContext): Persister {
   const { redis, keys, log, metrics, config } = ctx;
   const deadLetters = createDeadLetters(ctx);
+  const ownership = createShardOwnership(ctx);
+  const allShards = Array.from({ length: OUTBOX_SHARDS }, (_, i) => i);
   const stopping = new AbortController();
   redis.defineCommand('lomiOutboxLeft', { numberOfKeys: 1, lua: OUTBOX_LEFT });
 
@@ -50,26 +57,29 @@ export function startPersister(ctx: WorkerContext): Persister {
     }
     const left = await redis.lomiOutboxLeft(outboxKey);
     if (left === 0) {
-      await redis.srem(keys.outboxRooms, outboxKey);
+      const list = keys.outboxRooms(outboxShardOf(outboxKey));
+      await redis.srem(list, outboxKey);
       // An append may have landed between XLEN and SREM, its SADD lost to our SREM: re-add.
-      if ((await redis.xlen(outboxKey)) > 0) await redis.sadd(keys.outboxRooms, outboxKey);
+      if ((await redis.xlen(outboxKey)) > 0) await redis.sadd(list, outboxKey);
     }
     return { full: entries.length === config.PERSIST_BATCH, left };
   }
 
-  /** One round over every listed outbox; one failing room does not hold up the others. */
-  async function persistAll(until: AbortSignal): Promise<{ full: boolean; backlog: number; failure?: unknown }> {
+  /** One round over every outbox listed in `shards`; one failing room does not hold up the others. */
+  async function persistAll(until: AbortSignal, shards: number[]): Promise<{ full: boolean; backlog: number; failure?: unknown }> {
     let full = false;
     let backlog = 0;
     let failure: unknown;
-    for (const outboxKey of await redis.smembers(keys.outboxRooms)) {
-      if (until.aborted) break;
-      try {
-        const result = await persistOutbox(outboxKey);
-        full ||= result.full;
-        backlog += result.left;
-      } catch (err) {
-        failure ??= err;
+    for (const shard of shards) {
+      for (const outboxKey of await redis.smembers(keys.outboxRooms(shard))) {
+        if (until.aborted) break;
+        try {
+          const result = await persistOutbox(outboxKey);
+          full ||= result.full;
+          backlog += result.left;
+        } catch (err) {
+          failure ??= err;
+        }
       }
     }
     if (failure === undefined) metrics.outboxBacklog.set(backlog);
@@ -77,16 +87,18 @@ export function startPersister(ctx: WorkerContext): Persister {
   }
 
   /**
-   * At stop, after the worker's last append: persists what is left in the outboxes until they
-   * are empty or PERSIST_FLUSH_MS ran out, so that a scale-down or the last worker leaving does
-   * not leave acked messages out of Postgres for long. What is left waits for another worker.
+   * At stop, after the worker's last append: hands its shards to the others, then persists what
+   * is left in every outbox until they are empty or PERSIST_FLUSH_MS ran out, so that a
+   * scale-down or the last worker leaving does not leave acked messages out of Postgres for long.
+   * What is left waits for another worker.
    */
   async function flush(): Promise<void> {
+    await ownership.leave().catch((err: unknown) => log.warn({ err }, 'could not hand over the outbox shards; they move once this worker expires'));
     const deadline = AbortSignal.timeout(config.PERSIST_FLUSH_MS);
     let backoff = BACKOFF_MIN_MS;
     while (!deadline.aborted) {
       try {
-        const { full, backlog, failure } = await persistAll(deadline);
+        const { full, backlog, failure } = await persistAll(deadline, allShards);
         if (failure !== undefined) throw failure;
         if (!full && backlog === 0) return;
       } catch (err) {
@@ -102,7 +114,7 @@ export function startPersister(ctx: WorkerContext): Persister {
   async function sweep(): Promise<void> {
     const scan = redis.scanStream({ match: keys.outboxPattern, type: 'stream', count: 1000 });
     for await (const found of scan as AsyncIterable<string[]>) {
-      if (found.length > 0) await redis.sadd(keys.outboxRooms, ...found);
+      for (const outboxKey of found) await redis.sadd(keys.outboxRooms(outboxShardOf(outboxKey)), outboxKey);
     }
   }
 
@@ -116,7 +128,7 @@ export function startPersister(ctx: WorkerContext): Persister {
           await sweep();
           nextSweep = Date.now() + SWEEP_INTERVAL_MS;
         }
-        const { full, failure } = await persistAll(stopping.signal);
+        const { full, failure } = await persistAll(stopping.signal, await ownership.shards());
         if (failure !== undefined) throw failure;
         backoff = BACKOFF_MIN_MS;
         wait = full ? 0 : IDLE_POLL_MS;
