@@ -2,11 +2,11 @@
 // worker — did not answer; INTERNAL for anything else that is not a refusal, a bug that a retry
 // will not fix. Over the wire with real outages of private servers, and the classifier fed the
 // errors the real client libraries throw at servers that are gone.
-import { connect, type NatsConnection } from 'nats';
+import { BusClosedError, connectNatsBus, NoResponderError, PayloadTooLargeError } from '@lomi/bus';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { ErrorCode, type LomiClient } from '@lomi/client';
-import { connectRedis, createKeys, createLogger, failureOf, RequestError, UnavailableError } from '@lomi/common';
+import { connectRedis, createKeys, createLogger, failureOf, RequestError, UnavailableError, UnreachableError } from '@lomi/common';
 import { DEFAULT_URLS, freePort, startNatsServer, startRedisServer, startSystem, waitFor, type NatsServer, type RedisServer } from '@lomi/testkit';
 
 const log = createLogger('test', 'silent');
@@ -123,28 +123,37 @@ describe('the classifier, fed what the client libraries throw', () => {
     }
   });
 
-  test('NATS: refused, no responders, timed out and closed are UNAVAILABLE', async () => {
-    const refused = await rejectionOf(connect({ servers: `127.0.0.1:${await freePort()}`, reconnect: false }));
-    expect(refused).toMatchObject({ code: 'CONNECTION_REFUSED' });
-    expect(codeOf(refused)).toBe('ERROR_CODE_UNAVAILABLE');
+  test('the bus (NATS): unreachable, no responders, timed out and closed are UNAVAILABLE; too large is INTERNAL', async () => {
+    const unreachable = await rejectionOf(connectNatsBus(`nats://127.0.0.1:${await freePort()}`, 'classifier', log, { requestTimeoutMs: 50 }));
+    expect(unreachable).toBeInstanceOf(UnreachableError);
+    expect(codeOf(unreachable)).toBe('ERROR_CODE_UNAVAILABLE');
 
-    const nc: NatsConnection = await connect({ servers: DEFAULT_URLS.NATS_URL });
+    const bus = await connectNatsBus(DEFAULT_URLS.NATS_URL, 'classifier', log, { requestTimeoutMs: 50 });
     const subject = `classifier.${process.pid}.${Date.now()}`;
-    const noResponders = await rejectionOf(nc.request(`${subject}.nobody`, new Uint8Array(), { timeout: 5000 }));
-    expect(noResponders).toMatchObject({ code: '503' });
+    const noResponders = await rejectionOf(bus.request(`${subject}.nobody`, new Uint8Array()));
+    expect(noResponders).toBeInstanceOf(NoResponderError);
     expect(codeOf(noResponders)).toBe('ERROR_CODE_UNAVAILABLE');
-    nc.subscribe(`${subject}.silent`); // takes requests, answers none
-    const timedOut = await rejectionOf(nc.request(`${subject}.silent`, new Uint8Array(), { timeout: 50 }));
-    expect(timedOut).toMatchObject({ code: 'TIMEOUT' });
+    bus.subscribe(`${subject}.silent`, () => undefined); // takes requests, answers none
+    await bus.flush();
+    const timedOut = await rejectionOf(bus.request(`${subject}.silent`, new Uint8Array()));
+    expect((timedOut as Error).message).toMatch(/timeout/);
     expect(codeOf(timedOut)).toBe('ERROR_CODE_UNAVAILABLE');
-    await nc.close();
+    let tooLarge: unknown;
+    try {
+      bus.publish(subject, new Uint8Array(bus.maxPayload + 1));
+    } catch (err) {
+      tooLarge = err;
+    }
+    expect(tooLarge).toBeInstanceOf(PayloadTooLargeError);
+    expect(codeOf(tooLarge)).toBe('ERROR_CODE_INTERNAL');
+    await bus.drain();
     let closed: unknown;
     try {
-      nc.publish(subject);
+      bus.publish(subject, new Uint8Array());
     } catch (err) {
       closed = err;
     }
-    expect(closed).toMatchObject({ code: 'CONNECTION_CLOSED' });
+    expect(closed).toBeInstanceOf(BusClosedError);
     expect(codeOf(closed)).toBe('ERROR_CODE_UNAVAILABLE');
   });
 

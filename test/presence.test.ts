@@ -1,7 +1,8 @@
 // Viewer counts of live rooms: distinct users across gateways, pushed to the room and readable
 // over HTTP, kept honest by TTLs when a gateway dies without a word, and recorded as viewing
 // sessions in Postgres.
-import { connectNats, createKeys, createLogger, createSubjects } from '@lomi/common';
+import { connectNatsBus } from '@lomi/bus';
+import { createKeys, createLogger, createSubjects } from '@lomi/common';
 import { createDb } from '@lomi/db';
 import { USERS_PER_SCRIPT } from '@lomi/presence-worker';
 import { internal, type Room } from '@lomi/protocol';
@@ -177,12 +178,12 @@ test("every socket is listed as the user's connection while open", async () => {
 
 test("a user's sockets: a report lists several, a late one never shortens an expiry, expired ones are dropped", async () => {
   const redis = new Redis(system.env.REDIS_URL!);
-  const nc = await connectNats(system.env.NATS_URL!, 'test-gateway', createLogger('test', 'silent'));
+  const bus = await connectNatsBus(system.env.NATS_URL!, 'test-gateway', createLogger('test', 'silent'), { requestTimeoutMs: 5000 });
   const user = system.user('lena');
   const key = createKeys(system.namespace).userConnections(user);
   // As a gateway reports them; `sentAtMs` sets each socket's expiry (sent at + TTL).
   const report = (sentAtMs: number, ...connectionIds: string[]) =>
-    nc.publish(
+    bus.publish(
       createSubjects(system.namespace).presenceReports,
       internal.PresenceReport.encode({ gatewayId: 'gw-test', ttlMs: TTL_MS, sentAtMs, connected: connectionIds.map((connectionId) => ({ connectionId, userId: user })) }).finish(),
     );
@@ -216,7 +217,7 @@ test("a user's sockets: a report lists several, a late one never shortens an exp
     expect(Object.keys(await expiries())).toEqual(['phone']);
     expect(await redis.pttl(key)).toBeGreaterThan(0);
   } finally {
-    await nc.close();
+    await bus.drain();
     redis.disconnect();
   }
 });

@@ -2,7 +2,8 @@
 // the new epoch's start). History pages step over it — never an empty page that says more
 // follow — and a gateway whose gap fill lands across it applies the reset instead of stalling
 // or skipping the room's messages as lost.
-import { connectNats, createKeys, createLogger, createSubjects } from '@lomi/common';
+import { connectNatsBus } from '@lomi/bus';
+import { createKeys, createLogger, createSubjects } from '@lomi/common';
 import { chat, internal, type Room } from '@lomi/protocol';
 import { MessageLog, startRedisServer, startSystem, waitFor, type RedisServer, type TestSystem } from '@lomi/testkit';
 import type { LomiClient } from '@lomi/client';
@@ -90,11 +91,11 @@ test('a gap fill that lands across an unheard reset applies it: the room goes on
   // The gateway receives a message it cannot place: the one after a seq it never got, as when
   // NATS dropped a message just before Redis lost both. Its gap fill reaches the workers, whose
   // reply lands in the room's new epoch.
-  const nc = await connectNats(system.env.NATS_URL!, 'reset-holes-test', createLogger('test', 'silent'));
+  const bus = await connectNatsBus(system.env.NATS_URL!, 'reset-holes-test', createLogger('test', 'silent'), { requestTimeoutMs: 5000 });
   const lostSeq = before.at(-1)! + 2;
   const lostMessage = chat.ChatMessage.create({ room, seq: lostSeq, id: 'lost-with-redis', senderId: host, content: 'lost', createdAtMs: Date.now() });
-  nc.publish(createSubjects(system.namespace).room(room), internal.RoomEvent.encode({ message: lostMessage }).finish());
-  await nc.drain();
+  bus.publish(createSubjects(system.namespace).room(room), internal.RoomEvent.encode({ message: lostMessage }).finish());
+  await bus.drain();
 
   const reset = await system.pushes(viewer).waitFor('roomReset', (r) => r.room?.id === room.id);
   expect(reset.previousEpoch).toBe(joined.epoch);

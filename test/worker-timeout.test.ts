@@ -1,23 +1,24 @@
 // A worker that takes a request and never answers: the gateway gives up after REQUEST_TIMEOUT_MS
 // and tells the client UNAVAILABLE (retry), and the connection goes on working.
 import { ErrorCode } from '@lomi/client';
-import { connectNats, createLogger, createSubjects, QueueGroup } from '@lomi/common';
+import { connectNatsBus, type Bus } from '@lomi/bus';
+import { createLogger, createSubjects, QueueGroup } from '@lomi/common';
 import { startSystem, type TestSystem } from '@lomi/testkit';
 
 let system: TestSystem;
-let nc: Awaited<ReturnType<typeof connectNats>>;
+let bus: Bus;
 
 beforeAll(async () => {
   // Short enough to wait out, long enough that the join (a new room's first seq lease is two
   // Postgres transactions) answers in time on a busy CI machine.
   system = await startSystem({ gateways: 1, moderationWorkers: 0, env: { REQUEST_TIMEOUT_MS: '2000' } });
-  nc = await connectNats(system.env.NATS_URL!, 'silent-moderation-worker', createLogger('test', 'silent'));
+  bus = await connectNatsBus(system.env.NATS_URL!, 'silent-moderation-worker', createLogger('test', 'silent'), { requestTimeoutMs: 2000 });
   // Takes every moderation command and answers none.
-  nc.subscribe(createSubjects(system.namespace).commands.moderation, { queue: QueueGroup.MODERATION_WORKERS });
-  await nc.flush();
+  bus.subscribe(createSubjects(system.namespace).commands.moderation, () => undefined, { queue: QueueGroup.MODERATION_WORKERS });
+  await bus.flush();
 });
 afterAll(async () => {
-  await nc.close();
+  await bus.drain();
   await system.stop();
 });
 

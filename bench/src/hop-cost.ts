@@ -8,7 +8,8 @@
 import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { connectNats, createLogger } from '@lomi/common';
+import { connectNatsBus } from '@lomi/bus';
+import { createLogger } from '@lomi/common';
 import { nextMessage, type ProcessGroup } from './processes';
 import { SERVER_CORE, serverEnv } from './session';
 
@@ -31,18 +32,18 @@ function percentiles(times: number[]): { p50: number; p99: number } {
 }
 
 async function natsRoundTrips(subject: string): Promise<number[]> {
-  const nc = await connectNats(serverEnv().NATS_URL, 'bench-hop-probe', createLogger('hop-probe', 'silent'));
+  const bus = await connectNatsBus(serverEnv().NATS_URL, 'bench-hop-probe', createLogger('hop-probe', 'silent'), { requestTimeoutMs: 5000 });
   try {
     const times: number[] = [];
     for (let i = 0; i < NATS_REQUESTS; i++) {
       const started = performance.now();
-      await nc.request(subject, PAYLOAD, { timeout: 5000 });
+      await bus.request(subject, PAYLOAD);
       times.push((performance.now() - started) * 1000);
       await new Promise((resolve) => setTimeout(resolve, NATS_SPACING_MS));
     }
     return times;
   } finally {
-    await nc.close();
+    await bus.drain();
   }
 }
 

@@ -1,14 +1,15 @@
 // The far end of the hop-cost probes (hop-cost.ts): echoes whatever it reads over TCP, and
 // answers every NATS request on HOP_SUBJECT with its own data.
 import net from 'node:net';
-import { connectNats, createLogger } from '@lomi/common';
+import { connectNatsBus } from '@lomi/bus';
+import { createLogger } from '@lomi/common';
 import { exitWithParent, tellParent } from './child';
 
 async function main(): Promise<void> {
-  const nc = await connectNats(process.env.NATS_URL!, 'bench-hop-echo', createLogger('hop-echo', 'silent'));
-  exitWithParent(() => void nc.close());
-  nc.subscribe(process.env.HOP_SUBJECT!, { callback: (_err, msg) => msg.respond(msg.data) });
-  await nc.flush();
+  const bus = await connectNatsBus(process.env.NATS_URL!, 'bench-hop-echo', createLogger('hop-echo', 'silent'), { requestTimeoutMs: 5000 });
+  exitWithParent(() => void bus.drain());
+  bus.subscribe(process.env.HOP_SUBJECT!, (msg) => msg.respond(msg.data));
+  await bus.flush();
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
     socket.on('data', (data) => socket.write(data));

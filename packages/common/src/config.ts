@@ -40,6 +40,8 @@ export const positiveInt = z.coerce.number().int().positive();
 export const commonEnv = {
   /** NATS server(s), comma separated. */
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** How long a request over the bus waits for its answer (a gateway's command: then UNAVAILABLE). */
+  REQUEST_TIMEOUT_MS: positiveInt.default(5000),
   /** Root of every NATS subject and Redis key, and the Postgres schema, so several deployments can share servers. */
   LOMI_NAMESPACE: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'lowercase letters, digits, _ and - only').default('lomi'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

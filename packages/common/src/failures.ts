@@ -2,7 +2,6 @@
 // dependency — Redis, Postgres, NATS — that did not answer (UnavailableError, or an error of their
 // client libraries recognised here as one: worth a retry), or anything else: a bug here, answered
 // INTERNAL and never "retry".
-import { NatsError } from 'nats';
 import { ErrorCode, type ProtocolError } from '@lomi/protocol';
 import type { Logger } from './logger';
 
@@ -37,11 +36,13 @@ export class UnavailableError extends Error {
   }
 }
 
+/** Unreachable dependency at start: the message names the URL so the operator knows what to fix. */
+export class UnreachableError extends UnavailableError {
+  override name = 'UnreachableError';
+}
+
 // Node's socket errors: nothing listens there, or the network dropped or stalled the connection.
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-
-// nats.js ErrorCode values meaning no server or no worker answered (503 = no responders).
-const NATS_CODES = new Set(['TIMEOUT', '503', 'DISCONNECT', 'CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'CONNECTION_REFUSED', 'CONNECTION_TIMEOUT']);
 
 // Postgres SQLSTATEs of a server that cannot serve now: connection exceptions (class 08),
 // insufficient resources (class 53, e.g. 53300 too many connections), shutting down or starting
@@ -86,7 +87,6 @@ export function sqlStateOf(err: unknown): string | undefined {
 
 function isUnavailableOne(err: ErrorLike): boolean {
   if (err instanceof UnavailableError) return true;
-  if (err instanceof NatsError) return NATS_CODES.has(err.code);
   const sqlState = sqlStateOf(err);
   if (sqlState) return SQLSTATE_CLASSES.includes(sqlState.slice(0, 2)) || SQLSTATES.has(sqlState);
   const { code, name } = err;

@@ -3,7 +3,6 @@ export * from './production';
 export * from './logger';
 export * from './subjects';
 export * from './keys';
-export * from './nats';
 export * from './redis';
 export * from './metrics';
 export * from './readiness';

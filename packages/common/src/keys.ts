@@ -1,5 +1,17 @@
 // Every Redis key, named once. Keys of one room share the hash tag {<room id>} so a room's Lua
 // scripts touch a single Redis Cluster slot; kinds are separated before the tag.
+//
+// Each key has one owner, which writes it; other services read it only through the owner's
+// interface, never by the key:
+//   message workers (the room log, offline webhooks): history, outbox, seq, epoch, seqLease,
+//     dedup, rateLimit, slowMode, deletions, outboxRooms, webhookDue, webhookJobs;
+//   room facts (@lomi/rooms createRooms; the message workers' service API writes changes): meta,
+//     which the append script also checks;
+//   presence workers (read through @lomi/presence): userConnections, presence, presenceLeft,
+//     viewers, viewingSince, viewerStats, viewersEver, joinLeaveDigest, typing, typingPushedAt,
+//     userTyping, presenceRooms, presenceSweepLock;
+//   moderation workers (read through @lomi/moderation and @lomi/rooms createPins): roomSettings,
+//     sanctions, moderationScope, pin, pinExpiries.
 import { RoomKind, type Room } from '@lomi/protocol';
 
 export type Keys = ReturnType<typeof createKeys>;

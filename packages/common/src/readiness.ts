@@ -2,7 +2,6 @@
 // answers and it is not stopping. Liveness (/healthz) is separate and never looks at these: a
 // NATS or Redis outage must take a pod out of rotation, not get it restarted.
 import type Redis from 'ioredis';
-import type { NatsConnection } from 'nats';
 
 /** A server a service needs, as its readiness probe sees it; isUp() is cheap (read per probe). */
 export interface Dependency {
@@ -10,19 +9,6 @@ export interface Dependency {
   isUp(): boolean;
   /** Stops watching it (timers, event streams). */
   close?(): void;
-}
-
-/** NATS, from the client's status events: down from a disconnect until it reconnects, or once closed. */
-export function natsDependency(nc: NatsConnection): Dependency {
-  let connected = true;
-  // The event stream ends when the connection closes.
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect') connected = false;
-      else if (s.type === 'reconnect') connected = true;
-    }
-  })();
-  return { name: 'nats', isUp: () => connected && !nc.isClosed() };
 }
 
 /** Redis, from ioredis's own connection state ('ready' once connected and answering). */

@@ -1,7 +1,7 @@
 import Redis, { type ChainableCommander } from 'ioredis';
 import type { Logger } from './logger';
 import { endOfTurn } from './coalesce';
-import { UnreachableError } from './nats';
+import { UnreachableError } from './failures';
 
 /**
  * A Redis client that fails commands quickly while Redis is down (so a sender gets UNAVAILABLE

@@ -1,13 +1,10 @@
-// What every worker does with a request from the bus: serve a queue group and track the requests
-// in hand (so stop() answers them), validate it, turn a failure into the Error the requester can
+// What every worker does with a request from the bus: validate it, turn a failure into the Error the requester can
 // act on (failures.ts), and frame the answer: a CommandReply for a client command, an ApiReply
 // (status and JSON body) for a read-only HTTP call. Shared so that each worker only writes its
 // own operations.
-import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Histogram } from 'prom-client';
 import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
 import { badRequest, errorCodeName, RequestError } from './failures';
-import type { Logger } from './logger';
 import { storableId } from './text';
 
 /** Decodes a request; bytes that are not one are the requester's mistake, not ours. */
@@ -132,51 +129,5 @@ export function createCommandDispatcher(
     }
     seconds.observe({ command: op, outcome: frame.error ? 'error' : 'ok' }, (performance.now() - started) / 1000);
     return internal.CommandReply.encode({ frame: { ...frame, requestId } }).finish();
-  };
-}
-
-/** Request/reply subscriptions of one worker to its queue group. */
-export interface Responder {
-  /** Answers every request on `subject` with what `handle` returns; `handle` must not throw. */
-  serve(subject: string, handle: (data: Uint8Array, afterReply: AfterReply) => Promise<Uint8Array>): Subscription;
-  /** Handles every message on `subject` without replying (published reports and events). */
-  consume(subject: string, handle: (data: Uint8Array) => Promise<void>): Subscription;
-  /** Stops taking requests and waits for those in hand. */
-  drain(): Promise<void>;
-}
-
-export function createResponder(nc: NatsConnection, queue: string, log: Logger): Responder {
-  const inFlight = new Set<Promise<void>>();
-  const subscriptions: Subscription[] = [];
-  const subscribe = (subject: string, handle: (msg: Msg) => Promise<void>) => {
-    const subscription = nc.subscribe(subject, {
-      queue,
-      callback: (err, msg) => {
-        if (err) {
-          log.warn({ err, subject }, 'subscription error');
-          return;
-        }
-        const done = handle(msg)
-          .catch((e: unknown) => log.error({ err: e, subject }, 'handling a request failed'))
-          .finally(() => inFlight.delete(done));
-        inFlight.add(done);
-      },
-    });
-    subscriptions.push(subscription);
-    return subscription;
-  };
-  return {
-    serve: (subject, handle) =>
-      subscribe(subject, async (msg) => {
-        const actions: (() => void)[] = [];
-        const reply = await handle(msg.data, (action) => actions.push(action));
-        msg.respond(reply);
-        for (const action of actions) action();
-      }),
-    consume: (subject, handle) => subscribe(subject, (msg) => handle(msg.data)),
-    async drain() {
-      await Promise.all(subscriptions.map((s) => s.drain()));
-      await Promise.all(inFlight);
-    },
   };
 }

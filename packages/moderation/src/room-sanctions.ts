@@ -4,11 +4,11 @@
 // costs no round trip for it. A change is published as RoomSanctionsChanged and every reader drops
 // the room; NATS core may drop an event, so memory entries also expire (MEMORY_TTL_MS), and a
 // reader forgets everything when its NATS connection comes back.
+import type { Bus } from '@lomi/bus';
 import { RequestError, type Logger, type Subjects } from '@lomi/common';
 import type { SanctionKindName } from '@lomi/db';
 import { ErrorCode, internal, roomKey, type Room } from '@lomi/protocol';
 import type { RoomStores } from '@lomi/rooms';
-import type { NatsConnection } from 'nats';
 
 /** What a user may not do in a live room, until `untilMs` (0 for a ban). */
 export interface ActiveSanction {
@@ -83,7 +83,7 @@ const MEMORY_TTL_MS = 10_000;
 const MEMORY_MAX_ROOMS = 10_000;
 
 export interface RoomSanctionsDeps extends RoomStores {
-  nc: NatsConnection;
+  bus: Bus;
   subjects: Subjects;
   log: Logger;
 }
@@ -122,27 +122,20 @@ export function createRoomSanctions(deps: RoomSanctionsDeps) {
     return read;
   }
 
-  const subscription = deps.nc.subscribe(deps.subjects.events.roomSanctionsChanged, {
-    callback: (err, msg) => {
-      if (err) return;
-      try {
-        const { room } = internal.RoomSanctionsChanged.decode(msg.data);
-        if (room) forget(room);
-      } catch (e) {
-        deps.log.warn({ err: e }, 'undecodable RoomSanctionsChanged event');
-      }
-    },
-  });
-  let stopped = false;
-  void (async () => {
-    for await (const s of deps.nc.status()) {
-      if (stopped) break;
-      if (s.type === 'reconnect') {
-        held.clear();
-        reading.clear();
-      }
+  const subscription = deps.bus.subscribe(deps.subjects.events.roomSanctionsChanged, (msg) => {
+    try {
+      const { room } = internal.RoomSanctionsChanged.decode(msg.data);
+      if (room) forget(room);
+    } catch (e) {
+      deps.log.warn({ err: e }, 'undecodable RoomSanctionsChanged event');
     }
-  })();
+  });
+  const unwatch = deps.bus.onStatus((status) => {
+    if (status === 'reconnected') {
+      held.clear();
+      reading.clear();
+    }
+  });
 
   /** The user's sanction in the room now, if any (a timeout that ran out is none). */
   async function current(room: Room, userId: string): Promise<ActiveSanction | undefined> {
@@ -173,7 +166,7 @@ export function createRoomSanctions(deps: RoomSanctionsDeps) {
     cache,
 
     async stop(): Promise<void> {
-      stopped = true;
+      unwatch();
       subscription.unsubscribe();
     },
   };

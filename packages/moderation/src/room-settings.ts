@@ -4,10 +4,10 @@
 // with the full settings (RoomSettingsChanged), so readers apply it without a read of their own,
 // within the event's delivery. NATS core may drop an event, so memory entries expire too
 // (MEMORY_TTL_MS), and a reader forgets everything when its NATS connection comes back.
+import type { Bus } from '@lomi/bus';
 import type { Logger, Subjects } from '@lomi/common';
 import { chat, FilterAction, internal, roomKey, type lomi, type Room } from '@lomi/protocol';
 import type { RoomStores } from '@lomi/rooms';
-import type { NatsConnection } from 'nats';
 
 export type RoomSettings = lomi.chat.v1.RoomSettings;
 
@@ -78,7 +78,7 @@ const MEMORY_TTL_MS = 10_000;
 const MEMORY_MAX_ROOMS = 10_000;
 
 export interface RoomSettingsDeps extends RoomStores {
-  nc: NatsConnection;
+  bus: Bus;
   subjects: Subjects;
   log: Logger;
 }
@@ -115,24 +115,17 @@ export function createRoomSettings(deps: RoomSettingsDeps) {
     return read;
   }
 
-  const subscription = deps.nc.subscribe(deps.subjects.events.roomSettingsChanged, {
-    callback: (err, msg) => {
-      if (err) return;
-      try {
-        const { room, settings } = internal.RoomSettingsChanged.decode(msg.data);
-        if (room && settings) keep(roomKey(room), settings as RoomSettings);
-      } catch (e) {
-        deps.log.warn({ err: e }, 'undecodable RoomSettingsChanged event');
-      }
-    },
-  });
-  let stopped = false;
-  void (async () => {
-    for await (const s of deps.nc.status()) {
-      if (stopped) break;
-      if (s.type === 'reconnect') held.clear();
+  const subscription = deps.bus.subscribe(deps.subjects.events.roomSettingsChanged, (msg) => {
+    try {
+      const { room, settings } = internal.RoomSettingsChanged.decode(msg.data);
+      if (room && settings) keep(roomKey(room), settings as RoomSettings);
+    } catch (e) {
+      deps.log.warn({ err: e }, 'undecodable RoomSettingsChanged event');
     }
-  })();
+  });
+  const unwatch = deps.bus.onStatus((status) => {
+    if (status === 'reconnected') held.clear();
+  });
 
   return {
     /** The live room's settings (memory, else Redis, else Postgres). */
@@ -142,7 +135,7 @@ export function createRoomSettings(deps: RoomSettingsDeps) {
     /** The Redis cache, for the writer. */
     cache,
     async stop(): Promise<void> {
-      stopped = true;
+      unwatch();
       subscription.unsubscribe();
     },
   };

@@ -4,10 +4,10 @@
 // what it held of that scope, so a grant or revoke takes effect everywhere within the event's
 // delivery. NATS core may drop an event, so memory entries also expire (MEMORY_TTL_MS), and a
 // reader forgets everything when its NATS connection comes back (events may have been missed).
+import type { Bus } from '@lomi/bus';
 import type { Logger, Subjects } from '@lomi/common';
 import { internal, Role, type Room } from '@lomi/protocol';
 import type { RoomFacts, RoomStores } from '@lomi/rooms';
-import type { NatsConnection } from 'nats';
 import { channelScope, createScopeCache, parseScope, STAFF_SCOPE, streamScope, type Scope } from './scopes';
 
 /** How long a process trusts a scope it read without hearing of a change (a missed event lasts at most this). */
@@ -16,7 +16,7 @@ const MEMORY_TTL_MS = 10_000;
 const MEMORY_MAX_SCOPES = 10_000;
 
 export interface ModerationStateDeps extends RoomStores {
-  nc: NatsConnection;
+  bus: Bus;
   subjects: Subjects;
   log: Logger;
 }
@@ -61,24 +61,17 @@ export function createModerationState(deps: ModerationStateDeps) {
     return read;
   }
 
-  const subscription = deps.nc.subscribe(deps.subjects.events.moderationChanged, {
-    callback: (err, msg) => {
-      if (err) return;
-      try {
-        const scope = parseScope(internal.ModerationChanged.decode(msg.data).scope);
-        if (scope) forget(scope);
-      } catch (e) {
-        deps.log.warn({ err: e }, 'undecodable ModerationChanged event');
-      }
-    },
-  });
-  let stopped = false;
-  void (async () => {
-    for await (const s of deps.nc.status()) {
-      if (stopped) break;
-      if (s.type === 'reconnect') forgetAll();
+  const subscription = deps.bus.subscribe(deps.subjects.events.moderationChanged, (msg) => {
+    try {
+      const scope = parseScope(internal.ModerationChanged.decode(msg.data).scope);
+      if (scope) forget(scope);
+    } catch (e) {
+      deps.log.warn({ err: e }, 'undecodable ModerationChanged event');
     }
-  })();
+  });
+  const unwatch = deps.bus.onStatus((status) => {
+    if (status === 'reconnected') forgetAll();
+  });
 
   return {
     /**
@@ -104,7 +97,7 @@ export function createModerationState(deps: ModerationStateDeps) {
 
     /** Stops listening for changes (the NATS connection's drain does it too). */
     async stop(): Promise<void> {
-      stopped = true;
+      unwatch();
       subscription.unsubscribe();
     },
   };

@@ -1,12 +1,13 @@
-import { connectNats, connectRedis, createKeys, type Logger, type OwnedConnections } from '@lomi/common';
+import { connectNatsBus, type Bus } from '@lomi/bus';
+import { connectRedis, createKeys, type Logger, type OwnedConnections } from '@lomi/common';
 import { connectDb, migrateToLatest } from '@lomi/db';
-import type { NatsConnection } from 'nats';
 import type { RoomStores } from './store';
 
 export interface WorkerEnv {
   DATABASE_URL: string;
   REDIS_URL: string;
   NATS_URL: string;
+  REQUEST_TIMEOUT_MS: number;
   LOMI_NAMESPACE: string;
   RUN_MIGRATIONS: boolean;
   METRICS_PORT: number;
@@ -16,7 +17,7 @@ export interface WorkerEnv {
 
 /**
  * What every worker opens at start, in the order its start-up needs them: Postgres (migrated when
- * RUN_MIGRATIONS is set), Redis, then NATS — each owned by `connections`, so NATS closes before
+ * RUN_MIGRATIONS is set), Redis, then the bus (NATS) — each owned by `connections`, so the bus closes before
  * the stores its handlers use, and a start that fails half way closes what it opened.
  */
 export async function connectWorker(
@@ -24,7 +25,7 @@ export async function connectWorker(
   env: WorkerEnv,
   connections: OwnedConnections,
   log: Logger,
-): Promise<RoomStores & { nc: NatsConnection }> {
+): Promise<RoomStores & { bus: Bus }> {
   // The namespace's own Postgres schema, as it has its own Redis keys and NATS subjects.
   const db = connections.own(await connectDb(env.DATABASE_URL, env.LOMI_NAMESPACE, log), (d) => d.destroy());
   if (env.RUN_MIGRATIONS) {
@@ -32,6 +33,6 @@ export async function connectWorker(
     if (applied.length > 0) log.info({ applied }, 'database migrated');
   }
   const redis = connections.own(await connectRedis(env.REDIS_URL, log), (r) => r.quit());
-  const nc = connections.own(await connectNats(env.NATS_URL, name, log), (n) => n.drain());
-  return { db, redis, nc, keys: createKeys(env.LOMI_NAMESPACE) };
+  const bus = connections.own(await connectNatsBus(env.NATS_URL, name, log, { requestTimeoutMs: env.REQUEST_TIMEOUT_MS }), (b) => b.drain());
+  return { db, redis, bus, keys: createKeys(env.LOMI_NAMESPACE) };
 }

@@ -1,5 +1,5 @@
-// Room facts (does it exist, is the stream live, who are the members), read from Postgres and
-// cached in the room's Redis meta key. Service operations overwrite the cache when they change
+// Room facts (does it exist, is the stream live, who are the members, who of them is blocked),
+// read from Postgres and cached in the room's Redis meta key. Service operations overwrite the cache when they change
 // a room; readers only fill an empty key, so a reader holding pre-change facts cannot undo them.
 // Shared by every worker that authorises room commands, so they all answer alike.
 //
@@ -15,7 +15,8 @@ import type { RoomStores } from './store';
 export type RoomFacts =
   | { kind: 'missing' }
   | { kind: 'live'; status: LiveStreamStatus; broadcasterId: string }
-  | { kind: 'private'; members: string[] };
+  // `blocked`: members the other has blocked, whose sends to the conversation are refused.
+  | { kind: 'private'; members: string[]; blocked?: string[] };
 
 /**
  * What a user asks to do in a room; reading history stays allowed after a stream ended. Who may
@@ -45,7 +46,15 @@ export function createRooms({ db, redis, keys }: RoomStores) {
       return row ? { kind: 'live', status: row.status, broadcasterId: row.broadcaster_id } : { kind: 'missing' };
     }
     const row = await db.selectFrom('conversations').select(['user_a', 'user_b']).where('id', '=', id).executeTakeFirst();
-    return row ? { kind: 'private', members: [row.user_a, row.user_b] } : { kind: 'missing' };
+    if (!row) return { kind: 'missing' };
+    const blocks = await db
+      .selectFrom('user_blocks')
+      .select('blocked_id')
+      .where((eb) =>
+        eb.or([eb.and({ blocker_id: row.user_a, blocked_id: row.user_b }), eb.and({ blocker_id: row.user_b, blocked_id: row.user_a })]),
+      )
+      .execute();
+    return { kind: 'private', members: [row.user_a, row.user_b], blocked: blocks.map((b) => b.blocked_id) };
   }
 
   const ttl = (facts: RoomFacts) => (facts.kind === 'missing' ? MISSING_TTL_SECONDS : FACTS_TTL_SECONDS);
@@ -75,6 +84,12 @@ export function createRooms({ db, redis, keys }: RoomStores) {
   });
   const facts = async (room: Room): Promise<RoomFacts> => (await read(room)).facts;
 
+  async function remember(room: Room, changed: RoomFacts): Promise<void> {
+    const meta = JSON.stringify(changed);
+    await redis.set(keys.meta(room), meta, 'EX', ttl(changed));
+    see(room, meta);
+  }
+
   /** Throws the RequestError that refuses `action`, or returns the room's facts when the user may do it. */
   async function authorize(room: Room, userId: string, action: RoomAction): Promise<RoomFacts> {
     return check(await facts(room), room, userId, action);
@@ -86,6 +101,8 @@ export function createRooms({ db, redis, keys }: RoomStores) {
       if (known.kind !== 'private' || !known.members.includes(userId)) {
         throw new RequestError(ErrorCode.ERROR_CODE_FORBIDDEN, 'not a member of this conversation');
       }
+      // A blocked member is told no more than that they may not send.
+      if (action === 'send' && known.blocked?.includes(userId)) throw new RequestError(ErrorCode.ERROR_CODE_FORBIDDEN, 'you may not send to this conversation');
       return known;
     }
     if (known.kind !== 'live') throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such live stream');
@@ -123,10 +140,13 @@ export function createRooms({ db, redis, keys }: RoomStores) {
     seen: see,
 
     /** Records facts a service operation just changed, replacing whatever was cached. */
-    async remember(room: Room, changed: RoomFacts): Promise<void> {
-      const meta = JSON.stringify(changed);
-      await redis.set(keys.meta(room), meta, 'EX', ttl(changed));
-      see(room, meta);
+    remember,
+
+    /** Reads the room's facts from Postgres after a change there, replacing whatever was cached. */
+    reload: async (room: Room): Promise<RoomFacts> => {
+      const loaded = await load(room);
+      await remember(room, loaded);
+      return loaded;
     },
 
     /**

@@ -2,12 +2,11 @@
 // handlers wired on a queue-group responder; its /metrics, /healthz and /readyz on METRICS_PORT;
 // and an ordered stop — stop taking requests, let the background jobs finish, then close the
 // connections (NATS before the stores it uses).
+import { busDependency, createResponder, type Bus, type Responder } from '@lomi/bus';
 import {
   createRegistry,
-  createResponder,
   createSubjects,
   failureOf,
-  natsDependency,
   OwnedConnections,
   probedDependency,
   Readiness,
@@ -15,13 +14,11 @@ import {
   serveMetrics,
   type ClientRequest,
   type Logger,
-  type Responder,
   type Stoppable,
   type Subjects,
 } from '@lomi/common';
 import { ErrorCode, type ProtocolError } from '@lomi/protocol';
 import { sql } from 'kysely';
-import type { NatsConnection } from 'nats';
 import type { Counter, Registry } from 'prom-client';
 import { connectWorker, type WorkerEnv } from './connect';
 import type { RoomStores } from './store';
@@ -30,7 +27,7 @@ import type { RoomStores } from './store';
 export interface WorkerContext<Config, Metrics> extends RoomStores {
   config: Config;
   log: Logger;
-  nc: NatsConnection;
+  bus: Bus;
   subjects: Subjects;
   metrics: Metrics;
 }
@@ -61,11 +58,11 @@ export async function startWorker<Config extends WorkerEnv, Metrics>(
   const connections = new OwnedConnections(log);
   let stopping = false;
   try {
-    const { nc, ...stores } = await connectWorker(definition.name, config, connections, log);
+    const { bus, ...stores } = await connectWorker(definition.name, config, connections, log);
     const registry = createRegistry(definition.name, config);
     const readiness = connections.own(
       new Readiness(
-        [natsDependency(nc), redisDependency(stores.redis), probedDependency('postgres', () => sql`select 1`.execute(stores.db))],
+        [busDependency(bus), redisDependency(stores.redis), probedDependency('postgres', () => sql`select 1`.execute(stores.db))],
         () => stopping,
       ),
       async (r) => r.close(),
@@ -76,15 +73,15 @@ export async function startWorker<Config extends WorkerEnv, Metrics>(
       ...stores,
       config,
       log,
-      nc,
+      bus,
       subjects: createSubjects(config.LOMI_NAMESPACE),
       metrics: definition.createMetrics(registry),
     };
-    const responder = createResponder(nc, definition.queueGroup, log);
+    const responder = createResponder(bus, definition.queueGroup, log);
     const jobs = await definition.wire(ctx, responder);
     // Subscriptions are buffered until the next write; a worker that calls itself started before
     // the server has them would let the first requests meet "no responders".
-    await nc.flush();
+    await bus.flush();
     log.info({ namespace: config.LOMI_NAMESPACE, metricsPort: server.port }, `${definition.name} started`);
     return {
       registry,

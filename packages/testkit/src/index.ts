@@ -16,3 +16,4 @@ export * from './redis-aof';
 export * from './raw-socket';
 export * from './fuzz';
 export * from './tcp-proxy';
+export * from './doc-examples';

@@ -11,6 +11,8 @@ export class RawSocket {
   /** Every decodable frame received, in order. */
   readonly frames: lomi.chat.v1.ServerFrame[] = [];
   undecodable = 0;
+  /** The text each frame of `frames` arrived as (JSON encoding), exactly as the server wrote it. */
+  private readonly texts = new WeakMap<lomi.chat.v1.ServerFrame, string>();
   /** Set once the socket closed: the close code and reason. */
   closed: { code: number; reason: string } | undefined;
   private readonly waiters = new Set<() => void>();
@@ -21,7 +23,10 @@ export class RawSocket {
   ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       try {
-        this.frames.push(decodeServerFrame(isBinary ? new Uint8Array(data) : data.toString('utf8'), encoding));
+        const text = isBinary ? undefined : data.toString('utf8');
+        const frame = decodeServerFrame(text ?? new Uint8Array(data), encoding);
+        if (text !== undefined) this.texts.set(frame, text);
+        this.frames.push(frame);
       } catch {
         this.undecodable += 1;
       }
@@ -60,9 +65,21 @@ export class RawSocket {
 
   /** The reply to `requestId`, or undefined if the socket closed first; rejects after a timeout. */
   reply(requestId: number, timeoutMs = REPLY_TIMEOUT_MS): Promise<lomi.chat.v1.ServerFrame | undefined> {
+    return this.next((f) => f.requestId === requestId, timeoutMs, `reply to request ${requestId}`);
+  }
+
+  /**
+   * The first frame received (before or after this call) that `matches`, or undefined if the
+   * socket closed first; rejects after a timeout naming `what`.
+   */
+  next(
+    matches: (frame: lomi.chat.v1.ServerFrame) => boolean,
+    timeoutMs = REPLY_TIMEOUT_MS,
+    what = 'matching frame',
+  ): Promise<lomi.chat.v1.ServerFrame | undefined> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        const found = this.frames.find((f) => f.requestId === requestId);
+        const found = this.frames.find(matches);
         if (!found && !this.closed) return;
         clearTimeout(timer);
         this.waiters.delete(check);
@@ -70,11 +87,16 @@ export class RawSocket {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new Error(`no reply to request ${requestId} within ${timeoutMs} ms`));
+        reject(new Error(`no ${what} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiters.add(check);
       check();
     });
+  }
+
+  /** The text `frame` (one of `frames`) arrived as, when it came as a text frame. */
+  textOf(frame: lomi.chat.v1.ServerFrame): string | undefined {
+    return this.texts.get(frame);
   }
 
   close(): void {

@@ -90,8 +90,6 @@ export const gatewayEnv = z
       .optional()
       .transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : undefined))
       .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'each must be "*" or an origin like https://app.example.com (no path)')).optional()),
-    /** How long a worker may take to answer a command before the client gets UNAVAILABLE. */
-    REQUEST_TIMEOUT_MS: positiveInt.default(5000),
     /** How often the platform-banned users are loaded again from the moderation workers, repairing a ban event this gateway missed. */
     BANS_RESYNC_MS: positiveInt.default(60_000),
     /** How long an out-of-order room message waits for the missing seq before it is fetched. */

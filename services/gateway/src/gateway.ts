@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import type { NatsConnection } from 'nats';
-import { connectNats, createLogger, createRegistry, createSubjects, natsDependency, Readiness, serveMetrics, type Logger } from '@lomi/common';
+import { busDependency, connectNatsBus, type Bus } from '@lomi/bus';
+import { createLogger, createRegistry, createSubjects, Readiness, serveMetrics, type Logger } from '@lomi/common';
 import {
   CloseCode,
   decodeClientFrame,
@@ -63,15 +63,15 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   log = log.child({ gatewayId });
   const metrics = createGatewayMetrics(createRegistry('gateway', config));
   metrics.bufferBudget.set(config.GATEWAY_BUFFER_BUDGET_BYTES);
-  const nc: NatsConnection = await connectNats(config.NATS_URL, gatewayId, log);
+  const bus: Bus = await connectNatsBus(config.NATS_URL, gatewayId, log, { requestTimeoutMs: config.REQUEST_TIMEOUT_MS });
   const subjects = createSubjects(config.LOMI_NAMESPACE);
-  const workers = createWorkerClient(nc, subjects, config.REQUEST_TIMEOUT_MS);
+  const workers = createWorkerClient(bus, subjects);
   const authenticate = createAuthenticator(config);
   const origins = new OriginPolicy(config.CORS_ORIGINS);
   const app = createApp();
   const channels = new RoomChannels({
     app,
-    nc,
+    bus,
     subjects,
     workers,
     metrics,
@@ -86,7 +86,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   });
   const connections = new Set<Connection>();
   const presence = startPresenceReporter({
-    nc,
+    bus,
     subjects,
     gatewayId,
     heartbeatMs: config.PRESENCE_HEARTBEAT_MS,
@@ -101,7 +101,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     onSwept: (bytes) => metrics.bufferedBytes.set(bytes),
   });
   let stopping = false;
-  const readiness = new Readiness([natsDependency(nc)], () => stopping);
+  const readiness = new Readiness([busDependency(bus)], () => stopping);
   const limits = new ConnectionLimits(
     {
       connectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
@@ -129,7 +129,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   }
 
   const bans = new PlatformBans({
-    nc,
+    bus,
     subjects,
     workers,
     log,
@@ -335,7 +335,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     uws.us_listen_socket_close(listenSocket);
     presence.stop();
     bans.stop();
-    await nc.drain();
+    await bus.drain();
     // Closes what is left, idle keep-alive HTTP connections included, so the process can exit.
     app.close();
     await metricsServer.close();

@@ -8,14 +8,14 @@
 // users' sockets with 4403.
 import type { Logger, Subjects } from '@lomi/common';
 import { internal, type lomi } from '@lomi/protocol';
-import type { NatsConnection } from 'nats';
+import type { Bus } from '@lomi/bus';
 import type { WorkerClient } from './worker-client';
 
 const PAGE = 5000;
 const RETRY_MIN_MS = 250;
 
 export interface PlatformBansDeps {
-  nc: NatsConnection;
+  bus: Bus;
   subjects: Subjects;
   workers: Pick<WorkerClient, 'bannedUsers'>;
   log: Logger;
@@ -42,22 +42,20 @@ export class PlatformBans {
   private stopped = false;
   private wake: (() => void) | undefined;
   private readonly subscription;
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly deps: PlatformBansDeps) {
-    this.subscription = deps.nc.subscribe(deps.subjects.events.platformBanChanged, {
-      callback: (err, msg) => {
-        if (err) return;
-        let change: Change;
-        try {
-          change = internal.PlatformBanChanged.decode(msg.data);
-        } catch (e) {
-          deps.log.warn({ err: e }, 'undecodable PlatformBanChanged event');
-          return;
-        }
-        this.heardDuringLoad?.push(change);
-        this.apply(change);
-        if (change.banned) deps.closeBanned();
-      },
+    this.subscription = deps.bus.subscribe(deps.subjects.events.platformBanChanged, (msg) => {
+      let change: Change;
+      try {
+        change = internal.PlatformBanChanged.decode(msg.data);
+      } catch (e) {
+        deps.log.warn({ err: e }, 'undecodable PlatformBanChanged event');
+        return;
+      }
+      this.heardDuringLoad?.push(change);
+      this.apply(change);
+      if (change.banned) deps.closeBanned();
     });
   }
 
@@ -72,12 +70,7 @@ export class PlatformBans {
   async start(): Promise<void> {
     let failures = (await this.attempt()) ? 0 : 1;
     if (failures) this.deps.log.warn('platform bans not loaded yet: banned users can connect until they are; retrying');
-    void (async () => {
-      for await (const s of this.deps.nc.status()) {
-        if (this.stopped) break;
-        if (s.type === 'reconnect') this.wake?.();
-      }
-    })();
+    this.unwatch = this.deps.bus.onStatus((status) => status === 'reconnected' && this.wake?.());
     void (async () => {
       while (!this.stopped) {
         await this.sleep(failures ? Math.min(RETRY_MIN_MS * 2 ** (failures - 1), this.deps.resyncMs) : this.deps.resyncMs);
@@ -90,6 +83,7 @@ export class PlatformBans {
   stop(): void {
     this.stopped = true;
     this.wake?.();
+    this.unwatch?.();
     this.subscription.unsubscribe();
   }
 

@@ -7,7 +7,7 @@
 // else a join does. A batch holds at most one change per socket and per user of a room, so the
 // workers may apply its parts in any order. The workers hold every entry with the TTL we state,
 // so if this process dies without a word its users disappear when the TTL runs out.
-import type { NatsConnection } from 'nats';
+import type { Bus } from '@lomi/bus';
 import type { Logger, Subjects } from '@lomi/common';
 import { internal, roomKey, RoomKind, type lomi, type Room } from '@lomi/protocol';
 
@@ -27,7 +27,7 @@ const REPORT_INTERVAL_MS = 25;
 const HEARTBEAT_SLICES = 20;
 
 export interface PresenceReporterOptions {
-  nc: NatsConnection;
+  bus: Bus;
   subjects: Subjects;
   gatewayId: string;
   heartbeatMs: number;
@@ -45,7 +45,7 @@ export type PresenceReporter = ReturnType<typeof startPresenceReporter>;
 type RoomChange = 'joined' | 'left';
 
 export function startPresenceReporter(options: PresenceReporterOptions) {
-  const { nc, subjects, gatewayId, ttlMs, log } = options;
+  const { bus, subjects, gatewayId, ttlMs, log } = options;
   /** Live room key → the room and, per user, how many of their sockets here are in it. */
   const rooms = new Map<string, { room: Room; users: Map<string, number> }>();
   /** Open sockets: connection id → user id. */
@@ -60,7 +60,7 @@ export function startPresenceReporter(options: PresenceReporterOptions) {
     try {
       // A monotonic clock with sub-millisecond precision: reports of one gateway never tie.
       const sentAtMs = performance.timeOrigin + performance.now();
-      nc.publish(subjects.presenceReports, internal.PresenceReport.encode({ ...report, gatewayId, ttlMs, sentAtMs }).finish());
+      bus.publish(subjects.presenceReports, internal.PresenceReport.encode({ ...report, gatewayId, ttlMs, sentAtMs }).finish());
     } catch (err) {
       // A closed connection while stopping: the TTL takes care of whatever this report said.
       log.warn({ err: (err as Error).message }, 'presence report not sent');

@@ -7,7 +7,7 @@
 // epoch's last stored seq and before the new epoch's first message; the seqs between name no
 // message and are skipped. A reset whose event NATS dropped is learnt from the next range reply,
 // which lists the resets above the range's start.
-import type { NatsConnection, Subscription } from 'nats';
+import type { Bus, BusSubscription } from '@lomi/bus';
 import { UnavailableError, type Logger, type Subjects } from '@lomi/common';
 import { internal, roomKey, Sanction, type ChatMessage, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
 import type { Connection } from './connection';
@@ -54,7 +54,7 @@ export class RoomChannel {
   gapTimer: NodeJS.Timeout | undefined;
   filling = false;
   fillFailures = 0;
-  subscription: Subscription | undefined;
+  subscription: BusSubscription | undefined;
   /** Resolves once the NATS server has registered the room subscription. */
   subscribed: Promise<void> = Promise.resolve();
   closed = false;
@@ -76,7 +76,7 @@ export class RoomChannel {
 }
 
 export interface RoomChannelsDeps extends FanOutDeps {
-  nc: NatsConnection;
+  bus: Bus;
   subjects: Subjects;
   workers: WorkerClient;
   log: Logger;
@@ -92,7 +92,7 @@ export class RoomChannels {
   private checkingAll = false;
 
   constructor(private readonly deps: RoomChannelsDeps) {
-    deps.nc.subscribe(deps.subjects.events.storeReset, { callback: () => this.checkAll() });
+    deps.bus.subscribe(deps.subjects.events.storeReset, () => this.checkAll());
   }
 
   get size(): number {
@@ -111,17 +111,12 @@ export class RoomChannels {
       const created = new RoomChannel(room, new RoomFanOut(room, this.deps));
       channel = created;
       this.channels.set(key, created);
-      created.subscription = this.deps.nc.subscribe(this.deps.subjects.room(room), {
-        callback: (err, msg) => {
-          if (err) return this.deps.log.warn({ room: key, err: err.message }, 'room subscription error');
-          this.onRoomEvent(created, msg.data);
-        },
-      });
+      created.subscription = this.deps.bus.subscribe(this.deps.subjects.room(room), (msg) => this.onRoomEvent(created, msg.data));
       // Only a new subscription needs the round trip to the server; later joiners of the room
       // wait for that same flush instead of paying for their own. A flush that fails (NATS is
       // down) closes the channel, so that the room's next join subscribes afresh instead of
       // awaiting this failure forever.
-      created.subscribed = this.deps.nc.flush().catch((err: unknown) => {
+      created.subscribed = this.deps.bus.flush().catch((err: unknown) => {
         this.close(created);
         throw new RoomSubscribeError(key, err);
       });

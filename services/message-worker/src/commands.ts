@@ -32,7 +32,7 @@ export interface CommandParts {
 }
 
 export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
-  const { config, nc, subjects } = ctx;
+  const { config, bus, subjects } = ctx;
   const { rooms, history, page, append, durability, receipts, offline, admit } = parts;
 
   /**
@@ -43,7 +43,7 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
   function publishAfterAck(message: lomi.chat.v1.ChatMessage, afterReply: AfterReply): void {
     afterReply(() => {
       try {
-        nc.publish(subjects.room(message.room ?? {}), internal.RoomEvent.encode({ message }).finish());
+        bus.publish(subjects.room(message.room ?? {}), internal.RoomEvent.encode({ message }).finish());
       } catch (err) {
         // Stored and acked: gateways fetch it as a seq gap once the room's next message arrives.
         ctx.log.warn({ err, room: message.room, seq: message.seq }, 'publishing a stored message failed');
@@ -111,7 +111,7 @@ export function createCommandHandler(ctx: WorkerContext, parts: CommandParts) {
     // Nothing after the top exists to be read; clamping keeps a receipt from running ahead of it.
     const seq = Math.min(Number(cmd.seq ?? 0), (await history.top(room)).topSeq);
     const receipt = seq > 0 ? await receipts.advance(room, userId, kind, seq) : undefined;
-    if (receipt) nc.publish(subjects.room(room), internal.RoomEvent.encode({ receipt }).finish());
+    if (receipt) bus.publish(subjects.room(room), internal.RoomEvent.encode({ receipt }).finish());
     return {};
   }
 

@@ -73,6 +73,17 @@ export function createConversationList(ctx: WorkerContext, history: History, rec
         sql<string>`(extract(epoch from last_activity_at) * 1000000)::bigint::text`.as('activity_us'),
       ])
       .where((eb) => eb.or([eb('user_a', '=', userId), eb('user_b', '=', userId)]))
+      // A conversation with someone the user blocked leaves their list (it comes back on unblock).
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('user_blocks')
+              .select('blocked_id')
+              .where('blocker_id', '=', userId)
+              .where(sql<boolean>`blocked_id = case when conversations.user_a = ${userId} then conversations.user_b else conversations.user_a end`),
+          ),
+        ),
+      )
       .$if(after !== undefined, (qb) =>
         qb.where(sql<boolean>`(last_activity_at, id) < (timestamptz 'epoch' + ${after![0]}::bigint * interval '1 microsecond', ${after![1]})`),
       )

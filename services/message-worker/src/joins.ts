@@ -5,6 +5,7 @@
 // one room costs Redis a few reads per batch instead of a few per socket.
 import { coalescing } from '@lomi/common';
 import { publicSettings, type ModerationState, type RoomSanctions, type RoomSettingsReader } from '@lomi/moderation';
+import type { PresenceReader } from '@lomi/presence';
 import type { Pins } from '@lomi/rooms';
 import { internal, roomKey, type lomi, type Role, type Room } from '@lomi/protocol';
 import type { WorkerContext } from './context';
@@ -23,18 +24,18 @@ export interface JoinParts {
   moderation: ModerationState;
   roomSettings: RoomSettingsReader;
   sanctions: RoomSanctions;
+  presence: PresenceReader;
 }
 
 type Admission = { facts: RoomFacts; role: Role; error?: undefined } | { error: lomi.chat.v1.IError; facts?: undefined; role?: undefined };
 
 export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
-  const { rooms, history, pins, receipts, recover, moderation, roomSettings, sanctions } = parts;
+  const { rooms, history, pins, receipts, recover, moderation, roomSettings, sanctions, presence } = parts;
 
   // Batches of one room from several gateways that arrive together share these reads too.
   const top = coalescing(roomKey, history.top);
   const liveState = coalescing(roomKey, async (room: Room) => {
-    // The presence workers keep one field per distinct viewer in this hash (see keys.viewers).
-    const [pin, viewerCount, settings] = await Promise.all([pins.current(room), ctx.redis.hlen(ctx.keys.viewers(room)), roomSettings.get(room)]);
+    const [pin, viewerCount, settings] = await Promise.all([pins.current(room), presence.viewerCount(room), roomSettings.get(room)]);
     return { pin, viewerCount, settings: publicSettings(settings) };
   });
 
@@ -63,7 +64,7 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
       top(room),
       live ? liveState(room) : undefined,
       // Which joiners the viewer count already holds (another socket of theirs is in the room).
-      live ? ctx.redis.hmget(ctx.keys.viewers(room), ...admitted.map((j) => j.userId!)) : undefined,
+      live ? presence.counted(room, admitted.map((j) => j.userId!)) : undefined,
       Promise.all(
         request.joiners.map((j, i) => {
           const facts = admissions[i]!.facts;
@@ -82,7 +83,7 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
       // The count each joiner is told includes the joiner, whose presence is reported after the reply.
       admitted.forEach((j, k) => {
         const result = reply.results![request.joiners.indexOf(j)]!;
-        result.viewerCount = state.viewerCount + (counted[k] === null ? 1 : 0);
+        result.viewerCount = state.viewerCount + (counted[k] ? 0 : 1);
       });
     }
     // Each result may still grow by its `recovered` flag (2 bytes) and a longer length prefix.

@@ -1,13 +1,13 @@
 import { chat, type ChatMessage } from '@lomi/protocol';
-import type { NatsConnection } from 'nats';
+import type { Bus } from '@lomi/bus';
 
 // Room for the reply's envelope (room, epoch, ids) and the per-message framing bytes.
 const ENVELOPE_BYTES = 4096;
 const PER_MESSAGE_BYTES = 8;
 
 /** Bytes of messages one NATS reply can carry; a bigger reply would fail to publish at all. */
-export function messageBudget(nc: NatsConnection): number {
-  return (nc.info?.max_payload ?? 1024 * 1024) - ENVELOPE_BYTES;
+export function messageBudget(bus: Bus): number {
+  return bus.maxPayload - ENVELOPE_BYTES;
 }
 
 /** The longest prefix of `messages` whose encoding fits in `budget` bytes. */

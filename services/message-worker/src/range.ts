@@ -21,7 +21,7 @@ export function createRangeHandler(ctx: WorkerContext, history: History) {
     const until = space.forward(after, limit, Math.min(Number(request.untilSeq) || top.topSeq, top.topSeq));
     const found = (await history.read(room, after, until)).filter((m) => !space.inHole(m.seq));
     // A reply cut short for size still starts at after_seq; the gateway asks again from its end.
-    const messages = prefixWithin(found, messageBudget(ctx.nc));
+    const messages = prefixWithin(found, messageBudget(ctx.bus));
     const cut = messages.length < found.length;
     return {
       messages,

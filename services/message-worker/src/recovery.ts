@@ -46,7 +46,7 @@ function completeTail(messages: ChatMessage[], topSeq: number, space: SeqSpace):
 }
 
 export function createRecovery(ctx: WorkerContext, history: History) {
-  const { config, nc } = ctx;
+  const { config, bus } = ctx;
 
   /**
    * Decides every joiner's recovery against the room as `top` describes it, reading (lowest
@@ -80,7 +80,7 @@ export function createRecovery(ctx: WorkerContext, history: History) {
     const read = (await history.read(room, lowest, top.topSeq)).filter((m) => !space.inHole(Number(m.seq)));
     const tail = completeTail(read, top.topSeq, space);
     // The newest messages are the ones every recovering joiner needs: the budget is spent from the top down.
-    const fits = prefixWithin([...tail].reverse(), messageBudget(nc) - replyBytes).reverse();
+    const fits = prefixWithin([...tail].reverse(), messageBudget(bus) - replyBytes).reverse();
     let lowestRecovered = top.topSeq;
     for (const i of eligible) {
       if (countAfter(fits, since[i]!) !== space.count(since[i]!, top.topSeq)) continue;

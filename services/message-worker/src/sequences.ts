@@ -31,7 +31,7 @@ export class SeqLeaseUnavailableError extends Error {
 export type Sequences = ReturnType<typeof createSequences>;
 
 export function createSequences(ctx: WorkerContext, lease: Lease) {
-  const { db, config, nc, subjects, log } = ctx;
+  const { db, config, bus, subjects, log } = ctx;
   const block = config.SEQ_BLOCK_SIZE;
   const resetting = new Map<string, Promise<void>>();
   const extending = new Map<string, Promise<void>>();
@@ -115,7 +115,7 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
     if (typeof plan === 'string' || !(await installEpoch(room, plan)) || !plan.previousEpoch) return;
     log.warn({ room: roomKey(room), epoch: plan.epoch, previousEpoch: plan.previousEpoch, lastSeq: plan.previousLast, startSeq: plan.base }, 'room history reset');
     const roomReset = { room, epoch: plan.epoch, previousEpoch: plan.previousEpoch, lastSeq: plan.previousLast, startSeq: plan.base };
-    nc.publish(subjects.room(room), internal.RoomEvent.encode({ roomReset }).finish());
+    bus.publish(subjects.room(room), internal.RoomEvent.encode({ roomReset }).finish());
   }
 
   /** Moves the room to a new epoch if Redis holds no valid lease for it; one at a time per room in this worker. */

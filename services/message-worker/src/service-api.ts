@@ -42,7 +42,8 @@ export function createServiceHandler(ctx: WorkerContext, rooms: Rooms) {
     const id =
       inserted?.id ??
       (await db.selectFrom('conversations').select('id').where('user_a', '=', userA).where('user_b', '=', userB).executeTakeFirstOrThrow()).id;
-    await rooms.remember({ kind: RoomKind.ROOM_KIND_PRIVATE, id }, { kind: 'private', members: [userA, userB] });
+    // Read back rather than assumed: a block between the two may predate the conversation.
+    await rooms.reload({ kind: RoomKind.ROOM_KIND_PRIVATE, id });
     return { id, memberIds: [userA, userB], created: inserted !== undefined };
   }
 
@@ -77,8 +78,8 @@ export function createServiceHandler(ctx: WorkerContext, rooms: Rooms) {
     await rooms.remember(room, { kind: 'live', status: 'ended', broadcasterId: ended.broadcaster_id });
     // Also on a repeated call: it costs nothing and reaches gateways (and workers closing the
     // stream's presence) that missed the first one; both reactions are idempotent.
-    ctx.nc.publish(ctx.subjects.room(room), internal.RoomEvent.encode({ roomClosed: { room, reason: 'stream ended' } }).finish());
-    ctx.nc.publish(ctx.subjects.events.streamEnded, internal.StreamEnded.encode({ room }).finish());
+    ctx.bus.publish(ctx.subjects.room(room), internal.RoomEvent.encode({ roomClosed: { room, reason: 'stream ended' } }).finish());
+    ctx.bus.publish(ctx.subjects.events.streamEnded, internal.StreamEnded.encode({ room }).finish());
     return toLiveStream(ended);
   }
 

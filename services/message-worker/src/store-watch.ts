@@ -7,7 +7,7 @@ import type { Stoppable } from '@lomi/common';
 import type { WorkerContext } from './context';
 
 export function watchStoreIncarnation(ctx: WorkerContext): Stoppable {
-  const { redis, nc, subjects, log } = ctx;
+  const { redis, bus, subjects, log } = ctx;
   let known: string | undefined;
 
   async function check(): Promise<void> {
@@ -15,7 +15,7 @@ export function watchStoreIncarnation(ctx: WorkerContext): Stoppable {
     if (!runId) return;
     if (known !== undefined && runId !== known) {
       log.warn({ previous: known, now: runId }, 'Redis came back as another server; telling the gateways');
-      nc.publish(subjects.events.storeReset);
+      bus.publish(subjects.events.storeReset, new Uint8Array());
     }
     known = runId;
   }

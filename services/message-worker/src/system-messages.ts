@@ -13,7 +13,7 @@ import { validRoom } from './rooms';
 const SYSTEM_SENDER = '';
 
 export function createSystemMessageHandler(ctx: WorkerContext, append: Append, durability: Durability) {
-  const { nc, subjects } = ctx;
+  const { bus, subjects } = ctx;
 
   async function store(request: lomi.internal.v1.SystemMessageRequest): Promise<number> {
     const room = validRoom(request.room);
@@ -37,7 +37,7 @@ export function createSystemMessageHandler(ctx: WorkerContext, append: Append, d
     message.seq = stored.seq;
     const settled = await durability.settle(message);
     if (settled.duplicate) return settled.message.seq;
-    nc.publish(subjects.room(room), internal.RoomEvent.encode({ message }).finish());
+    bus.publish(subjects.room(room), internal.RoomEvent.encode({ message }).finish());
     return stored.seq;
   }
 

@@ -34,7 +34,7 @@ function tombstone(m: lomi.chat.v1.ChatMessage, d: Deletion): void {
 export type Tombstones = ReturnType<typeof createTombstones>;
 
 export function createTombstones(ctx: WorkerContext) {
-  const { db, redis, keys, nc, subjects, config } = ctx;
+  const { db, redis, keys, bus, subjects, config } = ctx;
 
   /** The user's messages among the room's newest CLEAR_SCAN, not already deleted. */
   async function recentOf(room: Room, senderId: string): Promise<number[]> {
@@ -62,7 +62,7 @@ export function createTombstones(ctx: WorkerContext) {
     const fresh = rows.filter((r) => r.fresh).map((r) => Number(r.seq)).sort((a, b) => a - b);
     if (fresh.length > 0) {
       const messageDeleted = { room, seqs: fresh, deletedBy: by, deletedAtMs: at.getTime() };
-      nc.publish(subjects.room(room), internal.RoomEvent.encode({ messageDeleted }).finish());
+      bus.publish(subjects.room(room), internal.RoomEvent.encode({ messageDeleted }).finish());
     }
     return fresh;
   }

@@ -15,6 +15,7 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { int64Json, MessageKind, type lomi } from '@lomi/protocol';
 import { randomId } from '@lomi/common';
+import type { PresenceReader } from '@lomi/presence';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
 
@@ -72,7 +73,7 @@ function preview(message: lomi.chat.v1.ChatMessage): string {
 export type OfflineNotifier = ReturnType<typeof startOfflineWebhooks>;
 
 /** Queues webhook calls for offline recipients and (in every worker) makes them. */
-export function startOfflineWebhooks(ctx: WorkerContext) {
+export function startOfflineWebhooks(ctx: WorkerContext, presence: PresenceReader) {
   const { redis, keys, config, log, metrics } = ctx;
   const url = config.OFFLINE_WEBHOOK_URL;
   const secret = config.OFFLINE_WEBHOOK_SECRET ?? '';
@@ -81,8 +82,7 @@ export function startOfflineWebhooks(ctx: WorkerContext) {
   redis.defineCommand('lomiClaimWebhooks', { numberOfKeys: 2, lua: CLAIM });
 
   async function enqueue(message: lomi.chat.v1.ChatMessage, recipientId: string): Promise<void> {
-    // Online = any connection whose expiry is still ahead (kept by the presence workers).
-    if ((await redis.zcount(keys.userConnections(recipientId), Date.now(), '+inf')) > 0) return;
+    if (await presence.isOnline(recipientId)) return;
     // Named and typed as the HTTP API answers (proto3 JSON mapping: lowerCamel, 64-bit as strings).
     const body = JSON.stringify({
       type: 'message.offline',

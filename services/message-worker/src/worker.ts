@@ -1,5 +1,6 @@
 import { createLogger, QueueGroup, type Logger } from '@lomi/common';
 import { createModerationState, createRoomSanctions, createRoomSettings } from '@lomi/moderation';
+import { createPresenceReader } from '@lomi/presence';
 import { createPins, startWorker, type RunningWorker, type WorkerDefinition } from '@lomi/rooms';
 import { createApiHandler } from './api';
 import { createAppend } from './append';
@@ -41,7 +42,8 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
     const page = createPager(history);
     const storeWatch = watchStoreIncarnation(ctx);
     const persister = startPersister(ctx);
-    const offline = startOfflineWebhooks(ctx);
+    const presence = createPresenceReader(ctx);
+    const offline = startOfflineWebhooks(ctx, presence);
     const receipts = createReceipts(ctx);
     const moderation = createModerationState(ctx);
     const roomSettings = createRoomSettings(ctx);
@@ -60,7 +62,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
 
     const { serve } = responder;
     serve(ctx.subjects.commands.message, createCommandHandler(ctx, commandParts));
-    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts, recover: createRecovery(ctx, history), moderation, roomSettings, sanctions }));
+    serve(ctx.subjects.joins, createJoinHandler(ctx, { rooms, history, pins: createPins(ctx), receipts, recover: createRecovery(ctx, history), moderation, roomSettings, sanctions, presence }));
     serve(ctx.subjects.api.message, createApiHandler(ctx, rooms, page));
     serve(ctx.subjects.range, createRangeHandler(ctx, history));
     serve(ctx.subjects.service.message, createServiceHandler(ctx, rooms));

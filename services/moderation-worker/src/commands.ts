@@ -1,7 +1,7 @@
 // Client commands the gateways route to the moderation workers: pin and unpin (live rooms, by
 // the broadcaster, moderators and staff), grant and revoke moderators (by the broadcaster and
-// staff), delete, time out, ban and unban (room-actions.ts) and report a message (by anyone in
-// the room). Roles come from the moderation state on
+// staff), delete, time out, ban and unban (room-actions.ts), report a message (by anyone in
+// the room), and block and unblock a user (blocks.ts). Roles come from the moderation state on
 // every command; whoever may not is refused FORBIDDEN and nothing changes.
 import { badRequest, createCommandDispatcher, randomId, RequestError, storableText, storableUserId, validRoom } from '@lomi/common';
 import { assertMayActOn, assertMayManageModerators, assertMayModerate } from '@lomi/moderation';
@@ -10,6 +10,7 @@ import type { RoomFacts } from '@lomi/rooms';
 import type { ModerationContext } from './context';
 import { publishPin } from './pin-updates';
 import type { createReports } from './reports';
+import type { Blocks } from './blocks';
 import type { RoleGrants } from './role-grants';
 import type { RoomActions } from './room-actions';
 import type { RoomSettingsWriter } from './room-settings';
@@ -25,9 +26,10 @@ export interface CommandParts {
   reports: ReturnType<typeof createReports>;
   settings: RoomSettingsWriter;
   actions: RoomActions;
+  blocks: Blocks;
 }
 
-export function createCommandHandler(ctx: ModerationContext, { storedMessage, grants, reports, settings, actions }: CommandParts) {
+export function createCommandHandler(ctx: ModerationContext, { storedMessage, grants, reports, settings, actions, blocks }: CommandParts) {
   const { config, rooms, pins, metrics, moderation, audit } = ctx;
 
   function newText(room: Room, userId: string, text: string): lomi.chat.v1.IChatMessage {
@@ -146,6 +148,12 @@ export function createCommandHandler(ctx: ModerationContext, { storedMessage, gr
         return sanction(userId, frame.banUser!, actions.ban);
       case 'unbanUser':
         return sanction(userId, frame.unbanUser!, actions.unban);
+      case 'blockUser':
+        await blocks.block(userId, frame.blockUser!);
+        return { ok: {} };
+      case 'unblockUser':
+        await blocks.unblock(userId, frame.unblockUser!);
+        return { ok: {} };
       case 'reportMessage':
         await reports.report(userId, frame.reportMessage!);
         return { ok: {} };

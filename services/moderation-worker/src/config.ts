@@ -23,8 +23,6 @@ export const moderationWorkerEnv = z
     REASON_MAX_LENGTH: positiveInt.default(500),
     /** Most terms in one live room's own block list (SetRoomSettings). */
     ROOM_WORD_LIST_MAX: positiveInt.max(5000).default(1000),
-    /** How long the message workers may take to look up a message to pin or report. */
-    REQUEST_TIMEOUT_MS: positiveInt.default(5000),
   })
   .refine((c) => c.PIN_MIN_DURATION_S <= c.PIN_DEFAULT_DURATION_S && c.PIN_DEFAULT_DURATION_S <= c.PIN_MAX_DURATION_S, {
     message: 'must lie between PIN_MIN_DURATION_S and PIN_MAX_DURATION_S',

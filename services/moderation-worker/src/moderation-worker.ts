@@ -3,6 +3,7 @@ import { createModerationState, createRoomSanctions, createRoomSettings, createS
 import { createPins, createRooms, rejection, startWorker, type RunningWorker } from '@lomi/rooms';
 import { createApiHandler } from './api';
 import { createAuditLog } from './audit';
+import { createBlocks } from './blocks';
 import { createCommandHandler } from './commands';
 import type { ModerationWorkerConfig } from './config';
 import type { ModerationContext } from './context';
@@ -50,7 +51,7 @@ export function startModerationWorker(
         const reports = createReports(ctx, storedMessage);
         const settings = createRoomSettingsWriter(ctx);
         const actions = createRoomActions(ctx, storedMessage);
-        responder.serve(ctx.subjects.commands.moderation, createCommandHandler(ctx, { storedMessage, grants, reports, settings, actions }));
+        responder.serve(ctx.subjects.commands.moderation, createCommandHandler(ctx, { storedMessage, grants, reports, settings, actions, blocks: createBlocks(ctx) }));
         responder.serve(ctx.subjects.api.moderation, createApiHandler(ctx, reports));
         responder.serve(ctx.subjects.service.moderation, createServiceHandler(ctx, { grants, bans, settings, actions }));
         responder.serve(ctx.subjects.bannedUsers, bans.handleBannedUsers);

@@ -15,7 +15,7 @@ const PAGE_MAX = 10_000;
 export type PlatformBans = ReturnType<typeof createPlatformBans>;
 
 export function createPlatformBans(ctx: ModerationContext) {
-  const { db, nc, subjects, config, audit } = ctx;
+  const { db, bus, subjects, config, audit } = ctx;
 
   async function change(op: lomi.internal.v1.IPlatformBan, banned: boolean): Promise<boolean> {
     const userId = storableUserId('user_id', op.userId ?? '');
@@ -37,7 +37,7 @@ export function createPlatformBans(ctx: ModerationContext) {
       return { changed, version };
     });
     // Also when nothing changed: a retry reaches gateways that missed the first event.
-    nc.publish(subjects.events.platformBanChanged, internal.PlatformBanChanged.encode({ userId, banned, version }).finish());
+    bus.publish(subjects.events.platformBanChanged, internal.PlatformBanChanged.encode({ userId, banned, version }).finish());
     return changed;
   }
 

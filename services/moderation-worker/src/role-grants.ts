@@ -28,7 +28,7 @@ export type Origin = Pick<ModerationAction, 'actorId' | 'room'>;
 export type RoleGrants = ReturnType<typeof createRoleGrants>;
 
 export function createRoleGrants(ctx: ModerationContext) {
-  const { db, nc, subjects, moderation, scopeCache, config, audit } = ctx;
+  const { db, bus, subjects, moderation, scopeCache, config, audit } = ctx;
 
   /** Runs `change` under the scope's lock, logs it when it changed something, then tells everyone. */
   async function changeScope(scope: Scope, change: (trx: Kysely<Database>) => Promise<boolean>, action: ModerationAction): Promise<boolean> {
@@ -40,7 +40,7 @@ export function createRoleGrants(ctx: ModerationContext) {
     });
     await scopeCache.write(scope, version, users);
     moderation.forget(scope);
-    nc.publish(subjects.events.moderationChanged, internal.ModerationChanged.encode({ scope }).finish());
+    bus.publish(subjects.events.moderationChanged, internal.ModerationChanged.encode({ scope }).finish());
     return changed;
   }
 

@@ -31,12 +31,12 @@ type Change = { sanction: typeof Sanction.SANCTION_TIMEOUT; durationS: number } 
 export type RoomActions = ReturnType<typeof createRoomActions>;
 
 export function createRoomActions(ctx: ModerationContext, storedMessage: StoredMessages) {
-  const { db, nc, subjects, config, audit, moderation, sanctions } = ctx;
+  const { db, bus, subjects, config, audit, moderation, sanctions } = ctx;
 
   /** Asks the message workers to delete messages; the seqs deleted now. */
   async function tombstone(request: lomi.internal.v1.ITombstoneRequest): Promise<number[]> {
     const encoded = internal.TombstoneRequest.encode(request).finish();
-    const reply = internal.TombstoneReply.decode((await nc.request(subjects.tombstones, encoded, { timeout: config.REQUEST_TIMEOUT_MS })).data);
+    const reply = internal.TombstoneReply.decode(await bus.request(subjects.tombstones, encoded));
     if (reply.error) throw new RequestError(reply.error.code ?? ErrorCode.ERROR_CODE_UNAVAILABLE, reply.error.message ?? '');
     return reply.seqs.map(Number);
   }
@@ -87,9 +87,9 @@ export function createRoomActions(ctx: ModerationContext, storedMessage: StoredM
     });
     await sanctions.cache.write(room, version, current);
     sanctions.forget(room);
-    nc.publish(subjects.events.roomSanctionsChanged, internal.RoomSanctionsChanged.encode({ room, version }).finish());
+    bus.publish(subjects.events.roomSanctionsChanged, internal.RoomSanctionsChanged.encode({ room, version }).finish());
     const userSanctioned = { room, userId: target, sanction: change.sanction, expiresAtMs: expiresAt?.getTime() ?? 0, reason, moderatorId: actor.id };
-    nc.publish(subjects.room(room), internal.RoomEvent.encode({ userSanctioned }).finish());
+    bus.publish(subjects.room(room), internal.RoomEvent.encode({ userSanctioned }).finish());
     if (clear) await tombstone({ room, senderId: target, deletedBy: actor.id });
   }
 

@@ -25,7 +25,7 @@ interface Patch {
 export type RoomSettingsWriter = ReturnType<typeof createRoomSettingsWriter>;
 
 export function createRoomSettingsWriter(ctx: ModerationContext) {
-  const { db, nc, subjects, config, audit, roomSettings } = ctx;
+  const { db, bus, subjects, config, audit, roomSettings } = ctx;
 
   /** Refuses the whole change (BAD_REQUEST naming the field) unless every field is valid. */
   function validate(cmd: lomi.chat.v1.ISetRoomSettings): Patch {
@@ -119,10 +119,10 @@ export function createRoomSettingsWriter(ctx: ModerationContext) {
       await roomSettings.cache.write(room, settings);
       roomSettings.apply(room, settings);
       // Also when nothing changed: a retry reaches the workers that missed the first event.
-      nc.publish(subjects.events.roomSettingsChanged, internal.RoomSettingsChanged.encode({ room, settings }).finish());
+      bus.publish(subjects.events.roomSettingsChanged, internal.RoomSettingsChanged.encode({ room, settings }).finish());
       if (changed) {
         const update = { room, settings: publicSettings(settings) };
-        nc.publish(subjects.room(room), internal.RoomEvent.encode({ roomSettings: update }).finish());
+        bus.publish(subjects.room(room), internal.RoomEvent.encode({ roomSettings: update }).finish());
       }
       return settings;
     },

@@ -1,12 +1,13 @@
 // Client commands the gateways route to the presence workers: `typing` (SetTyping).
 import { badRequest, createCommandDispatcher, validRoom } from '@lomi/common';
 import type { Histogram } from 'prom-client';
-import { RoomKind, type lomi, type ProtocolError, type Room, type ServerFrame } from '@lomi/protocol';
+import { RoomKind, type lomi, type ProtocolError, type ServerFrame } from '@lomi/protocol';
+import type { Rooms } from '@lomi/rooms';
 import type { Typing } from './typing';
 
 export function createCommandHandler(
   typing: Typing,
-  requireMember: (room: Room, userId: string) => Promise<void>,
+  rooms: Rooms,
   reject: (op: string, err: unknown) => ProtocolError,
   commandSeconds: Histogram<'command' | 'outcome'>,
 ) {
@@ -15,7 +16,8 @@ export function createCommandHandler(
     // Stream Chat drops typing events above ~100 watchers for good reason: in a live room they
     // would multiply by every viewer. Private rooms only.
     if (room.kind !== RoomKind.ROOM_KIND_PRIVATE) throw badRequest('typing events are for private rooms');
-    await requireMember(room, request.userId);
+    // Members only, by the same rule and answer as every other command (room facts, @lomi/rooms).
+    await rooms.authorize(room, request.userId, 'history');
     await typing.set(room, request.userId, request.connectionId, Boolean(cmd.typing));
     return { ok: {} };
   }

@@ -42,8 +42,6 @@ export const presenceWorkerEnv = z
     TYPING_TIMEOUT_MS: positiveInt.default(5000),
     /** Shortest time between two "typing" pushes of one user in one room. */
     TYPING_PUSH_INTERVAL_MS: positiveInt.default(1000),
-    /** How long a system message may take to be stored by a message worker before it is given up. */
-    REQUEST_TIMEOUT_MS: positiveInt.default(5000),
   })
   .refine((c) => c.JOIN_MESSAGES_MAX_ROOM >= c.JOIN_AGGREGATE_ABOVE, {
     message: 'must be at least JOIN_AGGREGATE_ABOVE',

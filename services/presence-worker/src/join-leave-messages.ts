@@ -99,7 +99,7 @@ function describe(kind: Announced, firstUser: string, count: number): string {
 export type JoinLeaveMessages = ReturnType<typeof createJoinLeaveMessages>;
 
 export function createJoinLeaveMessages(ctx: PresenceContext) {
-  const { redis, keys, config, nc, subjects, metrics, log } = ctx;
+  const { redis, keys, config, bus, subjects, metrics, log } = ctx;
   redis.defineCommand('lomiAnnounce', { numberOfKeys: 1, lua: ANNOUNCE });
   redis.defineCommand('lomiDigestTake', { numberOfKeys: 1, lua: DIGEST_TAKE });
 
@@ -107,11 +107,7 @@ export function createJoinLeaveMessages(ctx: PresenceContext) {
   async function post(room: Room, content: string, clientMsgId: string): Promise<void> {
     try {
       const reply = internal.SystemMessageReply.decode(
-        (
-          await nc.request(subjects.systemMessages, internal.SystemMessageRequest.encode({ room, content, clientMsgId }).finish(), {
-            timeout: config.REQUEST_TIMEOUT_MS,
-          })
-        ).data,
+        await bus.request(subjects.systemMessages, internal.SystemMessageRequest.encode({ room, content, clientMsgId }).finish()),
       );
       if (reply.error) {
         metrics.systemMessages.inc({ outcome: 'refused' });

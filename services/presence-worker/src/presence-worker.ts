@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, QueueGroup, type ClientRequest, type Logger } from '@lomi/common';
-import { rejection, startWorker, type RunningWorker } from '@lomi/rooms';
+import { createRooms, rejection, startWorker, type RunningWorker } from '@lomi/rooms';
 import { createActiveRooms } from './active-rooms';
 import { createApiHandler } from './api';
 import { createCommandHandler } from './commands';
 import type { PresenceWorkerConfig } from './config';
 import { createJoinLeaveMessages } from './join-leave-messages';
-import { createMembership } from './membership';
 import { createMetrics } from './metrics';
 import { createReportHandler } from './reports';
 import { createRoomPresence } from './room-presence';
@@ -43,7 +42,7 @@ export function startPresenceWorker(
 
         responder.consume(ctx.subjects.presenceReports, createReportHandler(ctx, { presence, activeRooms, connections: userConnections, typing, apply }));
         responder.consume(ctx.subjects.events.streamEnded, createStreamEndHandler(ctx, presence, sessions));
-        responder.serve(ctx.subjects.commands.presence, createCommandHandler(typing, createMembership(ctx), reject, ctx.metrics.commandSeconds));
+        responder.serve(ctx.subjects.commands.presence, createCommandHandler(typing, createRooms(ctx), reject, ctx.metrics.commandSeconds));
         responder.serve(ctx.subjects.api.presence, createApiHandler(ctx, presence, apply, reject));
         const sweeper = startSweeper(ctx, { activeRooms, presence, typing, messages, apply, workerId });
         // Sessions last: the sweep's final departures are written before the connections close.

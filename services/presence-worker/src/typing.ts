@@ -61,13 +61,13 @@ return {push, expired, redis.call('ZCARD', KEYS[1])}
 export type Typing = ReturnType<typeof createTyping>;
 
 export function createTyping(ctx: PresenceContext, activeRooms: ActiveRooms) {
-  const { redis, keys, config, nc, subjects, metrics } = ctx;
+  const { redis, keys, config, bus, subjects, metrics } = ctx;
   redis.defineCommand('lomiTyping', { numberOfKeys: 2, lua: TYPING });
   // Longer than any typing or throttle, so idle keys go away on their own.
   const keepMs = 2 * Math.max(config.TYPING_TIMEOUT_MS, config.TYPING_PUSH_INTERVAL_MS);
 
   function push(room: Room, userId: string, typing: boolean): void {
-    nc.publish(subjects.room(room), internal.RoomEvent.encode({ typing: { room, userId, typing } }).finish());
+    bus.publish(subjects.room(room), internal.RoomEvent.encode({ typing: { room, userId, typing } }).finish());
     metrics.pushes.inc({ kind: typing ? 'typing' : 'stopped' });
   }
 

@@ -10,12 +10,12 @@ import type { ViewingSessions } from './viewing-sessions';
 export type ApplyChange = (change: PresenceChange) => Promise<void>;
 
 export function createViewerChanges(ctx: PresenceContext, sessions: ViewingSessions, messages: JoinLeaveMessages): ApplyChange {
-  const { nc, subjects, metrics } = ctx;
+  const { bus, subjects, metrics } = ctx;
   return async function apply(change) {
     const { room, count, peak } = change;
     if (change.push) {
       // Relayed by every gateway to the room's sockets as the `viewers` push.
-      nc.publish(subjects.room(room), internal.RoomEvent.encode({ viewers: { room, count, peak } }).finish());
+      bus.publish(subjects.room(room), internal.RoomEvent.encode({ viewers: { room, count, peak } }).finish());
       metrics.pushes.inc({ kind: 'viewers' });
     }
     if (change.arrivals.length === 0 && change.departures.length === 0) return;

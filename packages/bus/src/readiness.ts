@@ -1,0 +1,7 @@
+import type { Dependency } from '@lomi/common';
+import type { Bus } from './bus';
+
+/** The bus as a readiness probe sees it: down from a disconnect until it reconnects, or once closed. */
+export function busDependency(bus: Bus): Dependency {
+  return { name: 'nats', isUp: () => bus.isConnected() };
+}
