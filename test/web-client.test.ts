@@ -1,7 +1,8 @@
 // The demo web client (apps/web, as `pnpm build` left it in apps/web/dist) in headless Chromium
 // (Debian's /usr/bin/chromium through playwright-core), served by a real system's gateway with
 // its development routes: what two people see of each other in a private chat, a live room seen
-// by its broadcaster and a viewer, and a send made while the network is cut arriving once after.
+// by its broadcaster and a viewer (pins, gifts, a deletion shown as a tombstone, a timeout and a
+// ban), and a send made while the network is cut arriving once after.
 // A screenshot of each view goes to test-artifacts/web-client/.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -106,7 +107,7 @@ test('two people chat privately and see each other typing and reading', async ()
   await screenshot(b.page, 'private-bob');
 });
 
-test('a broadcaster and a viewer see viewers, join and leave lines, gifts and pins', async () => {
+test('a broadcaster page and a viewer page see viewers, join and leave lines, a pin, a gift, a deletion, a timeout and a ban', async () => {
   const [host, fan] = [system.user('host'), system.user('fan')];
   const h = await login(host);
   await h.page.click('#start-live');
@@ -140,6 +141,25 @@ test('a broadcaster and a viewer see viewers, join and leave lines, gifts and pi
   await h.page.click('#unpin');
   await v.page.waitForSelector('#pin', { state: 'hidden' });
 
+  // The broadcaster deletes a viewer's message: on both pages a tombstone takes its place.
+  await send(v.page, 'something rude');
+  const rude = entries(h.page, 'something rude');
+  await rude.waitFor();
+  const rudeSeq = await rude.getAttribute('data-seq');
+  await rude.locator('button.delete-msg').click();
+  const tombstone = `#messages li.deleted[data-seq="${rudeSeq}"] .tombstone`;
+  await v.page.waitForSelector(`${tombstone}:text-is("message deleted by ${host}")`);
+  await h.page.waitForSelector(tombstone);
+  for (const page of [v.page, h.page]) expect(await entries(page, 'something rude').count()).toBe(0);
+  await screenshot(v.page, 'live-viewer-tombstone');
+
+  // A timeout from the message's button: the viewer is told until when; the broadcaster lifts it.
+  await entries(h.page, 'love this stream').locator('button.timeout-user').click();
+  await v.page.waitForSelector(`#messages li.sanction:has-text("you were timed out until"):has-text("by ${host}")`);
+  await h.page.fill('#unban-user input', fan);
+  await h.page.click('#unban-user button');
+  await v.page.waitForSelector('#messages li.sanction:text-is("you may write again")');
+
   // A viewer may not pin (the server refuses; the client shows no such control either).
   // Made a moderator, the same user watching again gets the moderator's controls.
   await h.page.fill('#grant-moderator input', fan);
@@ -152,8 +172,13 @@ test('a broadcaster and a viewer see viewers, join and leave lines, gifts and pi
   await v.page.waitForSelector('#app[data-view="broadcaster"] #broadcaster-panel:has-text("Moderator")');
   expect(await v.page.locator('#grant-moderator').count()).toBe(0);
   await screenshot(v.page, 'live-moderator');
-  // Deleting a message, and timeouts and bans, come with helper M1's DeleteMessage / TimeoutUser /
-  // BanUser; they are not in chat.proto on this branch.
+
+  // The broadcaster bans the moderator: out of the room, and the composer closes.
+  await entries(h.page, 'love this stream').locator('button.ban-user').click();
+  await v.page.waitForSelector(`#messages li.sanction:text-is("you were banned by ${host}")`);
+  await v.page.waitForSelector('#text:disabled');
+  await h.page.waitForSelector(`#messages li.sanction:text-is("${fan} was banned by ${host}")`);
+  await screenshot(v.page, 'live-banned');
 });
 
 test('a message sent while the network is cut is delivered exactly once after it comes back', async () => {

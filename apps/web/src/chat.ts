@@ -1,12 +1,23 @@
 // Everything the web client asks of the Lomi Chat SDK (@lomi/client) and of the gateway's
 // development routes goes through this file, so that a new SDK version is adapted here alone.
 // The views (main.ts) see plain data: rooms by id, messages as ShownMessage.
-import { ErrorCode, LomiClient, LomiError, MessageKind, Role, RoomKind, type ChatMessage, type Room } from '@lomi/client';
+import {
+  LomiClient,
+  MessageKind,
+  RateLimitedError,
+  Role,
+  RoomKind,
+  Sanction,
+  UnavailableError,
+  type ChatMessage,
+  type lomi,
+  type Room,
+} from '@lomi/client';
 
 export type ConnectionState = 'connected' | 'reconnecting' | 'closed';
 export type RoomMode = 'private' | 'live';
 
-/** A message as the views show it: stored (seq > 0) or still in the outbox (seq 0). */
+/** A message as the views show it: stored (seq > 0) or still in the SDK's outbox (seq 0). */
 export interface ShownMessage {
   roomId: string;
   seq: number;
@@ -16,9 +27,14 @@ export interface ShownMessage {
   text: string;
   gift?: { id: string; count: number };
   createdAtMs: number;
-  /** Set when the server refused the send for good (it will not be retried). */
+  /** Set when the send failed for good (refused, or not delivered in time). */
   failed?: string;
+  /** Set on a tombstone: who deleted it (text and gift are gone). */
+  deletedBy?: string;
 }
+
+/** What a moderator did to a user of a live room; `lifted` ends a timeout or ban. */
+export type SanctionShown = 'timed out' | 'banned' | 'lifted';
 
 export interface ShownPin {
   text: string;
@@ -48,6 +64,10 @@ export interface ChatEvents {
   viewers: (roomId: string, count: number) => void;
   pin: (roomId: string, pin: ShownPin | undefined) => void;
   roomClosed: (roomId: string, reason: string) => void;
+  /** Messages of a room were deleted: show tombstones in their place. */
+  deleted: (roomId: string, seqs: number[], deletedBy: string) => void;
+  /** A user of a live room was timed out (until `untilMs`), banned, or let off. */
+  sanctioned: (roomId: string, userId: string, what: SanctionShown, byUserId: string, untilMs: number) => void;
   state: (state: ConnectionState) => void;
   /** A command failed (shown to the user as a notice). */
   notice: (text: string) => void;
@@ -61,18 +81,6 @@ const ROLE_NAMES: Partial<Record<number, OpenRoom['role']>> = {
   [Role.ROLE_MEMBER]: 'member',
 };
 
-/** Refusals a resend cannot fix; anything else (a lost connection, UNAVAILABLE, a timeout) is retried. */
-const FINAL = new Set<number>([
-  ErrorCode.ERROR_CODE_BAD_REQUEST,
-  ErrorCode.ERROR_CODE_FORBIDDEN,
-  ErrorCode.ERROR_CODE_NOT_FOUND,
-  ErrorCode.ERROR_CODE_ROOM_CLOSED,
-  ErrorCode.ERROR_CODE_TOO_LARGE,
-  ErrorCode.ERROR_CODE_INTERNAL,
-  ErrorCode.ERROR_CODE_LIMIT_EXCEEDED,
-]);
-/** A typing "on" is repeated at most this often while the user keeps typing. */
-const TYPING_REPEAT_MS = 2500;
 const HISTORY_PAGE = 50;
 
 function roomOf(mode: RoomMode, id: string): Room {
@@ -90,8 +98,15 @@ function shown(m: ChatMessage): ShownMessage {
     text: m.content ?? '',
     gift: m.gift ? { id: m.gift.giftId ?? '', count: m.gift.count ?? 0 } : undefined,
     createdAtMs: Number(m.createdAtMs ?? 0),
+    deletedBy: m.deletedBy || undefined,
   };
 }
+
+const SANCTIONS: Record<number, SanctionShown> = {
+  [Sanction.SANCTION_TIMEOUT]: 'timed out',
+  [Sanction.SANCTION_BAN]: 'banned',
+  [Sanction.SANCTION_NONE]: 'lifted',
+};
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -113,27 +128,14 @@ async function devToken(userId: string): Promise<string> {
   return String((await postJson('/api/v1/dev/token', { userId })).token);
 }
 
-/** A send waiting for its ack. */
-interface Outgoing {
-  message: ShownMessage;
-  room: Room;
-}
+/** The SDK's send or sendGift with one clientMsgId. */
+type Send = (options: { clientMsgId: string }) => Promise<lomi.chat.v1.ISendAck>;
 
-/**
- * One logged-in demo user: an SDK client connected to the gateway that served the page.
- *
- * The outbox below keeps sends made while disconnected and sends them again, in order and with
- * the same client_msg_id (the server stores a resent one once), after the rooms are rejoined.
- * It belongs in the SDK (issue 26): once @lomi/client has its own outbox, `send` and `sendGift`
- * call the SDK's and this queue goes.
- */
+/** One logged-in demo user: an SDK client connected to the gateway that served the page. */
 export class ChatSession {
   private readonly listeners = new Map<keyof ChatEvents, Set<(...args: never[]) => void>>();
-  private readonly outbox: Outgoing[] = [];
-  private flushing = false;
   private state: ConnectionState = 'connected';
   private token: string;
-  private readonly typingSentAt = new Map<string, number>();
 
   private constructor(
     readonly userId: string,
@@ -147,9 +149,12 @@ export class ChatSession {
     client.on('viewers', (e) => this.emit('viewers', e.room?.id ?? '', Number(e.count ?? 0)));
     client.on('pin', (e) => this.emit('pin', e.room?.id ?? '', e.pin ? ChatSession.pinOf(e.pin) : undefined));
     client.on('roomClosed', (e) => this.emit('roomClosed', e.room?.id ?? '', e.reason ?? ''));
+    client.on('messageDeleted', (e) => this.emit('deleted', e.room?.id ?? '', (e.seqs ?? []).map(Number), e.deletedBy ?? ''));
+    client.on('userSanctioned', (e) =>
+      this.emit('sanctioned', e.room?.id ?? '', e.userId ?? '', SANCTIONS[e.sanction ?? 0] ?? 'lifted', e.moderatorId ?? '', Number(e.expiresAtMs ?? 0)),
+    );
     client.on('reconnecting', () => this.setState('reconnecting'));
     client.on('reconnected', () => this.setState('connected'));
-    client.on('rejoined', () => void this.flush());
     client.on('roomLost', (room, err) => this.emit('notice', `left ${room.id}: ${describe(err)}`));
     client.on('close', (code, reason) => {
       this.setState('closed');
@@ -164,7 +169,7 @@ export class ChatSession {
     const client = await LomiClient.connect({
       url,
       token,
-      // A reconnect after the token ran out gets a new one (fails while offline: the SDK tries again).
+      // Called ahead of the token's expiry (sent in band) and after a 4401 (fails while offline: the SDK tries again).
       refreshToken: async () => {
         const fresh = await devToken(userId);
         if (session) session.token = fresh;
@@ -227,60 +232,41 @@ export class ChatSession {
     await this.client.leave(roomOf(mode, id)).catch(() => undefined);
   }
 
-  /** Queues a text; the returned message (seq 0) is reported again by `message` once stored or refused. */
+  /** Sends a text; the returned message (seq 0) is reported again by `message` once stored or failed. */
   send(mode: RoomMode, roomId: string, text: string): ShownMessage {
-    return this.enqueue(mode, roomId, { kind: 'text', text });
+    return this.enqueue(roomId, { kind: 'text', text }, (options) => this.client.send(roomOf(mode, roomId), text, options));
   }
 
   sendGift(mode: RoomMode, roomId: string, giftId: string, count = 1): ShownMessage {
-    return this.enqueue(mode, roomId, { kind: 'gift', text: '', gift: { id: giftId, count } });
+    return this.enqueue(roomId, { kind: 'gift', text: '', gift: { id: giftId, count } }, (options) =>
+      this.client.sendGift(roomOf(mode, roomId), giftId, count, options),
+    );
   }
 
-  private enqueue(mode: RoomMode, roomId: string, body: Pick<ShownMessage, 'kind' | 'text' | 'gift'>): ShownMessage {
+  /**
+   * The SDK's outbox keeps a send across reconnects (resent with its clientMsgId, stored once);
+   * a refusal that says "later" (rate limited, unavailable) is sent again here after the wait.
+   */
+  private enqueue(roomId: string, body: Pick<ShownMessage, 'kind' | 'text' | 'gift'>, send: Send): ShownMessage {
     const message: ShownMessage = { roomId, seq: 0, clientMsgId: crypto.randomUUID(), senderId: this.userId, createdAtMs: Date.now(), ...body };
-    this.outbox.push({ message, room: roomOf(mode, roomId) });
-    if (mode === 'private') this.typingSentAt.delete(roomId);
-    void this.flush();
+    const attempt = async (): Promise<lomi.chat.v1.ISendAck> => {
+      try {
+        return await send({ clientMsgId: message.clientMsgId });
+      } catch (err) {
+        if (!(err instanceof RateLimitedError || err instanceof UnavailableError)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(err.retryAfterMs, 500)));
+        return attempt();
+      }
+    };
+    attempt().then(
+      (ack) => this.emit('message', { ...message, seq: Number(ack.seq), createdAtMs: Number(ack.createdAtMs ?? message.createdAtMs) }),
+      (err: unknown) => this.emit('message', { ...message, failed: describe(err) }),
+    );
     return message;
   }
 
-  /** Sends the outbox in order, one at a time; stops at a lost connection until the next rejoin. */
-  private async flush(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
-    try {
-      while (this.outbox.length > 0 && this.state === 'connected') {
-        const { message, room } = this.outbox[0]!;
-        try {
-          const ack = message.gift
-            ? await this.client.sendGift(room, message.gift.id, message.gift.count, message.clientMsgId)
-            : await this.client.send(room, message.text, message.clientMsgId);
-          this.outbox.shift();
-          this.emit('message', { ...message, seq: Number(ack.seq), createdAtMs: Number(ack.createdAtMs ?? message.createdAtMs) });
-        } catch (err) {
-          if (err instanceof LomiError && FINAL.has(err.code)) {
-            this.outbox.shift();
-            this.emit('message', { ...message, failed: err.message });
-            continue;
-          }
-          const waitMs = err instanceof LomiError ? Math.max(err.retryAfterMs, 500) : 1000;
-          // Disconnected: the next rejoin flushes again. Connected (a timeout, UNAVAILABLE): retry soon.
-          if (this.state !== 'connected') break;
-          await new Promise((resolve) => setTimeout(resolve, waitMs));
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  /** Private rooms: tells the other member this user is typing (repeated at most every few seconds) or stopped. */
+  /** Private rooms: tells the other member this user is typing or stopped (the SDK sends at most one "typing" every 2 s). */
   typing(roomId: string, typing: boolean): void {
-    const last = this.typingSentAt.get(roomId);
-    if (typing && last !== undefined && Date.now() - last < TYPING_REPEAT_MS) return;
-    if (!typing && last === undefined) return;
-    if (typing) this.typingSentAt.set(roomId, Date.now());
-    else this.typingSentAt.delete(roomId);
     this.client.typing(roomOf('private', roomId), typing).catch(() => undefined);
   }
 
@@ -324,6 +310,21 @@ export class ChatSession {
     return this.command('report', () => this.client.reportMessage(roomOf(mode, roomId), seq, reason));
   }
 
-  // Moderation that helper M1 adds to the protocol (DeleteMessage, TimeoutUser, BanUser) goes
-  // here, one method each like `pinMessage`, once chat.proto has them.
+  /** Live rooms: the broadcaster, moderators and staff; private rooms: the sender, own messages. */
+  deleteMessage(mode: RoomMode, roomId: string, seq: number): Promise<boolean> {
+    return this.command('delete', () => this.client.deleteMessage(roomOf(mode, roomId), seq, 'deleted from the web client'));
+  }
+
+  timeoutUser(roomId: string, userId: string, durationS: number): Promise<boolean> {
+    return this.command('timeout', () => this.client.timeoutUser(roomOf('live', roomId), userId, durationS, { reason: 'timed out from the web client' }));
+  }
+
+  banUser(roomId: string, userId: string): Promise<boolean> {
+    return this.command('ban', () => this.client.banUser(roomOf('live', roomId), userId, { reason: 'banned from the web client' }));
+  }
+
+  /** Lifts a ban or a timeout. */
+  unbanUser(roomId: string, userId: string): Promise<boolean> {
+    return this.command('unban', () => this.client.unbanUser(roomOf('live', roomId), userId));
+  }
 }

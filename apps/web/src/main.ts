@@ -1,7 +1,8 @@
 // The demo web client's views, plain DOM: log in as a demo user, then a private chat (typing,
 // read ticks) or a live room (viewer count, pinned banner, gifts, join/leave lines, and the
-// broadcaster's pin and moderation controls). All talk to the server goes through chat.ts.
-import { ChatSession, type ConnectionState, type OpenRoom, type ShownMessage, type ShownPin } from './chat';
+// broadcaster's pin and moderation controls: delete, time out, ban). Deleted messages show as
+// tombstones everywhere. All talk to the server goes through chat.ts.
+import { ChatSession, type ConnectionState, type OpenRoom, type SanctionShown, type ShownMessage, type ShownPin } from './chat';
 
 const GIFTS = [
   { id: 'rose', label: '🌹 Rose' },
@@ -10,6 +11,8 @@ const GIFTS = [
 ];
 /** A "typing" line without a fresh event disappears after this long (the typist may have gone). */
 const TYPING_SHOWN_MS = 6000;
+/** The "Timeout" button silences a user for this long. */
+const TIMEOUT_S = 600;
 
 type Child = Node | string | false | undefined;
 
@@ -121,6 +124,8 @@ function roomView(session: ChatSession, open: OpenRoom): void {
   const list = h('ul', { id: 'messages' });
   /** Shown messages: own ones by client_msg_id (they exist before their seq), the others by seq. */
   const items = new Map<string, HTMLLIElement>();
+  /** Stored messages by seq, to turn one into a tombstone. */
+  const bySeq = new Map<number, ShownMessage>();
   let otherReadSeq = open.otherReadSeq;
   let otherDeliveredSeq = open.otherDeliveredSeq;
   const keyOf = (m: ShownMessage) => (m.senderId === session.userId && m.clientMsgId ? `c:${m.clientMsgId}` : `s:${m.seq}`);
@@ -133,14 +138,21 @@ function roomView(session: ChatSession, open: OpenRoom): void {
   }
 
   function actions(m: ShownMessage): Child[] {
-    if (m.seq === 0 || m.kind === 'system') return [];
+    if (m.seq === 0 || m.kind === 'system' || m.deletedBy) return [];
+    const mine = m.senderId === session.userId;
+    const button = (cls: string, label: string, run: () => void) => h('button', { class: `small secondary ${cls}`, onclick: run }, label);
     const buttons: Child[] = [];
     if (privileged) {
-      buttons.push(h('button', { class: 'small secondary pin-msg', onclick: () => void session.pinMessage(open.id, m.seq) }, 'Pin'));
-      // Helper M1's moderation goes here once chat.proto has it: a "Delete" button
-      // (DeleteMessage) for every message, "Timeout" and "Ban" (TimeoutUser, BanUser) for its sender.
+      buttons.push(button('pin-msg', 'Pin', () => void session.pinMessage(open.id, m.seq)));
+      buttons.push(button('delete-msg', 'Delete', () => void session.deleteMessage(open.mode, open.id, m.seq)));
+      if (!mine) {
+        buttons.push(button('timeout-user', 'Timeout', () => void session.timeoutUser(open.id, m.senderId, TIMEOUT_S)));
+        buttons.push(button('ban-user', 'Ban', () => void session.banUser(open.id, m.senderId)));
+      }
+    } else if (!live && mine) {
+      buttons.push(button('delete-msg', 'Delete', () => void session.deleteMessage(open.mode, open.id, m.seq)));
     }
-    if (m.senderId !== session.userId) {
+    if (!mine) {
       buttons.push(h('button', { class: 'small secondary report-msg', onclick: () => void session.report(open.mode, open.id, m.seq, 'reported from the web client').then((ok) => ok && notice('reported')) }, 'Report'));
     }
     return buttons;
@@ -151,12 +163,17 @@ function roomView(session: ChatSession, open: OpenRoom): void {
     const classes = [m.kind, mine && 'mine', m.seq === 0 && !m.failed && 'pending', m.failed && 'failed'].filter(Boolean).join(' ');
     const attrs = { class: classes, 'data-seq': m.seq || undefined, 'data-client-msg-id': m.clientMsgId || undefined };
     if (m.kind === 'system') return h('li', attrs, m.text);
+    if (m.deletedBy) {
+      const by = m.deletedBy === m.senderId ? '' : ` by ${m.deletedBy === session.userId ? 'me' : m.deletedBy}`;
+      return h('li', { ...attrs, class: `${classes} deleted` }, h('span', { class: 'from' }, mine ? 'me' : m.senderId), h('span', { class: 'tombstone' }, `message deleted${by}`));
+    }
     const body = m.kind === 'gift' ? `sent ${m.gift?.count ?? 1} × ${m.gift?.id ?? 'gift'}` : m.text;
     return h('li', attrs, h('span', { class: 'from' }, mine ? 'me' : m.senderId), h('span', { class: 'text' }, body), m.failed && ` (not sent: ${m.failed})`, tick(m), ...actions(m));
   }
 
   /** Shows a message in seq order (still unsent ones last), replacing its earlier version. */
   function put(m: ShownMessage): void {
+    if (m.seq > 0) bySeq.set(m.seq, m);
     const key = keyOf(m);
     const el = render(m);
     const old = items.get(key);
@@ -200,7 +217,6 @@ function roomView(session: ChatSession, open: OpenRoom): void {
         const text = composerInput.value.trim();
         if (!text) return;
         composerInput.value = '';
-        if (!live) session.typing(open.id, false);
         put(session.send(open.mode, open.id, text));
       },
     },
@@ -225,8 +241,9 @@ function roomView(session: ChatSession, open: OpenRoom): void {
         lineForm('grant-moderator', 'user id to make moderator', 'Make moderator', (userId, input) =>
           void session.grantModerator(open.id, userId).then((ok) => ok && ((input.value = ''), notice(`${userId} is a moderator now`))),
         ),
-      // Helper M1's room-wide moderation goes here once chat.proto has it: timeout or ban a user
-      // by id (TimeoutUser, BanUser), the way "Make moderator" grants a role.
+      lineForm('unban-user', 'user id to let write again', 'Lift timeout or ban', (userId, input) =>
+        void session.unbanUser(open.id, userId).then((ok) => ok && (input.value = '')),
+      ),
     );
 
   const title = live ? (open.role === 'broadcaster' ? 'Your live stream' : 'Live stream') : 'Private chat';
@@ -276,6 +293,21 @@ function roomView(session: ChatSession, open: OpenRoom): void {
   });
   session.on('viewers', (roomId, count) => here(roomId) && (viewers.textContent = `👁 ${count} watching`));
   session.on('pin', (roomId, pin) => here(roomId) && showPin(pin));
+  session.on('deleted', (roomId, seqs, deletedBy) => {
+    if (!here(roomId)) return;
+    for (const seq of seqs) {
+      const m = bySeq.get(seq);
+      if (m) put({ ...m, text: '', gift: undefined, deletedBy });
+    }
+  });
+  session.on('sanctioned', (roomId, userId, what, byUserId, untilMs) => {
+    if (!here(roomId)) return;
+    const me = userId === session.userId;
+    list.append(h('li', { class: 'system sanction' }, sanctionLine(me ? 'you' : userId, what, byUserId, untilMs)));
+    list.scrollTop = list.scrollHeight;
+    if (me && what !== 'lifted') notice(sanctionLine('you', what, byUserId, untilMs));
+    if (me) composerInput.disabled = what === 'banned';
+  });
   session.on('roomClosed', (roomId, reason) => {
     if (!here(roomId)) return;
     notice(`the stream ended${reason ? `: ${reason}` : ''}`);
@@ -284,6 +316,12 @@ function roomView(session: ChatSession, open: OpenRoom): void {
   // What the other member sent before we opened the chat is read now.
   const lastOther = [...open.messages].reverse().find((m) => m.senderId !== session.userId && m.kind !== 'system');
   if (!live && lastOther) session.markRead(open.id, lastOther.seq);
+}
+
+function sanctionLine(who: string, what: SanctionShown, byUserId: string, untilMs: number): string {
+  if (what === 'lifted') return `${who} may write again`;
+  const until = what === 'timed out' && untilMs > 0 ? ` until ${new Date(untilMs).toLocaleTimeString()}` : '';
+  return `${who} ${who === 'you' ? 'were' : 'was'} ${what}${until} by ${byUserId}`;
 }
 
 loginView();

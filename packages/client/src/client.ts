@@ -251,7 +251,12 @@ export class LomiClient {
     return this.outbox.add({ room: { kind: room.kind, id: room.id }, clientMsgId, ...body }, timeoutMs);
   }
 
-  /** A page of history: `beforeSeq` pages back from there, `afterSeq` forward; newest page by default. */
+  /**
+   * A page of a room's history in seq order: the oldest `limit` (1–200, default 50) after
+   * `afterSeq` (default 0: from the start), or with `beforeSeq` the newest `limit` before it
+   * (page back with the first seq of the previous page). `hasMore` says whether more remain.
+   * Deleted messages come as tombstones (`deletedBy` set, no content).
+   */
   async history(room: Room, page: { afterSeq?: number; beforeSeq?: number; limit?: number } = {}): Promise<lomi.chat.v1.IHistoryReply> {
     return (await this.request({ history: { room, ...page } })).history!;
   }

@@ -4,6 +4,7 @@
 // below restate that package's, and test/sdk-package.test.ts fails if the two ever differ.
 import './long-config';
 import { lomi } from '../generated/chat';
+import { fromJson, toJson } from './proto-json';
 
 export { lomi };
 const v1 = lomi.chat.v1;
@@ -54,19 +55,16 @@ export function roomKey(room: Room): string {
   return `${kind}:${room.id ?? ''}`;
 }
 
-// The canonical proto3 JSON mapping: enum names, 64-bit integers as strings, no default values.
-const JSON_OPTIONS = { enums: String, longs: String, defaults: false } as const;
-
 export function encodeClientFrame(frame: ClientFrame, encoding: Encoding): Uint8Array | string {
-  if (encoding === Encoding.JSON) return JSON.stringify(v1.ClientFrame.toObject(v1.ClientFrame.fromObject(frame), JSON_OPTIONS));
-  return v1.ClientFrame.encode(v1.ClientFrame.create(frame)).finish();
+  if (encoding === Encoding.JSON) return JSON.stringify(toJson(frame, 'ClientFrame'));
+  return v1.ClientFrame.encode(frame).finish();
 }
 
 /** Decodes one WebSocket message: a text frame in the JSON encoding, binary in the proto one. */
 export function decodeServerFrame(data: string | ArrayBuffer | Uint8Array, encoding: Encoding): ServerFrame {
   if (encoding === Encoding.JSON) {
     if (typeof data !== 'string') throw new TypeError('the JSON encoding expects text frames');
-    return v1.ServerFrame.fromObject(JSON.parse(data) as Record<string, unknown>);
+    return fromJson<ServerFrame>(JSON.parse(data) as Record<string, unknown>, 'ServerFrame');
   }
   if (typeof data === 'string') throw new TypeError('the proto encoding expects binary frames');
   return v1.ServerFrame.decode(data instanceof Uint8Array ? data : new Uint8Array(data));
