@@ -1,5 +1,5 @@
 // What an app does with the SDK, over the real wire, in both encodings: private chat (text,
-// throttled typing, receipts, history pages, deletions, the conversation list), live rooms (gifts,
+// throttled typing, receipts, history pages, deletions, the conversation list, blocks), live rooms (gifts,
 // viewers, pins, settings with their block list, moderators, reports, deletions, timeouts and
 // bans, batches, the stream's end),
 // each push as its typed event and each refusal as its error class, and a send that cannot be
@@ -157,6 +157,23 @@ describe.each([Encoding.PROTO, Encoding.JSON])('in the %s encoding', (encoding) 
     const page2 = await client.listConversations({ limit: 1, cursor: page1.nextCursor! });
     expect(page2.conversations!.map((c) => [c.otherUserId, c.lastMessage?.content])).toEqual([[old, 'a while ago']]);
     expect(page2.nextCursor ?? '').toBe('');
+  });
+
+  test('a block refuses the blocked member with ForbiddenError and hides the conversation from the blocker, until unblocked', async () => {
+    const [me, pest] = [user('bl-me'), user('bl-pest')];
+    const room = await system.createPrivateRoom(me, pest);
+    const client = await connect(me);
+    const other = await connect(pest);
+    await other.send(room, 'hello?');
+    const listed = async () => (await client.listConversations()).conversations!.map((c) => c.otherUserId);
+    expect(await listed()).toEqual([pest]);
+
+    await client.blockUser(pest);
+    await expect(other.send(room, 'are you there?')).rejects.toBeInstanceOf(ForbiddenError);
+    expect(await listed()).toEqual([]);
+    await client.unblockUser(pest);
+    await other.send(room, 'back again');
+    expect(await listed()).toEqual([pest]);
   });
 
   test('live room: gifts, viewers, pins, a moderator granted and revoked, reports', async () => {
