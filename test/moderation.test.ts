@@ -6,7 +6,7 @@
 // action is in the stream's moderation log; anyone in a room may report a message.
 import { ErrorCode, ModeratorScope, Role, type LomiClient, type Room } from '@lomi/client';
 import { createKeys } from '@lomi/common';
-import { startSystem, type TestSystem } from '@lomi/testkit';
+import { startSystem, within, type TestSystem } from '@lomi/testkit';
 import Redis from 'ioredis';
 
 let system: TestSystem;
@@ -17,19 +17,6 @@ beforeAll(async () => {
 afterAll(() => system.stop());
 
 const forbidden = (pattern: RegExp) => ({ code: ErrorCode.ERROR_CODE_FORBIDDEN, message: expect.stringMatching(pattern) });
-
-/** Runs `attempt` until it resolves, for at most `ms` (a change reaching every worker); rethrows the last failure. */
-async function within<T>(ms: number, attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A live stream of `${name}-host`, whose host is connected to gateway 0. */
 async function stream(name: string): Promise<{ room: Room; host: LomiClient }> {

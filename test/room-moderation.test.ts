@@ -5,7 +5,7 @@
 // other gateway within a second and lifts, and the app back end doing the same as staff.
 import { ErrorCode, type LomiClient, type Room } from '@lomi/client';
 import { Sanction } from '@lomi/protocol';
-import { startSystem, type TestSystem } from '@lomi/testkit';
+import { startSystem, within, type TestSystem } from '@lomi/testkit';
 import { Pool } from 'pg';
 
 let system: TestSystem;
@@ -21,19 +21,6 @@ afterAll(async () => {
 });
 
 const refusal = (code: ErrorCode, pattern?: RegExp) => ({ code, ...(pattern ? { message: expect.stringMatching(pattern) } : {}) });
-
-/** Runs `attempt` until it resolves, for at most `ms`; rethrows the last failure. */
-async function within<T>(ms: number, attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A live stream whose host is on gateway 0, joined. */
 async function stream(name: string): Promise<{ room: Room; host: LomiClient; hostId: string }> {

@@ -5,7 +5,7 @@
 import { ErrorCode, Role, type LomiClient, type Room } from '@lomi/client';
 import { createKeys } from '@lomi/common';
 import { FilterAction, type lomi } from '@lomi/protocol';
-import { startSystem, type TestSystem } from '@lomi/testkit';
+import { startSystem, within, type TestSystem } from '@lomi/testkit';
 import Redis from 'ioredis';
 
 let system: TestSystem;
@@ -14,19 +14,6 @@ beforeAll(async () => {
   system = await startSystem({ gateways: 2, messageWorkers: 2 });
 });
 afterAll(() => system.stop());
-
-/** Runs `attempt` until it resolves, for at most `ms`; rethrows the last failure. */
-async function within<T>(ms: number, attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function stream(name: string): Promise<{ room: Room; host: LomiClient }> {
   const room = await system.createLiveRoom(system.user(`${name}-host`));

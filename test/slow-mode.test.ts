@@ -4,7 +4,7 @@
 // limit, so both gateways and both message workers see one clock.
 import { ErrorCode, type LomiClient, type Room } from '@lomi/client';
 import type { lomi } from '@lomi/protocol';
-import { startSystem, type TestSystem } from '@lomi/testkit';
+import { startSystem, within, type TestSystem } from '@lomi/testkit';
 
 let system: TestSystem;
 
@@ -14,19 +14,6 @@ beforeAll(async () => {
 afterAll(() => system.stop());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `attempt` until it resolves, for at most `ms`; rethrows the last failure. */
-async function within<T>(ms: number, attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    await sleep(20);
-  }
-}
 
 async function setSettings(client: LomiClient, room: Room, settings: Omit<lomi.chat.v1.ISetRoomSettings, 'room'>) {
   return (await client.request({ setRoomSettings: { room, ...settings } })).roomSettings!;

@@ -6,7 +6,7 @@
 import { ErrorCode, type LomiClient, type Room } from '@lomi/client';
 import { FilterAction, type lomi } from '@lomi/protocol';
 import { loadMessageWorkerConfig } from '@lomi/message-worker';
-import { DEFAULT_URLS, startSystem, type TestSystem } from '@lomi/testkit';
+import { DEFAULT_URLS, startSystem, within, type TestSystem } from '@lomi/testkit';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,19 +19,6 @@ beforeAll(async () => {
   system = await startSystem({ gateways: 2, messageWorkers: 2, env: { WORD_FILTER_FILE: file, WORD_FILTER_ACTION: 'refuse' } });
 });
 afterAll(() => system.stop());
-
-/** Runs `attempt` until it resolves, for at most `ms`; rethrows the last failure. */
-async function within<T>(ms: number, attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function setSettings(client: LomiClient, room: Room, settings: Omit<lomi.chat.v1.ISetRoomSettings, 'room'>) {
   return (await client.request({ setRoomSettings: { room, ...settings } })).roomSettings!;

@@ -1,14 +1,13 @@
 // Timeouts and bans of users in live rooms, as every service reads them: Postgres room_sanctions is
 // the record, written by the moderation workers only; Redis caches a room's active sanctions at
-// their version; each reader holds them in memory, so a send or join of a user without a sanction
-// costs no round trip for it. A change is published as RoomSanctionsChanged and every reader drops
-// the room; NATS core may drop an event, so memory entries also expire (MEMORY_TTL_MS), and a
-// reader forgets everything when its NATS connection comes back.
-import type { Bus } from '@lomi/bus';
-import { RequestError, type Logger, type Subjects } from '@lomi/common';
+// their version; each reader holds them in memory (held.ts), so a send or join of a user without
+// a sanction costs no round trip for it. A change is published as RoomSanctionsChanged and every
+// reader drops the room.
+import { RequestError } from '@lomi/common';
 import type { SanctionKindName } from '@lomi/db';
 import { ErrorCode, internal, roomKey, type Room } from '@lomi/protocol';
 import type { RoomStores } from '@lomi/rooms';
+import { createHeld, type ReaderDeps } from './held';
 
 /** What a user may not do in a live room, until `untilMs` (0 for a ban). */
 export interface ActiveSanction {
@@ -77,69 +76,29 @@ export class TimedOutError extends RequestError {
   }
 }
 
-/** How long a process trusts a room's sanctions it read without hearing of a change. */
-const MEMORY_TTL_MS = 10_000;
-/** Rooms held in memory; the oldest read goes first. */
-const MEMORY_MAX_ROOMS = 10_000;
-
-export interface RoomSanctionsDeps extends RoomStores {
-  bus: Bus;
-  subjects: Subjects;
-  log: Logger;
-}
+export type RoomSanctionsDeps = ReaderDeps;
 
 export type RoomSanctions = ReturnType<typeof createRoomSanctions>;
 
 export function createRoomSanctions(deps: RoomSanctionsDeps) {
   const cache = createRoomSanctionsCache(deps);
-  const held = new Map<string, { sanctions: RoomSanctionMap; readAt: number }>();
-  // A read that overlapped a change may hold the old state: it answers its callers but is not kept.
-  const reading = new Map<string, Promise<RoomSanctionMap>>();
-
-  function forget(room: Room): void {
-    const key = roomKey(room);
-    held.delete(key);
-    reading.delete(key);
-  }
-
-  function of(room: Room): RoomSanctionMap | Promise<RoomSanctionMap> {
-    const key = roomKey(room);
-    const entry = held.get(key);
-    if (entry && performance.now() - entry.readAt < MEMORY_TTL_MS) return entry.sanctions;
-    const pending = reading.get(key);
-    if (pending) return pending;
-    const read = cache.read(room).then((sanctions) => {
-      if (reading.get(key) === read) {
-        reading.delete(key);
-        held.delete(key);
-        if (held.size >= MEMORY_MAX_ROOMS) held.delete(held.keys().next().value!);
-        held.set(key, { sanctions, readAt: performance.now() });
-      }
-      return sanctions;
-    });
-    read.catch(() => reading.get(key) === read && reading.delete(key));
-    reading.set(key, read);
-    return read;
-  }
-
-  const subscription = deps.bus.subscribe(deps.subjects.events.roomSanctionsChanged, (msg) => {
-    try {
-      const { room } = internal.RoomSanctionsChanged.decode(msg.data);
-      if (room) forget(room);
-    } catch (e) {
-      deps.log.warn({ err: e }, 'undecodable RoomSanctionsChanged event');
-    }
-  });
-  const unwatch = deps.bus.onStatus((status) => {
-    if (status === 'reconnected') {
-      held.clear();
-      reading.clear();
-    }
+  const held = createHeld<Room, RoomSanctionMap>({
+    ...deps,
+    id: roomKey,
+    read: cache.read,
+    event: {
+      subject: deps.subjects.events.roomSanctionsChanged,
+      name: 'RoomSanctionsChanged',
+      apply(msg, h) {
+        const { room } = internal.RoomSanctionsChanged.decode(msg.data);
+        if (room) h.forget(room);
+      },
+    },
   });
 
   /** The user's sanction in the room now, if any (a timeout that ran out is none). */
   async function current(room: Room, userId: string): Promise<ActiveSanction | undefined> {
-    const sanction = (await of(room)).get(userId);
+    const sanction = (await held.get(room)).get(userId);
     if (!sanction || (sanction.kind === 'timeout' && sanction.untilMs <= Date.now())) return undefined;
     return sanction;
   }
@@ -160,14 +119,13 @@ export function createRoomSanctions(deps: RoomSanctionsDeps) {
     },
 
     /** Drops what this process holds of the room (the writer, at once; everyone else on the event). */
-    forget,
+    forget: (room: Room) => held.forget(room),
 
     /** The Redis cache, for the writer. */
     cache,
 
     async stop(): Promise<void> {
-      unwatch();
-      subscription.unsubscribe();
+      held.stop();
     },
   };
 }

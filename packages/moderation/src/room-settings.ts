@@ -1,11 +1,9 @@
 // A live room's settings (slow mode, the word filter, the room's own block list) as every service
 // reads them: Postgres live_room_settings is the record, written by the moderation workers only;
-// Redis caches it per room at its version; each reader holds it in memory. A change is published
-// with the full settings (RoomSettingsChanged), so readers apply it without a read of their own,
-// within the event's delivery. NATS core may drop an event, so memory entries expire too
-// (MEMORY_TTL_MS), and a reader forgets everything when its NATS connection comes back.
-import type { Bus } from '@lomi/bus';
-import type { Logger, Subjects } from '@lomi/common';
+// Redis caches it per room at its version; each reader holds it in memory (held.ts). A change is
+// published with the full settings (RoomSettingsChanged), so readers apply it without a read of
+// their own, within the event's delivery.
+import { createHeld, type ReaderDeps } from './held';
 import { chat, FilterAction, internal, roomKey, type lomi, type Room } from '@lomi/protocol';
 import type { RoomStores } from '@lomi/rooms';
 
@@ -72,71 +70,36 @@ export function createRoomSettingsCache({ db, redis, keys }: RoomStores) {
   };
 }
 
-/** How long a process trusts settings it read without hearing of a change. */
-const MEMORY_TTL_MS = 10_000;
-/** Rooms held in memory; the oldest read goes first. */
-const MEMORY_MAX_ROOMS = 10_000;
-
-export interface RoomSettingsDeps extends RoomStores {
-  bus: Bus;
-  subjects: Subjects;
-  log: Logger;
-}
+export type RoomSettingsDeps = ReaderDeps;
 
 export type RoomSettingsReader = ReturnType<typeof createRoomSettings>;
 
 export function createRoomSettings(deps: RoomSettingsDeps) {
   const cache = createRoomSettingsCache(deps);
-  const held = new Map<string, { settings: RoomSettings; readAt: number }>();
-  const reading = new Map<string, Promise<RoomSettings>>();
-
-  /** Keeps `settings` unless newer ones are held. */
-  function keep(key: string, settings: RoomSettings): void {
-    const current = held.get(key);
-    if (current && Number(current.settings.version) > Number(settings.version)) return;
-    held.delete(key);
-    if (held.size >= MEMORY_MAX_ROOMS) held.delete(held.keys().next().value!);
-    held.set(key, { settings, readAt: performance.now() });
-  }
-
-  function get(room: Room): RoomSettings | Promise<RoomSettings> {
-    const key = roomKey(room);
-    const entry = held.get(key);
-    if (entry && performance.now() - entry.readAt < MEMORY_TTL_MS) return entry.settings;
-    const pending = reading.get(key);
-    if (pending) return pending;
-    const read = cache.read(room).then((settings) => {
-      if (reading.get(key) === read) reading.delete(key);
-      keep(key, settings);
-      return held.get(key)!.settings;
-    });
-    read.catch(() => reading.get(key) === read && reading.delete(key));
-    reading.set(key, read);
-    return read;
-  }
-
-  const subscription = deps.bus.subscribe(deps.subjects.events.roomSettingsChanged, (msg) => {
-    try {
-      const { room, settings } = internal.RoomSettingsChanged.decode(msg.data);
-      if (room && settings) keep(roomKey(room), settings as RoomSettings);
-    } catch (e) {
-      deps.log.warn({ err: e }, 'undecodable RoomSettingsChanged event');
-    }
+  const held = createHeld<Room, RoomSettings>({
+    ...deps,
+    id: roomKey,
+    read: cache.read,
+    // A change carries the full settings: readers take them without a read of their own.
+    event: {
+      subject: deps.subjects.events.roomSettingsChanged,
+      name: 'RoomSettingsChanged',
+      apply(msg, h) {
+        const { room, settings } = internal.RoomSettingsChanged.decode(msg.data);
+        if (room && settings) h.keep(room, settings as RoomSettings);
+      },
+    },
+    newer: (value, current) => Number(value.version) >= Number(current.version),
   });
-  const unwatch = deps.bus.onStatus((status) => {
-    if (status === 'reconnected') held.clear();
-  });
-
   return {
     /** The live room's settings (memory, else Redis, else Postgres). */
-    get,
+    get: (room: Room) => held.get(room),
     /** Takes settings this process just wrote (the writer, at once; everyone else on the event). */
-    apply: (room: Room, settings: RoomSettings) => keep(roomKey(room), settings),
+    apply: (room: Room, settings: RoomSettings) => held.keep(room, settings),
     /** The Redis cache, for the writer. */
     cache,
     async stop(): Promise<void> {
-      unwatch();
-      subscription.unsubscribe();
+      held.stop();
     },
   };
 }

@@ -1,77 +1,33 @@
 // The moderation state as every other service reads it: a user's role in a room, from the
-// moderation workers' record (Postgres, cached in Redis), cached again in this process's memory.
-// Each change is pushed as a ModerationChanged event after it is stored, and every reader drops
-// what it held of that scope, so a grant or revoke takes effect everywhere within the event's
-// delivery. NATS core may drop an event, so memory entries also expire (MEMORY_TTL_MS), and a
-// reader forgets everything when its NATS connection comes back (events may have been missed).
-import type { Bus } from '@lomi/bus';
-import type { Logger, Subjects } from '@lomi/common';
+// moderation workers' record (Postgres, cached in Redis), held again in this process's memory
+// (held.ts). Each change is pushed as a ModerationChanged event after it is stored, and every
+// reader drops what it held of that scope, so a grant or revoke takes effect everywhere within
+// the event's delivery.
 import { internal, Role, type Room } from '@lomi/protocol';
-import type { RoomFacts, RoomStores } from '@lomi/rooms';
+import type { RoomFacts } from '@lomi/rooms';
+import { createHeld, type ReaderDeps } from './held';
 import { channelScope, createScopeCache, parseScope, STAFF_SCOPE, streamScope, type Scope } from './scopes';
 
-/** How long a process trusts a scope it read without hearing of a change (a missed event lasts at most this). */
-const MEMORY_TTL_MS = 10_000;
-/** Scopes held in memory; the oldest read goes first. */
-const MEMORY_MAX_SCOPES = 10_000;
-
-export interface ModerationStateDeps extends RoomStores {
-  bus: Bus;
-  subjects: Subjects;
-  log: Logger;
-}
+export type ModerationStateDeps = ReaderDeps;
 
 export type ModerationState = ReturnType<typeof createModerationState>;
 
 export function createModerationState(deps: ModerationStateDeps) {
   const cache = createScopeCache(deps);
-  const held = new Map<Scope, { ids: ReadonlySet<string>; readAt: number }>();
-  // Reads in flight. Forgetting a scope drops its read too: a read that overlapped a change may
-  // hold the old users, so it answers its callers but is not kept, and later callers read again.
-  const reading = new Map<Scope, Promise<ReadonlySet<string>>>();
-
-  function forget(scope: Scope): void {
-    held.delete(scope);
-    reading.delete(scope);
-  }
-
-  function forgetAll(): void {
-    held.clear();
-    reading.clear();
-  }
-
-  function users(scope: Scope): Promise<ReadonlySet<string>> | ReadonlySet<string> {
-    const entry = held.get(scope);
-    if (entry && performance.now() - entry.readAt < MEMORY_TTL_MS) return entry.ids;
-    const pending = reading.get(scope);
-    if (pending) return pending;
-    const read = cache.read(scope).then((list) => {
-      const ids = new Set(list);
-      if (reading.get(scope) === read) {
-        reading.delete(scope);
-        held.delete(scope);
-        if (held.size >= MEMORY_MAX_SCOPES) held.delete(held.keys().next().value!);
-        held.set(scope, { ids, readAt: performance.now() });
-      }
-      return ids;
-    });
-    // A failed read is not shared with later callers.
-    read.catch(() => reading.get(scope) === read && reading.delete(scope));
-    reading.set(scope, read);
-    return read;
-  }
-
-  const subscription = deps.bus.subscribe(deps.subjects.events.moderationChanged, (msg) => {
-    try {
-      const scope = parseScope(internal.ModerationChanged.decode(msg.data).scope);
-      if (scope) forget(scope);
-    } catch (e) {
-      deps.log.warn({ err: e }, 'undecodable ModerationChanged event');
-    }
+  const held = createHeld<Scope, ReadonlySet<string>>({
+    ...deps,
+    id: (scope) => scope,
+    read: async (scope) => new Set(await cache.read(scope)),
+    event: {
+      subject: deps.subjects.events.moderationChanged,
+      name: 'ModerationChanged',
+      apply(msg, h) {
+        const scope = parseScope(internal.ModerationChanged.decode(msg.data).scope);
+        if (scope) h.forget(scope);
+      },
+    },
   });
-  const unwatch = deps.bus.onStatus((status) => {
-    if (status === 'reconnected') forgetAll();
-  });
+  const users = (scope: Scope) => held.get(scope);
 
   return {
     /**
@@ -93,12 +49,11 @@ export function createModerationState(deps: ModerationStateDeps) {
     },
 
     /** Drops what this process holds of `scope` (the writer, at once; everyone else on the event). */
-    forget,
+    forget: (scope: Scope) => held.forget(scope),
 
     /** Stops listening for changes (the NATS connection's drain does it too). */
     async stop(): Promise<void> {
-      unwatch();
-      subscription.unsubscribe();
+      held.stop();
     },
   };
 }
