@@ -43,7 +43,11 @@ export interface OwnedServer {
   output(lines?: number): string;
 }
 
-export type NatsServer = OwnedServer & { readonly url: string };
+export type NatsServer = OwnedServer & {
+  readonly url: string;
+  /** With `monitor`: the server's HTTP monitoring (e.g. `${monitorUrl}/subsz`). */
+  readonly monitorUrl?: string;
+};
 export type RedisServer = OwnedServer & { readonly url: string };
 export type PostgresServer = OwnedServer & { readonly url: string; readonly dataDir: string };
 
@@ -57,6 +61,8 @@ export interface StartOptions {
 export interface NatsOptions extends StartOptions {
   /** Enable JetStream with its store in the server's temp dir. */
   jetstream?: boolean;
+  /** Serve the HTTP monitoring endpoints on a free port (NatsServer.monitorUrl). */
+  monitor?: boolean;
 }
 
 export interface PostgresOptions extends StartOptions {
@@ -570,6 +576,7 @@ export async function startNatsServer(opts: NatsOptions = {}): Promise<NatsServe
   const dir = makeTempDir('lomi-nats');
   // A unique name lets the probe tell our server from whatever else may hold the port.
   const serverName = `lomi-test-${process.pid}-${++natsCounter}-${path.basename(dir)}`;
+  const monitorPort = opts.monitor ? await freePort() : 0;
   const server = new ProcessServer(
     {
       name: 'nats-server',
@@ -579,6 +586,7 @@ export async function startNatsServer(opts: NatsOptions = {}): Promise<NatsServe
         '-p', String(port),
         '-n', serverName,
         ...(opts.jetstream ? ['-js', '-sd', path.join(dir, 'jetstream')] : []),
+        ...(monitorPort ? ['-m', String(monitorPort)] : []),
       ],
       cwd: dir,
       stopSignal: 'SIGTERM',
@@ -589,7 +597,7 @@ export async function startNatsServer(opts: NatsOptions = {}): Promise<NatsServe
     dir,
   );
   await startOrCleanup(server);
-  return withFields(server, { url: `nats://127.0.0.1:${server.port}` });
+  return withFields(server, { url: `nats://127.0.0.1:${server.port}`, ...(monitorPort ? { monitorUrl: `http://127.0.0.1:${monitorPort}` } : {}) });
 }
 
 function natsReady(port: number, serverName: string): Promise<boolean> {
