@@ -3,23 +3,21 @@
 // (messages from the other member after my read seq) across offline periods.
 import { ErrorCode, RoomKind, type LomiClient, type Room } from '@lomi/client';
 import { startSystem, type TestSystem } from '@lomi/testkit';
-import { Client } from 'pg';
 
 let system: TestSystem;
-let pg: Client;
 
 beforeAll(async () => {
   system = await startSystem({ gateways: 2, messageWorkers: 2 });
-  pg = new Client(system.pg);
-  await pg.connect();
 });
 afterAll(async () => {
-  await pg.end();
   await system.stop();
 });
 
-async function stored(room: Room, userId: string): Promise<{ read_seq: string; delivered_seq: string } | undefined> {
-  const { rows } = await pg.query('select read_seq, delivered_seq from conversation_reads where conversation_id = $1 and user_id = $2', [room.id, userId]);
+async function stored(room: Room, userId: string): Promise<{ read_seq: number; delivered_seq: number } | undefined> {
+  const rows = await system.query<{ read_seq: number; delivered_seq: number }>(
+    'select read_seq, delivered_seq from conversation_reads where conversation_id = $1 and user_id = $2',
+    [room.id, userId],
+  );
   return rows[0];
 }
 
@@ -57,7 +55,7 @@ test('delivery and read receipts are pushed to the sender, only move forward, an
     [2, 3],
     [3, 3],
   ]);
-  expect(await stored(room, b)).toEqual({ read_seq: '3', delivered_seq: '3' });
+  expect(await stored(room, b)).toEqual({ read_seq: 3, delivered_seq: 3 });
 
   const senderView = await (await system.connect(a, { gateway: 1 })).join(room);
   expect(senderView.readState).toMatchObject({ otherReadSeq: 3, otherDeliveredSeq: 3, myReadSeq: 0 });

@@ -6,19 +6,13 @@
 import { ErrorCode, type LomiClient, type Room } from '@lomi/client';
 import { Sanction } from '@lomi/protocol';
 import { startSystem, within, type TestSystem } from '@lomi/testkit';
-import { Pool } from 'pg';
 
 let system: TestSystem;
-let pool: Pool;
 
 beforeAll(async () => {
   system = await startSystem({ gateways: 2, messageWorkers: 2 });
-  pool = new Pool(system.pg);
 });
-afterAll(async () => {
-  await pool.end();
-  await system.stop();
-});
+afterAll(() => system.stop());
 
 const refusal = (code: ErrorCode, pattern?: RegExp) => ({ code, ...(pattern ? { message: expect.stringMatching(pattern) } : {}) });
 
@@ -85,8 +79,7 @@ test('a moderator on gateway A deletes a message: viewers on B are told, and his
   expect(joined.messages!.find((m) => Number(m.seq) === viewerSeq)).toMatchObject({ content: 'hi all' });
 
   // Postgres keeps who deleted it and when; the moderation log has the action with its reason.
-  const { rows } = await pool.query('select deleted_by from message_deletions where room_id = $1 and seq = $2', [room.id, bad.seq]);
-  expect(rows).toEqual([{ deleted_by: modId }]);
+  expect(await system.query('select deleted_by from message_deletions where room_id = $1 and seq = $2', [room.id, bad.seq])).toEqual([{ deleted_by: modId }]);
   const log = (await system.api('GET', `/api/v1/live/${room.id}/moderation-log`)).body.actions as { action: string; reason?: string; messageSeq?: string }[];
   expect(log.find((a) => a.action === 'delete_message' && Number(a.messageSeq) === bad.seq)).toMatchObject({ reason: 'spam link' });
 });

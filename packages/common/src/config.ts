@@ -61,7 +61,8 @@ export const redisEnv = {
 
 export const databaseEnv = {
   /** Postgres, the durable record. */
-  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/test'),
+  /** Postgres; `pglite:<folder>` (or `pglite:memory`) keeps it inside the process instead (the embedded mode). */
+  DATABASE_URL: url(['postgres:', 'postgresql:', 'pglite:']).default('postgres://postgres@127.0.0.1:5432/test'),
 };
 
 export { z };

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Pool, types, type CustomTypesConfig } from 'pg';
 import { UnreachableError, type Logger } from '@lomi/common';
+import { createPgliteDb, PGLITE_SCHEME } from './pglite';
 import type { Database } from './schema';
 
 // pg returns int8 as a string because it may exceed 2^53. Ours (seqs, counters, coin totals)
@@ -35,9 +36,11 @@ export function connectionConfig(url: string, schema: string): { connectionStrin
 /**
  * A Kysely instance over a pg pool whose sessions use the tables of `schema` (see
  * connectionConfig); no connection is opened until the first query. Pass a logger to hear about
- * idle connections that Postgres dropped.
+ * idle connections that Postgres dropped. A `pglite:<folder>` URL (or `pglite:memory`) gives the
+ * process's embedded PGlite instead (pglite.ts).
  */
 export function createDb(url: string, schema: string, log?: Logger): Kysely<Database> {
+  if (url.startsWith(PGLITE_SCHEME)) return createPgliteDb(url.slice(PGLITE_SCHEME.length), schema);
   const pool = new Pool({
     ...connectionConfig(url, schema),
     types: typeParsers,
@@ -55,6 +58,7 @@ export function createDb(url: string, schema: string, log?: Logger): Kysely<Data
 
 // The URL goes into logs and error messages; its password must not.
 function withoutPassword(url: string): string {
+  if (url.startsWith(PGLITE_SCHEME)) return url;
   const parsed = new URL(url);
   if (!parsed.password) return url;
   parsed.password = '***';

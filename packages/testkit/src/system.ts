@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { connectRedis, createKeys, createLogger, deleteMatching } from '@lomi/common';
-import { connectionConfig, dropSchema } from '@lomi/db';
+import { connectionConfig, createDb, dropSchema } from '@lomi/db';
+import { CompiledQuery } from 'kysely';
 import { GATEWAY_NODE_FLAGS, loadGatewayConfig, startGateway, type Gateway } from '@lomi/gateway';
 import { loadMessageWorkerConfig, startMessageWorker } from '@lomi/message-worker';
 import { loadModerationWorkerConfig, startModerationWorker, type ModerationWorker } from '@lomi/moderation-worker';
@@ -109,6 +110,8 @@ export interface TestSystem {
   env: Record<string, string>;
   /** pg settings for this system's Postgres schema, for tests that read its tables: `new Pool(system.pg)`. */
   pg: { connectionString: string; options: string };
+  /** Runs one SQL statement (`$1` parameters) on this system's schema, Postgres or PGlite alike; int8 comes back as numbers. */
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
   gateways: Gateway[];
   workers: MessageWorker[];
   presenceWorkers: PresenceWorker[];
@@ -168,6 +171,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   };
   const gateways: Gateway[] = [];
   const workers: MessageWorker[] = [];
+  let records: ReturnType<typeof createDb> | undefined;
   const presenceWorkers: PresenceWorker[] = [];
   const moderationWorkers: ModerationWorker[] = [];
   const clients = new Set<LomiClient>();
@@ -178,6 +182,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     namespace,
     env,
     pg: connectionConfig(env.DATABASE_URL!, namespace),
+    async query<R>(text: string, params: unknown[] = []) {
+      records ??= createDb(env.DATABASE_URL!, namespace);
+      return (await records.executeQuery<R>(CompiledQuery.raw(text, params))).rows;
+    },
     gateways,
     workers,
     presenceWorkers,
@@ -279,6 +287,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         redis.disconnect();
       }
       // Its Postgres schema too, so the shared database does not fill up with them.
+      await records?.destroy();
       await dropSchema(env.DATABASE_URL!, namespace).catch(() => undefined);
     },
   };
