@@ -39,6 +39,7 @@ declare module 'ioredis' {
       historyTtlSeconds: number,
       metaTtlSeconds: number,
       slowModeMs: number,
+      seedCheck: number,
     ): Result<(string | number)[], Context>;
   }
 }
@@ -46,7 +47,8 @@ declare module 'ioredis' {
 // KEYS: seq, epoch, seq lease, history, outbox, dedup, rate, meta, slow mode
 // ARGV: client_msg_id, message, history max length, dedup TTL, stream field, rate emission
 //       interval in µs (0 = no limit), rate burst, the meta value the send was authorised
-//       against, history TTL, seq/epoch/lease TTL (seconds), slow mode interval in ms (0 = off)
+//       against, history TTL, seq/epoch/lease TTL (seconds), slow mode interval in ms (0 = off),
+//       1 to check that the sender's dedup hash is seeded (0: seeding failed, go ahead without)
 // Returns {'facts', current meta or none} | {'dup', seq} | {'verify'} | {'reserve', epoch}
 //       | {'seed', epoch, epoch start} | {'limited', retry after ms} | {'slow', retry after ms}
 //       | {'ok', seq, epoch, 1 if the outbox was empty, seqs left}.
@@ -74,7 +76,7 @@ local lease = leaseOf(KEYS[1], KEYS[2], KEYS[3])
 if not lease then return {'verify'} end
 local ceiling = tonumber(lease[3])
 if tonumber(lease[2]) >= ceiling then return {'reserve', lease[1]} end
-if tonumber(lease[4]) > 0 and redis.call('HGET', KEYS[6], '${DEDUP_EPOCH_FIELD}') ~= lease[1] then return {'seed', lease[1], lease[4]} end
+if ARGV[12] == '1' and tonumber(lease[4]) > 0 and redis.call('HGET', KEYS[6], '${DEDUP_EPOCH_FIELD}') ~= lease[1] then return {'seed', lease[1], lease[4]} end
 local interval = tonumber(ARGV[6])
 local slow = tonumber(ARGV[11]) * 1000
 local now = 0
@@ -142,6 +144,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
   async function attempt(message: lomi.chat.v1.ChatMessage, authorised: SeenFacts, { rate: limit, slowModeMs = 0 }: SendLimits): Promise<Attempt> {
     const room = message.room ?? {};
     const encoded = chat.ChatMessage.encode({ ...message, seq: 0 }).finish();
+    let seedCheck = 1;
     const run = () =>
       appendScript([
         keys.seq(room),
@@ -164,6 +167,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
         config.HISTORY_TTL_SECONDS,
         config.HISTORY_META_TTL_SECONDS,
         slowModeMs,
+        seedCheck,
       ]);
 
     const timer = metrics.appendSeconds.startTimer();
@@ -172,7 +176,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
     // which only other sends can take, so a burst that outruns the reservations drains.
     for (let resets = 0; reply[0] === 'verify' || reply[0] === 'reserve' || reply[0] === 'seed'; ) {
       if (reply[0] === 'reserve') await sequences.reserve(room, String(reply[1]));
-      else if (reply[0] === 'seed') await seeds.seed(room, message.senderId, String(reply[1]), Number(reply[2]));
+      else if (reply[0] === 'seed') seedCheck = (await seeds.seed(room, message.senderId, String(reply[1]), Number(reply[2]))) ? 1 : 0;
       else if (++resets === LEASE_RESETS) throw new SeqLeaseUnavailableError(`no usable seq lease for ${room.id} after ${resets} resets`);
       else await sequences.reset(room);
       reply = await run();

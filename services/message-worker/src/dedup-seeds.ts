@@ -3,8 +3,10 @@
 // client_msg_ids the sender stored before it are in Postgres only: a send retried across the
 // loss would be stored a second time, under a new seq. So before a sender's first send in an
 // epoch that follows earlier seqs, its earlier client_msg_ids are copied from Postgres into the
-// hash, which is then marked with the epoch (field '', which no client_msg_id can be).
-import type { Room } from '@lomi/protocol';
+// hash, which is then marked with the epoch (field '', which no client_msg_id can be). With
+// ACK_DURABILITY=redis sends do not wait for Postgres: while it cannot be asked, a send goes
+// ahead unseeded (a retry across the loss would be stored again) and the next one asks again.
+import { roomKey, type Room } from '@lomi/protocol';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
 import { LEASE_OF } from './lease';
@@ -37,20 +39,29 @@ return 1
 export type DedupSeeds = ReturnType<typeof createDedupSeeds>;
 
 export function createDedupSeeds(ctx: WorkerContext) {
-  const { redis, db, keys } = ctx;
+  const { redis, db, keys, log } = ctx;
+  const strict = ctx.config.ACK_DURABILITY === 'postgres';
   redis.defineCommand('lomiDedupSeed', { numberOfKeys: 4, lua: SEED });
 
   return {
     /**
      * Copies the client_msg_ids `senderId` stored in `room` up to `epochStart` (within the dedup
      * TTL) into its dedup hash for `epoch`. A reset in between leaves the hash unmarked: the
-     * next append asks again.
+     * next append asks again. Returns false if the send is to go ahead unseeded.
      */
-    async seed(room: Room, senderId: string, epoch: string, epochStart: number): Promise<void> {
+    async seed(room: Room, senderId: string, epoch: string, epochStart: number): Promise<boolean> {
       const since = new Date(Date.now() - DEDUP_TTL_SECONDS * 1000);
-      const stored = await clientMsgIdsOf(db, room, senderId, epochStart, since);
+      let stored: Awaited<ReturnType<typeof clientMsgIdsOf>>;
+      try {
+        stored = await clientMsgIdsOf(db, room, senderId, epochStart, since);
+      } catch (err) {
+        if (strict) throw err;
+        log.warn({ err, room: roomKey(room), senderId }, 'reading the sender\'s earlier client_msg_ids failed; sending without them');
+        return false;
+      }
       const pairs = stored.flatMap(({ clientMsgId, seq }) => [clientMsgId, seq]);
       await redis.lomiDedupSeed(keys.seq(room), keys.epoch(room), keys.seqLease(room), keys.dedup(room, senderId), epoch, DEDUP_TTL_SECONDS, ...pairs);
+      return true;
     },
   };
 }
