@@ -140,6 +140,13 @@ describe.each(CASES)('ACK_DURABILITY=%s, Redis %s', (durability, fault) => {
       expect(seen[0]!.event.reload).toBe(seen[0]!.highestBefore > lastSeq);
     }
 
+    // A send retried after the loss, of a message that outlived it in Postgres (its dedup entry in
+    // Redis is gone, or was in the lost second), is that message again, not a second copy.
+    const kept = acks.filter((a) => a.seq <= lastSeq).reduce((a, b) => (b.seq > a.seq ? b : a));
+    const retried = await sender.send(room, `message ${kept.clientMsgId}`, kept.clientMsgId);
+    expect(retried).toMatchObject({ duplicate: true, id: kept.id });
+    expect(Number(retried.seq)).toBe(kept.seq);
+
     // The room goes on above every seq handed out before.
     const after: typeof acks = [];
     for (let i = 0; i < 20; i++) {

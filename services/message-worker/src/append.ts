@@ -2,11 +2,14 @@
 // the send was authorised against, that the room's seq lease is valid in this Redis server and
 // has seqs left, and the sender's slow mode and rate limit, then assigns the seq and writes the history stream,
 // the outbox and the sender's dedup entry atomically. Every key is the room's (one Cluster slot).
+// A sender's first send in an epoch that follows a reset first has its earlier client_msg_ids
+// copied from Postgres (dedup-seeds.ts), so that a send retried across a Redis loss is stored once.
 import type { RoomFacts, Rooms, SeenFacts } from '@lomi/rooms';
 import { chat, roomKindName, type lomi, type Room } from '@lomi/protocol';
 import type { Redis, Result } from 'ioredis';
 import { outboxShardOf, pipelinedPerTurn, UnavailableError } from '@lomi/common';
 import type { WorkerContext } from './context';
+import { DEDUP_EPOCH_FIELD, DEDUP_TTL_SECONDS, type DedupSeeds } from './dedup-seeds';
 import { RateLimitedError, SlowModeError } from './errors';
 import { LEASE_OF } from './lease';
 import { messageKindName } from './message-store';
@@ -37,6 +40,7 @@ declare module 'ioredis' {
       historyTtlSeconds: number,
       metaTtlSeconds: number,
       slowModeMs: number,
+      seedCheck: number,
     ): Result<(string | number)[], Context>;
   }
 }
@@ -44,14 +48,16 @@ declare module 'ioredis' {
 // KEYS: seq, epoch, seq lease, history, outbox, dedup, rate, meta, slow mode, deletions
 // ARGV: client_msg_id, message, history max length, dedup TTL, stream field, rate emission
 //       interval in µs (0 = no limit), rate burst, the meta value the send was authorised
-//       against, history TTL, seq/epoch/lease TTL (seconds), slow mode interval in ms (0 = off)
+//       against, history TTL, seq/epoch/lease TTL (seconds), slow mode interval in ms (0 = off),
+//       1 to check that the sender's dedup hash is seeded (0: seeding failed, go ahead without)
 // Returns {'facts', current meta or none} | {'dup', seq} | {'verify'} | {'reserve', epoch}
-//       | {'limited', retry after ms} | {'slow', retry after ms}
+//       | {'seed', epoch, epoch start} | {'limited', retry after ms} | {'slow', retry after ms}
 //       | {'ok', seq, epoch, 1 if the outbox was empty, seqs left}.
 //
 // 'verify': the lease is void (Redis lost the room's state, or is another server than the one
 // that installed it); nothing is written until a reset installs a new one. 'reserve': the
-// lease's block is used up; the next one must be reserved in Postgres first.
+// lease's block is used up; the next one must be reserved in Postgres first. 'seed': the epoch
+// follows earlier seqs and the sender's dedup hash is not marked with it (dedup-seeds.ts).
 //
 // The rate limit is GCRA on the sender's theoretical arrival time (TAT), in Redis TIME so every
 // worker shares one clock. It runs after the dedup check (a retried send that was stored is not
@@ -71,6 +77,7 @@ local lease = leaseOf(KEYS[1], KEYS[2], KEYS[3])
 if not lease then return {'verify'} end
 local ceiling = tonumber(lease[3])
 if tonumber(lease[2]) >= ceiling then return {'reserve', lease[1]} end
+if ARGV[12] == '1' and tonumber(lease[4]) > 0 and redis.call('HGET', KEYS[6], '${DEDUP_EPOCH_FIELD}') ~= lease[1] then return {'seed', lease[1], lease[4]} end
 local interval = tonumber(ARGV[6])
 local slow = tonumber(ARGV[11]) * 1000
 local now = 0
@@ -108,9 +115,6 @@ return {'ok', seq, lease[1], outboxWasEmpty and 1 or 0, ceiling - seq}
 /** Resets one append waits for before giving up (Redis losing the room again and again). */
 const LEASE_RESETS = 4;
 
-/** How long a client_msg_id is remembered after the sender's last send in the room. */
-const DEDUP_TTL_SECONDS = 86_400;
-
 export type AppendResult = { duplicate: false; seq: number; epoch: string } | { duplicate: true; seq: number };
 /** Or: the room's meta value is no longer the one the send was authorised against; nothing stored. */
 type Attempt = AppendResult | { factsChanged: true; meta: string | null };
@@ -130,7 +134,7 @@ export interface SendLimits {
 
 export type Append = ReturnType<typeof createAppend>;
 
-export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequences) {
+export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequences, seeds: DedupSeeds) {
   const { redis, keys, metrics, config } = ctx;
   redis.defineCommand('lomiAppend', { numberOfKeys: 10, lua: APPEND });
   // The sends that arrive together (gateways batch their requests per turn too) share one
@@ -143,6 +147,7 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
   async function attempt(message: lomi.chat.v1.ChatMessage, authorised: SeenFacts, { rate: limit, slowModeMs = 0 }: SendLimits): Promise<Attempt> {
     const room = message.room ?? {};
     const encoded = chat.ChatMessage.encode({ ...message, seq: 0 }).finish();
+    let seedCheck = 1;
     const run = () =>
       appendScript([
         keys.seq(room),
@@ -166,14 +171,16 @@ export function createAppend(ctx: WorkerContext, rooms: Rooms, sequences: Sequen
         config.HISTORY_TTL_SECONDS,
         config.HISTORY_META_TTL_SECONDS,
         slowModeMs,
+        seedCheck,
       ]);
 
     const timer = metrics.appendSeconds.startTimer();
     let reply = await run();
     // A used-up block is not counted: each wait ends with one more block reserved in Postgres,
     // which only other sends can take, so a burst that outruns the reservations drains.
-    for (let resets = 0; reply[0] === 'verify' || reply[0] === 'reserve'; ) {
+    for (let resets = 0; reply[0] === 'verify' || reply[0] === 'reserve' || reply[0] === 'seed'; ) {
       if (reply[0] === 'reserve') await sequences.reserve(room, String(reply[1]));
+      else if (reply[0] === 'seed') seedCheck = (await seeds.seed(room, message.senderId, String(reply[1]), Number(reply[2]))) ? 1 : 0;
       else if (++resets === LEASE_RESETS) throw new SeqLeaseUnavailableError(`no usable seq lease for ${room.id} after ${resets} resets`);
       else await sequences.reset(room);
       reply = await run();

@@ -3,14 +3,42 @@
 // loses its state loses nothing that was acked. Commits are grouped per room: one transaction at
 // a time per room in this worker, carrying every message that arrived while the previous one was
 // committing (the appends of at least one event-loop turn), so a busy room's sends share commits
-// instead of queueing for one each. The persister later finds the rows there and skips them.
+// instead of queueing for one each.
+//
+// A commit also carries the outbox's messages below its own (another worker's, whose commit has
+// not landed yet), so that what Postgres holds of an epoch is always every message up to some
+// seq. Otherwise a later seq could be committed and published while an earlier one is still
+// only in Redis: gateways would fill that gap from Redis, and if Redis then lost the earlier
+// message, a reset's hole (above the highest stored seq) would not cover it, and its sender's
+// retry would be delivered a second time under a new seq. The committed entries leave the outbox.
 import { endOfTurn } from '@lomi/common';
 import { roomKey, type lomi, type Room } from '@lomi/protocol';
+import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
 import type { History } from './history';
+import { LEASE_OF } from './lease';
 import { storeDurably, type Durable } from './message-store';
+import { decodeEntry, type StreamEntry } from './stream-entries';
 
 type StoredMessage = lomi.chat.v1.ChatMessage;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    lomiOutboxUpToBuffer(seqKey: string, epochKey: string, leaseKey: string, outboxKey: string, seq: number): Result<[Buffer, StreamEntry[]?], Context>;
+  }
+}
+
+// KEYS: seq, epoch, lease, outbox. ARGV: a seq. While Redis holds the room's lease and the seq is
+// of its epoch (above the epoch's start), the outbox holds every message of the epoch up to that
+// seq that may not be in Postgres yet: returns {'ok', those entries}. Else {'void'}: Redis lost
+// the room's state, a reset must decide what exists first; or {'older'}: an earlier epoch's
+// message, whose reset already decided.
+const OUTBOX_UP_TO = `${LEASE_OF}
+local lease = leaseOf(KEYS[1], KEYS[2], KEYS[3])
+if not lease then return {'void'} end
+if tonumber(ARGV[1]) <= tonumber(lease[4]) then return {'older'} end
+return {'ok', redis.call('XRANGE', KEYS[4], '-', ARGV[1] .. '-0')}
+`;
 
 /** A stored message, or the one a resend turned out to repeat (Redis had forgotten its client_msg_id). */
 export type Settled = { message: StoredMessage; duplicate: boolean };
@@ -27,16 +55,49 @@ type RoomCommits = { room: Room; waiting: Waiter[] };
 export type Durability = ReturnType<typeof createDurability>;
 
 export function createDurability(ctx: WorkerContext, history: History) {
+  const { redis, keys } = ctx;
   const strict = ctx.config.ACK_DURABILITY === 'postgres';
   const rooms = new Map<string, RoomCommits>();
+  if (strict) redis.defineCommand('lomiOutboxUpTo', { numberOfKeys: 4, lua: OUTBOX_UP_TO });
+
+  /**
+   * The outbox's messages of the room below `messages` that Postgres may not have yet, and their
+   * entry ids. Undecodable entries are left to the persister, which sets them aside.
+   */
+  async function outboxBelow(room: Room, messages: StoredMessage[]): Promise<{ below: StoredMessage[]; ids: Buffer[] }> {
+    const own = new Set(messages.map((m) => m.seq));
+    const top = Math.max(...own);
+    const [status, entries = []] = await redis.lomiOutboxUpToBuffer(keys.seq(room), keys.epoch(room), keys.seqLease(room), keys.outbox(room), top);
+    // Resetting first makes the batch's seqs either stored or in the reset's hole (dropped as lost).
+    if (status.toString() === 'void') await history.top(room);
+    const below: StoredMessage[] = [];
+    const ids: Buffer[] = [];
+    for (const entry of entries) {
+      let message: StoredMessage;
+      try {
+        message = decodeEntry(entry);
+      } catch {
+        continue;
+      }
+      ids.push(entry[0]);
+      if (!own.has(message.seq)) below.push(message);
+    }
+    return { below, ids };
+  }
 
   /** Commits the room's waiting messages, then again while more came meanwhile. */
   async function commitRoom(key: string, commits: RoomCommits): Promise<void> {
+    const { room } = commits;
     while (commits.waiting.length > 0) {
       const batch = commits.waiting.splice(0);
       try {
-        const outcomes = await storeDurably(ctx.db, commits.room, batch.map((w) => w.message));
+        const messages = batch.map((w) => w.message);
+        const { below, ids } = await outboxBelow(room, messages);
+        const outcomes = await storeDurably(ctx.db, room, [...below, ...messages]);
         for (const w of batch) w.resolve(outcomes.get(w.message.id)!);
+        // Stored, or known to the reset as lost: the persister need not see them again (it would
+        // skip them, so a failure here costs nothing but that).
+        if (ids.length > 0) await redis.xdel(keys.outbox(room), ...ids).catch(() => undefined);
       } catch (err) {
         for (const w of batch) w.reject(err);
       }

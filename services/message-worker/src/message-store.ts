@@ -225,6 +225,27 @@ export async function storeDurably(db: Kysely<Database>, room: Room, messages: S
   });
 }
 
+/** The client_msg_ids (with their seqs) of `senderId`'s messages in the room up to `untilSeq`, created since `since`. */
+export async function clientMsgIdsOf(
+  db: Kysely<Database>,
+  room: Room,
+  senderId: string,
+  untilSeq: number,
+  since: Date,
+): Promise<{ clientMsgId: string; seq: number }[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select(['client_msg_id', 'seq'])
+    .where('room_kind', '=', roomKindColumn(room))
+    .where('room_id', '=', room.id ?? '')
+    .where('sender_id', '=', senderId)
+    .where('client_msg_id', 'is not', null)
+    .where('seq', '<=', untilSeq)
+    .where('created_at', '>=', since)
+    .execute();
+  return rows.map((r) => ({ clientMsgId: r.client_msg_id!, seq: r.seq }));
+}
+
 /** How many stored messages of `senderId` have seq in (afterSeq, ∞), leaving out the seqs in `skip`. */
 export async function countStoredFrom(db: Kysely<Database>, room: Room, senderId: string, afterSeq: number, skip: number[]): Promise<number> {
   let query = db

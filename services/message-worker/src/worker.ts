@@ -7,6 +7,7 @@ import { createAppend } from './append';
 import { createCommandHandler } from './commands';
 import type { MessageWorkerConfig } from './config';
 import { createConversationList } from './conversations';
+import { createDedupSeeds } from './dedup-seeds';
 import { createDurability } from './durability';
 import { createHistory } from './history';
 import { createJoinHandler } from './joins';
@@ -52,7 +53,7 @@ const messageWorker: WorkerDefinition<MessageWorkerConfig, ReturnType<typeof cre
       rooms,
       history,
       page,
-      append: createAppend(ctx, rooms, sequences),
+      append: createAppend(ctx, rooms, sequences, createDedupSeeds(ctx)),
       durability: createDurability(ctx, history),
       receipts,
       listConversations: createConversationList(ctx, history, receipts),
