@@ -63,6 +63,8 @@ export interface NatsOptions extends StartOptions {
   jetstream?: boolean;
   /** Serve the HTTP monitoring endpoints on a free port (NatsServer.monitorUrl). */
   monitor?: boolean;
+  /** Join a cluster: this node's route port and every node's (its own included). */
+  cluster?: { name: string; port: number; routes: number[] };
 }
 
 export interface PostgresOptions extends StartOptions {
@@ -587,6 +589,13 @@ export async function startNatsServer(opts: NatsOptions = {}): Promise<NatsServe
         '-n', serverName,
         ...(opts.jetstream ? ['-js', '-sd', path.join(dir, 'jetstream')] : []),
         ...(monitorPort ? ['-m', String(monitorPort)] : []),
+        ...(opts.cluster
+          ? [
+              '--cluster_name', opts.cluster.name,
+              '--cluster', `nats://127.0.0.1:${opts.cluster.port}`,
+              '--routes', opts.cluster.routes.filter((r) => r !== opts.cluster!.port).map((r) => `nats://127.0.0.1:${r}`).join(','),
+            ]
+          : []),
       ],
       cwd: dir,
       stopSignal: 'SIGTERM',
@@ -598,6 +607,21 @@ export async function startNatsServer(opts: NatsOptions = {}): Promise<NatsServe
   );
   await startOrCleanup(server);
   return withFields(server, { url: `nats://127.0.0.1:${server.port}`, ...(monitorPort ? { monitorUrl: `http://127.0.0.1:${monitorPort}` } : {}) });
+}
+
+/** `size` NATS servers routed to each other as one cluster (no JetStream); each keeps its ports across restarts. */
+export async function startNatsCluster(size = 3, opts: StartOptions & { monitor?: boolean } = {}): Promise<NatsServer[]> {
+  const routes: number[] = [];
+  for (let i = 0; i < size; i++) routes.push(await freePort());
+  const name = `lomi-cluster-${process.pid}-${++natsCounter}`;
+  const started = await Promise.allSettled(routes.map((port) => startNatsServer({ ...opts, cluster: { name, port, routes } })));
+  const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(nodes.map((n) => n.dispose()));
+    throw failed.reason;
+  }
+  return nodes;
 }
 
 function natsReady(port: number, serverName: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import { createDb } from '@lomi/db';
 import type { Room } from '@lomi/protocol';
 import { createLiveRoom, createPrivateRoom, serviceApi, signUserToken, type ServiceApi, type TokenClaims } from './api-client';
 import {
+  startNatsCluster,
   startNatsServer,
   startPostgres,
   startRedisServer,
@@ -18,6 +19,8 @@ import { spawnService, type ServiceKind, type ServiceProcess } from './service-p
 
 export interface ChaosServers {
   nats: NatsServer;
+  /** Every NATS server: one, or the nodes of a cluster (services get them all as NATS_URL). */
+  natsNodes: NatsServer[];
   redis: RedisServer;
   postgres: PostgresServer;
   /** The private Postgres, for reading what the persister stored. */
@@ -25,23 +28,25 @@ export interface ChaosServers {
   dispose(): Promise<void>;
 }
 
-/** Private NATS (JetStream on), Redis (with an append-only file if asked) and Postgres. */
-export async function startChaosServers(options: { redisAof?: boolean } = {}): Promise<ChaosServers> {
-  const [nats, redis, postgres] = await Promise.all([
-    startNatsServer({ jetstream: true }),
+/** Private NATS (JetStream on; or a cluster of `natsCluster` nodes), Redis (with an append-only file if asked) and Postgres. */
+export async function startChaosServers(options: { redisAof?: boolean; natsCluster?: number } = {}): Promise<ChaosServers> {
+  const [natsNodes, redis, postgres] = await Promise.all([
+    options.natsCluster ? startNatsCluster(options.natsCluster, { monitor: true }) : startNatsServer({ jetstream: true }).then((n) => [n]),
     startRedisServer({ appendOnly: options.redisAof }),
     startPostgres(),
   ]);
+  const nats = natsNodes[0]!;
   // Without a logger the pool still survives the connections a Postgres outage drops.
   const db = createDb(postgres.url, 'public');
   return {
     nats,
+    natsNodes,
     redis,
     postgres,
     db,
     async dispose() {
       await db.destroy().catch(() => undefined);
-      await Promise.all([nats.dispose(), redis.dispose(), postgres.dispose()]);
+      await Promise.all([...natsNodes.map((n) => n.dispose()), redis.dispose(), postgres.dispose()]);
     },
   };
 }
@@ -93,7 +98,7 @@ export class Topology {
     env: Record<string, string>,
   ) {
     this.env = {
-      NATS_URL: servers.nats.url,
+      NATS_URL: servers.natsNodes.map((n) => n.url).join(','),
       REDIS_URL: servers.redis.url,
       DATABASE_URL: servers.postgres.url,
       LOMI_NAMESPACE: this.namespace,
