@@ -124,11 +124,13 @@ export function startPersister(ctx: WorkerContext): Persister {
     while (!stopping.signal.aborted) {
       let wait: number;
       try {
-        if (Date.now() >= nextSweep) {
+        const shards = await ownership.shards();
+        // One worker sweeps (the holder of shard 0): a scan of the keyspace per worker would cost workers × keys.
+        if (shards.includes(0) && Date.now() >= nextSweep) {
           await sweep();
           nextSweep = Date.now() + SWEEP_INTERVAL_MS;
         }
-        const { full, failure } = await persistAll(stopping.signal, await ownership.shards());
+        const { full, failure } = await persistAll(stopping.signal, shards);
         if (failure !== undefined) throw failure;
         backoff = BACKOFF_MIN_MS;
         wait = full ? 0 : IDLE_POLL_MS;
