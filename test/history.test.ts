@@ -46,6 +46,14 @@ test('GET /api/v1/live/:id/messages pages with a user token or the service token
     ['4', 'w-4'],
   ]);
   expect(page.body.hasMore).toBe(true);
+  // Query parameters take the lowerCamel JSON name too, as bodies do.
+  const camel = await get(`/api/v1/live/${room.id}/messages?afterSeq=2&limit=2`, viewerToken);
+  expect(camel).toEqual(page);
+  const older = await get(`/api/v1/live/${room.id}/messages?beforeSeq=4&limit=2`, viewerToken);
+  expect(older.body.messages.map((m: { content: string }) => m.content)).toEqual(['w-2', 'w-3']);
+  const both = await get(`/api/v1/live/${room.id}/messages?after_seq=1&afterSeq=3`, viewerToken);
+  expect(both.status).toBe(400);
+  expect(both.body.error.message).toMatch(/after_seq.*afterSeq/);
   expect((await get(`/api/v1/live/${room.id}/messages`, system.serviceToken)).body.messages).toHaveLength(5);
   expect((await get(`/api/v1/live/${room.id}/messages`)).status).toBe(401);
   expect((await get(`/api/v1/live/${room.id}/messages?limit=abc`, viewerToken)).status).toBe(400);

@@ -21,6 +21,8 @@ export interface BenchOptions {
   targets: TargetName[];
   /** Modes ours is measured in (ACK_DURABILITY); the first is the main run's, the others run ours again. */
   durability: AckDurability[];
+  /** Sizes of ours's deployment word list (WORD_FILTER_FILE, 0 = none); the first is the main run's, the others run ours again. */
+  wordList: number[];
   gateways: number;
   workers: number;
   concurrency: number;
@@ -57,6 +59,10 @@ const USAGE = `pnpm bench [-- flags]
   --durability redis      ours's ACK_DURABILITY; with several (redis,postgres), ours runs every
                           scenario again in each further mode, and the report sets the sender
                           ack of the modes side by side
+  --word-list 0           terms in ours's deployment word list (WORD_FILTER_FILE, generated:
+                          words shaped like the messages', none blocking them); with several
+                          (0,1000), ours runs every scenario again with each further size, and
+                          the report sets the sender ack of the sizes side by side
   --gateways 2            our gateways (and Socket.IO nodes)
   --workers 1             message workers
   --concurrency 500       handshakes in flight while connecting
@@ -94,6 +100,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     budget: { type: 'string' },
     targets: { type: 'string' },
     durability: { type: 'string' },
+    'word-list': { type: 'string' },
     gateways: { type: 'string' },
     workers: { type: 'string' },
     concurrency: { type: 'string' },
@@ -126,6 +133,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   for (const d of durability) {
     if (!['redis', 'postgres'].includes(d)) throw new Error(`unknown durability ${d}; use redis, postgres\n\n${USAGE}`);
   }
+  const wordList = list(get('word-list') ?? '0').map((v) => countOrNone('word-list', v));
   const rates = list(get('rates') ?? (quick ? '10,500' : '10,100,500')).map((v) => count('rates', v));
   return {
     quick,
@@ -139,6 +147,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     budget: count('budget', get('budget') ?? '570'),
     targets: targets as TargetName[],
     durability: [...new Set(durability)] as AckDurability[],
+    wordList: [...new Set(wordList)],
     gateways: count('gateways', get('gateways') ?? '2'),
     workers: count('workers', get('workers') ?? '1'),
     concurrency: count('concurrency', get('concurrency') ?? '500'),

@@ -1,10 +1,16 @@
-// The text every chatter sends, identical for all three servers: "<scenario>|<sent µs>|<chatter>|<n>|xxx…",
-// padded to a fixed size. Scenario ids keep a late delivery from a previous scenario out of the
-// current one's figures; the send time, on the clock every process on this machine shares, gives
-// end-to-end latency without a lookup per delivery.
+// The text every chatter sends, identical for all three servers: "<scenario>:<sent µs>:<chatter>:<n>:"
+// and chat words up to a fixed size. Scenario ids keep a late delivery from a previous scenario
+// out of the current one's figures; the send time, on the clock every process on this machine
+// shares, gives end-to-end latency without a lookup per delivery. The words give ours's word
+// filter (`--word-list`) a message to read, as chat is; ':' ends a word there (and '|', read as a
+// letter, would not), so the head is numbers, which no list of words blocks.
+import { chatFiller, sendPathWordList } from '@lomi/word-filter';
+
 export const MESSAGE_BYTES = 100;
-const PIPE = 0x7c;
+const COLON = 0x3a;
 const ZERO = 0x30;
+/** ASCII, so the text's bytes are its characters. */
+const FILLER = chatFiller(MESSAGE_BYTES);
 
 /** Microseconds on a clock comparable across processes on one machine. */
 export function nowUs(): number {
@@ -12,8 +18,13 @@ export function nowUs(): number {
 }
 
 export function messageText(scenario: number, chatter: number, n: number, sentAtUs: number): string {
-  const head = `${scenario}|${sentAtUs}|${chatter}|${n}|`;
-  return head.padEnd(MESSAGE_BYTES, 'x');
+  const head = `${scenario}:${sentAtUs}:${chatter}:${n}:`;
+  return head + FILLER.slice(0, MESSAGE_BYTES - head.length);
+}
+
+/** Ours's deployment word list for `--word-list size`: one term a line, none blocking a bench message. */
+export function wordListFile(size: number): string {
+  return `${sendPathWordList(size, FILLER).join('\n')}\n`;
 }
 
 /**
@@ -23,10 +34,10 @@ export function messageText(scenario: number, chatter: number, n: number, sentAt
 export function sentAtUs(buf: Uint8Array, start: number, end: number, scenario: number): number {
   let i = start;
   let value = 0;
-  while (i < end && buf[i] !== PIPE) value = value * 10 + buf[i++]! - ZERO;
+  while (i < end && buf[i] !== COLON) value = value * 10 + buf[i++]! - ZERO;
   if (value !== scenario || i >= end) return -1;
   i += 1;
   value = 0;
-  while (i < end && buf[i] !== PIPE) value = value * 10 + buf[i++]! - ZERO;
+  while (i < end && buf[i] !== COLON) value = value * 10 + buf[i++]! - ZERO;
   return i < end ? value : -1;
 }

@@ -2,7 +2,7 @@
 // asked (taskset), logs its output to a file, and stops it by pid — also when the run fails
 // or is interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -61,6 +61,13 @@ export class ProcessGroup {
     };
     this.children.add(child);
     return child;
+  }
+
+  /** Writes a file for the processes to read into the run's log folder; returns its path. */
+  writeFile(name: string, text: string): string {
+    const file = path.join(this.logDir, name);
+    writeFileSync(file, text);
+    return file;
   }
 
   async stop(child: Child): Promise<void> {

@@ -122,6 +122,25 @@ function targetChecks(run: RunResult): string[][] {
   return rows;
 }
 
+/** Ours run again with one setting changed, each scenario beside the main run's: the sender ack and the message worker's part of it. */
+function againTable(run: RunResult, again: ScenarioResult[], setting: { column: string; show: (s: ScenarioResult) => string; main: string }): string {
+  return table(
+    ['viewers', 'msg/s', setting.column, 'ack p50 / p99 ms', 'in the message worker p50 / p99 ms', `ack p99 ÷ ${setting.main}`],
+    again.flatMap((other) => {
+      const main = find(run, 'ours', other.viewers, other.rate);
+      const row = (s: ScenarioResult) => [
+        String(s.viewers),
+        String(s.rate),
+        setting.show(s),
+        `${ms(s.ackMs.p50)} / ${ms(s.ackMs.p99)}${refusals(s.ackErrors)}`,
+        s.serverTimings ? `${ms(s.serverTimings.worker.p50)} / ${ms(s.serverTimings.worker.p99)}` : '–',
+        s === main ? '' : ratio(s.ackMs.p99, main?.ackMs.p99),
+      ];
+      return main ? [row(main), row(other)] : [row(other)];
+    }),
+  );
+}
+
 const table = (head: string[], rows: string[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
@@ -249,21 +268,22 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
       'Ours acks a send once Redis stored it (`ACK_DURABILITY=redis`, the main run) or only once its row is committed in Postgres (`postgres`: ' +
         'nothing acked is lost with Redis). Each further mode ran every scenario again on a freshly started system, after the main run.',
       '',
-      table(
-        ['viewers', 'msg/s', 'mode', 'ack p50 / p99 ms', 'in the message worker p50 / p99 ms', 'ack p99 ÷ redis mode'],
-        run.durabilityRuns.flatMap((strict) => {
-          const main = find(run, 'ours', strict.viewers, strict.rate);
-          const row = (s: ScenarioResult) => [
-            String(s.viewers),
-            String(s.rate),
-            s.durability ?? 'redis',
-            `${ms(s.ackMs.p50)} / ${ms(s.ackMs.p99)}${refusals(s.ackErrors)}`,
-            s.serverTimings ? `${ms(s.serverTimings.worker.p50)} / ${ms(s.serverTimings.worker.p99)}` : '–',
-            s === main ? '' : ratio(s.ackMs.p99, main?.ackMs.p99),
-          ];
-          return main ? [row(main), row(strict)] : [row(strict)];
-        }),
-      ),
+      againTable(run, run.durabilityRuns, { column: 'mode', show: (s) => s.durability ?? 'redis', main: 'redis mode' }),
+      '',
+    );
+  }
+
+  if (run.wordListRuns.length) {
+    const mainTerms = (run.options.wordList as number[] | undefined)?.[0] ?? 0;
+    out.push(
+      '## Sender ack by deployment word list (ours)',
+      '',
+      "Ours's message worker checks every live-room message against the deployment's word list (`WORD_FILTER_FILE`) before storing it. " +
+        `The main run had ${mainTerms ? `a list of ${mainTerms} terms` : 'none'}; each further size ran every scenario again on a freshly started system, after the main run, ` +
+        "with a generated list (`sendPathWordList` of `@lomi/word-filter`): words made to share their beginnings with the messages' words, so that " +
+        'every word of a message is read to its end, and none blocking a bench message, so every send is checked and stored.',
+      '',
+      againTable(run, run.wordListRuns, { column: 'terms', show: (s) => String(s.wordListTerms ?? 0), main: 'main run' }),
       '',
     );
   }

@@ -79,6 +79,8 @@ export interface ScenarioResult {
   messagesPerFrame?: number;
   /** Ours: when it acked a send (ACK_DURABILITY). */
   durability?: AckDurability;
+  /** Ours: terms in its deployment word list (0 = none). */
+  wordListTerms?: number;
   /** Viewers that missed at least one message. */
   viewersShort: number;
   /** Close codes of viewer sockets during the scenario. */
@@ -131,6 +133,8 @@ export interface RunResult {
   repeats: ScenarioResult[];
   /** Ours again in each further --durability mode, scenario by scenario, after the main run. */
   durabilityRuns: ScenarioResult[];
+  /** Ours again with each further --word-list size, scenario by scenario, after the main run. */
+  wordListRuns: ScenarioResult[];
   skipped: string[];
   errors: string[];
   durationSeconds: number;

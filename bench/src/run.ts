@@ -144,6 +144,7 @@ async function main(): Promise<void> {
   const scenarios: ScenarioResult[] = [];
   const repeats: ScenarioResult[] = [];
   const durabilityRuns: ScenarioResult[] = [];
+  const wordListRuns: ScenarioResult[] = [];
   const errors: string[] = [];
   const skipped: string[] = [];
   try {
@@ -187,6 +188,10 @@ async function main(): Promise<void> {
         console.log(`  ours again with ACK_DURABILITY=${durability}`);
         for (const viewers of options.viewers) durabilityRuns.push(...(await attempt('ours', viewers, group, { ...options, durability: [durability] }, errors)));
       }
+      for (const terms of options.wordList.slice(1)) {
+        console.log(`  ours again with a deployment word list of ${terms} terms`);
+        for (const viewers of options.viewers) wordListRuns.push(...(await attempt('ours', viewers, group, { ...options, wordList: [terms] }, errors)));
+      }
     }
   } finally {
     await group.stopAll();
@@ -201,6 +206,7 @@ async function main(): Promise<void> {
     scenarios,
     repeats,
     durabilityRuns,
+    wordListRuns,
     skipped,
     errors,
     durationSeconds: runSeconds(),

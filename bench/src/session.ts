@@ -10,6 +10,7 @@ import { dropSchema } from '@lomi/db';
 import { GATEWAY_NODE_FLAGS } from '@lomi/gateway/dist/node-flags';
 import { CpuWindow, infraPids, rssKb } from './proc-stats';
 import { startServerTimings } from './server-timings';
+import { wordListFile } from './payload';
 import { nextMessage, freePort, sleep, waitForHttp, type Child, type ProcessGroup } from './processes';
 import type { BenchOptions } from './options';
 import { FAN_OUT_WARM_UP, type ConnectFigures, type FanOutWarmUpFigures, type LatencyMs, type ProcessMemory, type ScenarioResult, type WarmUpFigures } from './results';
@@ -71,12 +72,13 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
   const jwtSecret = randomBytes(32).toString('hex');
   const serviceToken = randomBytes(24).toString('hex');
   const env = { ...serverEnv(), LOMI_NAMESPACE: namespace, ACK_DURABILITY: options.durability[0]! };
+  const workerEnv = { ...env, ...(options.wordList[0] ? { WORD_FILTER_FILE: group.writeFile(`word-list-${options.wordList[0]}.txt`, wordListFile(options.wordList[0])) } : {}) };
   const helpers: Child[] = [];
   const workerMetrics: string[] = [];
   for (let i = 0; i < options.workers; i++) {
     const metricsPort = await freePort();
     const worker = group.start(`message-worker-${i}`, path.join(ROOT, 'services/message-worker/dist/main.js'), {
-      env: { ...env, METRICS_PORT: String(metricsPort) },
+      env: { ...workerEnv, METRICS_PORT: String(metricsPort) },
       profile: true,
       // As deployed (k8s/message-worker.yaml).
       nodeFlags: SERVICE_NODE_FLAGS,
@@ -387,7 +389,11 @@ export class Session {
       delivered,
       fraction,
       ...(this.target === 'ours'
-        ? { messagesPerFrame: delivered / Math.max(1, sum(collected, (c) => c.pushFrames)), durability: options.durability[0]! }
+        ? {
+            messagesPerFrame: delivered / Math.max(1, sum(collected, (c) => c.pushFrames)),
+            durability: options.durability[0]!,
+            wordListTerms: options.wordList[0]!,
+          }
         : {}),
       viewersShort: sum(collected, (c) => c.viewersShort),
       viewerCloses,

@@ -3,7 +3,8 @@
 // bound a real one: random words, and words made to share their beginnings with the messages'
 // words ("hello" → "hellox"), so that every word's walk goes to its end before it fails — a real
 // profanity list shares far less with everyday words. measureWordFilter() is there for `pnpm bench`
-// to call; benchmark-cli.ts prints it.
+// to call; benchmark-cli.ts prints it. `pnpm bench --word-list N` runs the whole send path with a
+// list of that second kind (sendPathWordList) on messages padded with chatFiller().
 import { normalise } from './normalise';
 import { WordFilter } from './word-filter';
 import { compileWordList } from './word-list';
@@ -77,6 +78,36 @@ export function measureWordFilter(options: { messages?: number; rounds?: number;
   return { messages: count, averageLength, nsPerMessage, compileMs };
 }
 
+/** Plain ASCII words of the vocabulary (none of one letter), at least `length` characters: the same text on every call. */
+export function chatFiller(length: number): string {
+  const random = mulberry32(7);
+  const words = VOCABULARY.filter((w) => /^[a-z]{2,}$/.test(w));
+  let text = pick(random, words);
+  while (text.length < length) text += ` ${pick(random, words)}`;
+  return text;
+}
+
+/**
+ * A deployment list of `size` terms like the messages' words, none of which blocks `text` or any
+ * beginning of it (a message cut to size): the send path checks such a message to its end, then
+ * stores it, so what is measured is the check, never a refusal.
+ */
+export function sendPathWordList(size: number, text: string): string[] {
+  const random = mulberry32(size);
+  const list = new Set(terms(random, size, true));
+  for (;;) {
+    const filter = new WordFilter([compileWordList([...list], { action: 'refuse' })]);
+    const blocking = new Set<string>();
+    for (let end = 1; end <= text.length; end++) {
+      const verdict = filter.check(text.slice(0, end));
+      if (verdict.action !== 'pass') for (const m of verdict.matches) blocking.add(m.term);
+    }
+    if (blocking.size === 0) return [...list];
+    for (const term of blocking) list.delete(term);
+    while (list.size < size) list.add(randomWord(random, 3, 10));
+  }
+}
+
 function check(filter: WordFilter): (text: string) => unknown {
   return (text) => filter.check(text);
 }
@@ -113,13 +144,21 @@ function message(random: () => number): string {
 /** The blocked words, multi-word and '*' terms, random words; `likeMessages`: first the vocabulary's words with a letter more. */
 function terms(random: () => number, size: number, likeMessages: boolean): string[] {
   const out = new Set(BLOCKED);
-  const letter = () => String.fromCharCode(97 + Math.floor(random() * 26));
-  const word = (min: number, max: number) => Array.from({ length: min + Math.floor(random() * (max - min + 1)) }, letter).join('');
-  for (const w of likeMessages ? VOCABULARY : []) if (/^\p{L}+$/u.test(w) && out.size < size * 0.3) out.add(w + letter());
+  const word = (min: number, max: number) => randomWord(random, min, max);
+  for (const w of likeMessages ? VOCABULARY : []) if (/^\p{L}+$/u.test(w) && out.size < size * 0.3) out.add(w + randomLetter(random));
   for (let i = 0; i < size * 0.02; i++) out.add(`${pick(random, VOCABULARY)} ${word(3, 8)}`);
   for (let i = 0; i < size * 0.02; i++) out.add(random() < 0.5 ? `*${word(4, 8)}` : `${word(4, 8)}*`);
   while (out.size < size) out.add(word(3, 10));
   return [...out];
+}
+
+function randomLetter(random: () => number): string {
+  return String.fromCharCode(97 + Math.floor(random() * 26));
+}
+
+/** min–max random lowercase ASCII letters. */
+function randomWord(random: () => number, min: number, max: number): string {
+  return Array.from({ length: min + Math.floor(random() * (max - min + 1)) }, () => randomLetter(random)).join('');
 }
 
 function pick<T>(random: () => number, items: readonly T[]): T {

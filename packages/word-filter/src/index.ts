@@ -2,3 +2,4 @@ export { compileWordList, MAX_TERM_LENGTH, MAX_TERMS, WordList, type FilterActio
 export { WordFilter, type FilterVerdict } from './word-filter';
 export type { WordMatch } from './matches';
 export { InvalidTermError, TooManyTermsError, WordListError, type InvalidTermReason } from './errors';
+export { chatFiller, sendPathWordList } from './benchmark';

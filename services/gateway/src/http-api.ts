@@ -24,7 +24,7 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, string>> = {
 /**
  * Read-only routes answered by a worker. Callers authenticate with a user JWT or the service
  * token; the worker decides what that caller may read. Path parameters and the query string
- * reach the worker as `params`.
+ * (queryParams) reach the worker as `params`.
  */
 const READ_ROUTES: { pattern: string; route: string; worker: WorkerKind }[] = [
   { pattern: '/api/v1/live/:id/messages', route: 'live.messages', worker: 'message' },
@@ -104,6 +104,29 @@ function snakeToCamel(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), snakeToCamel(v)]));
 }
 
+/** A query parameter given under both of its names (`after_seq` and `afterSeq`). */
+class AmbiguousParameterError extends Error {
+  override name = 'AmbiguousParameterError';
+}
+
+/**
+ * The query string as the workers read it, each parameter under its proto field name
+ * (`after_seq`). As in bodies, the lowerCamel JSON name (`afterSeq`) is taken too; a parameter
+ * given under both is refused rather than one of them silently dropped.
+ */
+function queryParams(query: string): Record<string, string> {
+  const params: Record<string, string> = {};
+  const givenAs = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(query)) {
+    const field = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    const other = givenAs.get(field);
+    if (other !== undefined && other !== name) throw new AmbiguousParameterError(`${field} is given twice, as ${other} and as ${name}`);
+    givenAs.set(field, name);
+    params[field] = value;
+  }
+  return params;
+}
+
 type ServiceOp = (body: Record<string, unknown>, params: string[]) => lomi.internal.v1.IServiceRequest;
 type ServiceWorker = Parameters<WorkerClient['service']>[0];
 
@@ -164,7 +187,13 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
     app.get(pattern, (res, req) => {
       const reply = new Reply(res, req, origins);
       const authorization = req.getHeader('authorization');
-      const params: Record<string, string> = Object.fromEntries(new URLSearchParams(req.getQuery() ?? ''));
+      let params: Record<string, string>;
+      try {
+        params = queryParams(req.getQuery() ?? '');
+      } catch (err) {
+        if (!(err instanceof AmbiguousParameterError)) throw err;
+        return reply.error('400 Bad Request', 'BAD_REQUEST', err.message);
+      }
       names.forEach((name, i) => (params[name] = req.getParameter(i) ?? ''));
       void (async () => {
         let caller: { service: boolean; userId: string };
