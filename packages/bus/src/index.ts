@@ -1,5 +1,5 @@
 export { BusClosedError, NoResponderError, PayloadTooLargeError, type Bus, type BusMessage, type BusStatus, type BusSubscription, type SubscribeOptions } from './bus';
-export { connectNatsBus, createNatsBus, type NatsBusOptions } from './nats-bus';
-export { MemoryBroker } from './memory-bus';
+export { connectBus, connectNatsBus, createNatsBus, type NatsBusOptions } from './nats-bus';
+export { MEMORY_BUS_SCHEME, MemoryBroker, processBroker } from './memory-bus';
 export { createResponder, type Responder } from './responder';
 export { busDependency } from './readiness';

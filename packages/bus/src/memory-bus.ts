@@ -186,3 +186,18 @@ class MemoryBus implements Bus {
     return !this.closed;
   }
 }
+
+/** The scheme of a NATS_URL that selects the process's in-memory broker: `memory:` (or `memory:<name>`). */
+export const MEMORY_BUS_SCHEME = 'memory:';
+
+const brokers = new Map<string, MemoryBroker>();
+
+/** The process's broker of that name (NATS_URL `memory:<name>`), made on first use. */
+export function processBroker(name: string): MemoryBroker {
+  let broker = brokers.get(name);
+  if (!broker) {
+    broker = new MemoryBroker();
+    brokers.set(name, broker);
+  }
+  return broker;
+}

@@ -3,10 +3,20 @@
 import { UnreachableError, type Logger } from '@lomi/common';
 import { connect, createInbox, NatsError, type Msg, type NatsConnection } from 'nats';
 import { BusClosedError, NoResponderError, PayloadTooLargeError, type Bus, type BusMessage, type BusStatus } from './bus';
+import { MEMORY_BUS_SCHEME, processBroker } from './memory-bus';
 
 export interface NatsBusOptions {
   /** How long a request waits for its reply. */
   requestTimeoutMs: number;
+}
+
+/**
+ * The bus a NATS_URL names: NATS (a comma-separated server list), or with `memory:<name>` the
+ * process's in-memory broker of that name (every service of one process on one bus, no server).
+ */
+export async function connectBus(url: string, name: string, log: Logger, options: NatsBusOptions): Promise<Bus> {
+  if (url.startsWith(MEMORY_BUS_SCHEME)) return processBroker(url.slice(MEMORY_BUS_SCHEME.length)).connect(options);
+  return connectNatsBus(url, name, log, options);
 }
 
 /** Connects to NATS (a comma-separated server list); failing at start is fatal, with the URL in the message. */

@@ -38,7 +38,7 @@ export const positiveInt = z.coerce.number().int().positive();
 
 /** Variables every service reads. */
 export const commonEnv = {
-  /** NATS server(s), comma separated. */
+  /** NATS server(s), comma separated; `memory:` puts every service of one process on an in-process bus instead. */
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   /** How long a request over the bus waits for its answer (a gateway's command: then UNAVAILABLE). */
   REQUEST_TIMEOUT_MS: positiveInt.default(5000),

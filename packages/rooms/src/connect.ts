@@ -1,4 +1,4 @@
-import { connectNatsBus, type Bus } from '@lomi/bus';
+import { connectBus, type Bus } from '@lomi/bus';
 import { connectRedis, createKeys, type Logger, type OwnedConnections } from '@lomi/common';
 import { connectDb, migrateToLatest } from '@lomi/db';
 import type { RoomStores } from './store';
@@ -33,6 +33,6 @@ export async function connectWorker(
     if (applied.length > 0) log.info({ applied }, 'database migrated');
   }
   const redis = connections.own(await connectRedis(env.REDIS_URL, log), (r) => r.quit());
-  const bus = connections.own(await connectNatsBus(env.NATS_URL, name, log, { requestTimeoutMs: env.REQUEST_TIMEOUT_MS }), (b) => b.drain());
+  const bus = connections.own(await connectBus(env.NATS_URL, name, log, { requestTimeoutMs: env.REQUEST_TIMEOUT_MS }), (b) => b.drain());
   return { db, redis, bus, keys: createKeys(env.LOMI_NAMESPACE) };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { busDependency, connectNatsBus, type Bus } from '@lomi/bus';
+import { busDependency, connectBus, type Bus } from '@lomi/bus';
 import { createLogger, createRegistry, createSubjects, Readiness, serveMetrics, type Logger } from '@lomi/common';
 import {
   CloseCode,
@@ -63,7 +63,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   log = log.child({ gatewayId });
   const metrics = createGatewayMetrics(createRegistry('gateway', config));
   metrics.bufferBudget.set(config.GATEWAY_BUFFER_BUDGET_BYTES);
-  const bus: Bus = await connectNatsBus(config.NATS_URL, gatewayId, log, { requestTimeoutMs: config.REQUEST_TIMEOUT_MS });
+  const bus: Bus = await connectBus(config.NATS_URL, gatewayId, log, { requestTimeoutMs: config.REQUEST_TIMEOUT_MS });
   const subjects = createSubjects(config.LOMI_NAMESPACE);
   const workers = createWorkerClient(bus, subjects);
   const authenticate = createAuthenticator(config);
