@@ -2,9 +2,11 @@
  * The tests in test/ talk to real NATS, Redis and Postgres; see README "Tests". Packages with pure
  * logic (no servers) keep unit tests beside their code in packages/<name>/src.
  *
- * Two projects: `distributed` runs everything on the servers; `embedded-db` runs the suites that
- * exercise the durable record again with it in process (PGlite, DATABASE_URL=pglite:memory), so
- * both implementations of that seam pass the same tests.
+ * Two projects: `distributed` runs everything on the servers; `embedded` runs the end-to-end
+ * suites of the core features again with the bus and the durable record inside the test process
+ * (NATS_URL=memory:, DATABASE_URL=pglite:memory), so both implementations of those seams pass the
+ * same tests. Left out of it: tests that need a server or a process by nature (they start, stop
+ * or kill one, or read tables with pg directly).
  */
 const base = {
   testEnvironment: 'node',
@@ -18,8 +20,20 @@ const base = {
   transformIgnorePatterns: ['^(?!.*/@electric-sql/pglite/dist/).*/node_modules/'],
 };
 
-/** The suites of the durable record: history, conversations, receipts, moderation state, blocks, recovery. */
-const DURABLE_RECORD = [
+const EMBEDDED = [
+  'protocol',
+  'protocol-semantics',
+  'push-frames',
+  'live-fanout',
+  'join-batches',
+  'join-leave',
+  'typing',
+  'reconnect',
+  'service-api',
+  'webhook',
+  'word-filter',
+  'rate-limit',
+  'sdk-features',
   'history',
   'private-room',
   'conversations',
@@ -43,10 +57,10 @@ module.exports = {
     { ...base, displayName: 'distributed', roots: ['<rootDir>/test', '<rootDir>/packages'], testMatch: ['**/*.test.ts'] },
     {
       ...base,
-      displayName: 'embedded-db',
+      displayName: 'embedded',
       roots: ['<rootDir>/test'],
-      testMatch: DURABLE_RECORD.map((name) => `<rootDir>/test/${name}.test.ts`),
-      setupFiles: ['<rootDir>/test/embedded-db.setup.js'],
+      testMatch: EMBEDDED.map((name) => `<rootDir>/test/${name}.test.ts`),
+      setupFiles: ['<rootDir>/test/embedded.setup.js'],
     },
   ],
 };
