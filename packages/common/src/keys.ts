@@ -127,7 +127,7 @@ export function createKeys(namespace: string) {
     pinExpiries: `${namespace}:pins:expiries`,
     /**
      * Cache of one moderation scope's users ("stream:<id>", "channel:<broadcaster id>", "staff"):
-     * hash of `ids` (JSON array) and `v` (the version it was written at). Postgres is the record;
+     * hash of `s` (JSON array of user ids) and `v` (the version it was written at). Postgres is the record;
      * @lomi/moderation reads and writes it, no one else.
      */
     moderationScope: (scope: string) => `${namespace}:moderation:${scope}`,

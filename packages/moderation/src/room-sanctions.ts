@@ -8,6 +8,7 @@ import type { SanctionKindName } from '@lomi/db';
 import { ErrorCode, internal, roomKey, type Room } from '@lomi/protocol';
 import type { RoomStores } from '@lomi/rooms';
 import { createHeld, type ReaderDeps } from './held';
+import { createVersionedCache } from './versioned-cache';
 
 /** What a user may not do in a live room, until `untilMs` (0 for a ban). */
 export interface ActiveSanction {
@@ -31,33 +32,16 @@ export async function loadRoomSanctions(db: RoomStores['db'], room: Room): Promi
 
 // Redis keeps a room's sanctions this long after they were written or read from Postgres.
 const CACHE_TTL_SECONDS = 3600;
-// Writes the sanctions unless the cache holds a newer version (a reader that read Postgres before
-// a change committed cannot put the older state back over the writer's).
-const WRITE_IF_NEWER = `
-local current = redis.call('HGET', KEYS[1], 'v')
-if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 's', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
-`;
 
 export function createRoomSanctionsCache({ db, redis, keys }: RoomStores) {
-  const write = (room: Room, version: number, sanctions: ReadonlyMap<string, ActiveSanction>) =>
-    redis.eval(WRITE_IF_NEWER, 1, keys.sanctions(room), version, JSON.stringify(Object.fromEntries(sanctions)), CACHE_TTL_SECONDS);
-
-  return {
-    /** The room's sanctions: from Redis, else from Postgres (then cached at version 0). */
-    async read(room: Room): Promise<Map<string, ActiveSanction>> {
-      const cached = await redis.hget(keys.sanctions(room), 's');
-      if (cached !== null) return new Map(Object.entries(JSON.parse(cached) as Record<string, ActiveSanction>));
-      const sanctions = await loadRoomSanctions(db, room);
-      await write(room, 0, sanctions);
-      return sanctions;
-    },
-
-    /** For the moderation workers, after a change committed: the room's sanctions as of `version`. */
-    write,
-  };
+  return createVersionedCache<Room, RoomSanctionMap>({
+    redis,
+    key: keys.sanctions,
+    ttlSeconds: CACHE_TTL_SECONDS,
+    encode: (sanctions) => JSON.stringify(Object.fromEntries(sanctions)),
+    decode: (raw) => new Map(Object.entries(JSON.parse(raw.toString()) as Record<string, ActiveSanction>)),
+    load: async (room) => ({ value: await loadRoomSanctions(db, room), version: 0 }),
+  });
 }
 
 /** Banned from the live room: sends and joins are refused until a moderator lifts it. */

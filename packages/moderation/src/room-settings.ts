@@ -4,6 +4,7 @@
 // published with the full settings (RoomSettingsChanged), so readers apply it without a read of
 // their own, within the event's delivery.
 import { createHeld, type ReaderDeps } from './held';
+import { createVersionedCache } from './versioned-cache';
 import { chat, FilterAction, internal, roomKey, type lomi, type Room } from '@lomi/protocol';
 import type { RoomStores } from '@lomi/rooms';
 
@@ -41,32 +42,23 @@ export async function loadRoomSettings(db: RoomStores['db'], room: Room): Promis
 
 // Redis keeps a room's settings this long after they were written or read from Postgres.
 const CACHE_TTL_SECONDS = 3600;
-// Writes the settings unless the cache holds a newer version (a reader that read Postgres before
-// a change committed cannot put the older settings back over the writer's).
-const WRITE_IF_NEWER = `
-local current = redis.call('HGET', KEYS[1], 'v')
-if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 's', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
-`;
 
 export function createRoomSettingsCache({ db, redis, keys }: RoomStores) {
-  const write = (room: Room, settings: RoomSettings) =>
-    redis.eval(WRITE_IF_NEWER, 1, keys.roomSettings(room), Number(settings.version), Buffer.from(chat.RoomSettings.encode(settings).finish()), CACHE_TTL_SECONDS);
-
-  return {
-    /** The room's settings: from Redis, else from Postgres (then cached). */
-    async read(room: Room): Promise<RoomSettings> {
-      const cached = await redis.hgetBuffer(keys.roomSettings(room), 's');
-      if (cached) return chat.RoomSettings.decode(cached);
+  const cache = createVersionedCache<Room, RoomSettings>({
+    redis,
+    key: keys.roomSettings,
+    ttlSeconds: CACHE_TTL_SECONDS,
+    encode: (settings) => Buffer.from(chat.RoomSettings.encode(settings).finish()),
+    decode: (raw) => chat.RoomSettings.decode(raw),
+    load: async (room) => {
       const settings = await loadRoomSettings(db, room);
-      await write(room, settings);
-      return settings;
+      return { value: settings, version: Number(settings.version) };
     },
-
+  });
+  return {
+    read: cache.read,
     /** For the moderation workers, after a change committed. */
-    write,
+    write: (room: Room, settings: RoomSettings) => cache.write(room, Number(settings.version), settings),
   };
 }
 

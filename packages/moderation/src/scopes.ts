@@ -3,6 +3,7 @@
 // "channel:<broadcaster id>", "staff") that names it in the cache, in Redis and in the
 // ModerationChanged events, and is read from Postgres, the record, here.
 import type { RoomStores } from '@lomi/rooms';
+import { createVersionedCache } from './versioned-cache';
 
 export type Scope = string & { readonly __scope: unique symbol };
 
@@ -28,31 +29,13 @@ export async function loadScope(db: RoomStores['db'], scope: Scope): Promise<str
 // its commit and its cache write is seen at the latest then.
 const CACHE_TTL_SECONDS = 60;
 
-// Writes the scope's users if `v` is newer than the cached version (a reader filling an empty key
-// writes version 0, which never replaces a writer's value).
-const WRITE_IF_NEWER = `
-local current = redis.call('HGET', KEYS[1], 'v')
-if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'ids', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
-`;
-
 export function createScopeCache({ db, redis, keys }: RoomStores) {
-  const write = (scope: Scope, version: number, ids: string[]) =>
-    redis.eval(WRITE_IF_NEWER, 1, keys.moderationScope(scope), version, JSON.stringify(ids), CACHE_TTL_SECONDS);
-
-  return {
-    /** The scope's users: from Redis, else from Postgres (then cached). */
-    async read(scope: Scope): Promise<string[]> {
-      const cached = await redis.hget(keys.moderationScope(scope), 'ids');
-      if (cached !== null) return JSON.parse(cached) as string[];
-      const ids = await loadScope(db, scope);
-      await write(scope, 0, ids);
-      return ids;
-    },
-
-    /** For the moderation workers, after a change committed: the users as of `version`. */
-    write,
-  };
+  return createVersionedCache<Scope, string[]>({
+    redis,
+    key: keys.moderationScope,
+    ttlSeconds: CACHE_TTL_SECONDS,
+    encode: (ids) => JSON.stringify(ids),
+    decode: (raw) => JSON.parse(raw.toString()) as string[],
+    load: async (scope) => ({ value: await loadScope(db, scope), version: 0 }),
+  });
 }
