@@ -80,10 +80,13 @@ export const messageWorkerEnv = z
     SEQ_BLOCK_SIZE: positiveInt.min(2).default(1000),
     /**
      * When a send is acked: `redis` once Redis stored it (a Redis crash may lose the last acked
-     * messages the persister had not copied yet), `postgres` only once its row is committed in
-     * Postgres (nothing acked is lost with Redis; each send waits for a commit).
+     * messages the persister had not copied yet), `replica` once a Redis replica has it too (WAIT;
+     * a failover to that replica loses nothing acked), `postgres` only once its row is committed
+     * in Postgres (nothing acked is lost with Redis; each send waits for a commit).
      */
-    ACK_DURABILITY: z.enum(['redis', 'postgres']).default('redis'),
+    ACK_DURABILITY: z.enum(['redis', 'replica', 'postgres']).default('redis'),
+    /** ACK_DURABILITY=replica: how long a send waits for a replica before it is answered UNAVAILABLE (retry). */
+    ACK_REPLICA_TIMEOUT_MS: positiveInt.default(1000),
     /** Most messages returned by one join recovery or one gateway range request. */
     RECOVERY_MAX: positiveInt.default(1000),
     /** Outbox entries the persister writes to Postgres in one INSERT (14 parameters a row; Postgres takes 65535). */

@@ -1,5 +1,7 @@
 // When a stored message may be acked and published (ACK_DURABILITY). `redis`: as soon as the
-// append script stored it. `postgres`: only once its row is committed in Postgres, so a Redis that
+// append script stored it. `replica`: once a Redis replica has it too (one WAIT per event-loop
+// turn covers every append of the turn, which went out on the same connection before it).
+// `postgres`: only once its row is committed in Postgres, so a Redis that
 // loses its state loses nothing that was acked. Commits are grouped per room: one transaction at
 // a time per room in this worker, carrying every message that arrived while the previous one was
 // committing (the appends of at least one event-loop turn), so a busy room's sends share commits
@@ -11,7 +13,7 @@
 // only in Redis: gateways would fill that gap from Redis, and if Redis then lost the earlier
 // message, a reset's hole (above the highest stored seq) would not cover it, and its sender's
 // retry would be delivered a second time under a new seq. The committed entries leave the outbox.
-import { endOfTurn } from '@lomi/common';
+import { endOfTurn, UnavailableError } from '@lomi/common';
 import { roomKey, type lomi, type Room } from '@lomi/protocol';
 import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
@@ -48,6 +50,11 @@ export class MessageLostError extends Error {
   override name = 'MessageLostError';
 }
 
+/** ACK_DURABILITY=replica: no replica confirmed the write in time; the send may be retried (it is stored once). */
+export class ReplicaUnavailableError extends UnavailableError {
+  override name = 'ReplicaUnavailableError';
+}
+
 type Waiter = { message: StoredMessage; resolve: (d: Durable) => void; reject: (err: unknown) => void };
 /** One room's messages waiting for its next commit; listed while a commit of the room is due or under way. */
 type RoomCommits = { room: Room; waiting: Waiter[] };
@@ -57,6 +64,18 @@ export type Durability = ReturnType<typeof createDurability>;
 export function createDurability(ctx: WorkerContext, history: History) {
   const { redis, keys } = ctx;
   const strict = ctx.config.ACK_DURABILITY === 'postgres';
+  const replica = ctx.config.ACK_DURABILITY === 'replica';
+  let replicating: Promise<void> | undefined;
+
+  /** Resolves once a replica has every write this worker made to Redis before the end of this turn. */
+  function replicated(): Promise<void> {
+    replicating ??= endOfTurn().then(async () => {
+      replicating = undefined;
+      const confirmed = await redis.wait(1, ctx.config.ACK_REPLICA_TIMEOUT_MS);
+      if (confirmed < 1) throw new ReplicaUnavailableError(`no Redis replica confirmed the write within ${ctx.config.ACK_REPLICA_TIMEOUT_MS} ms; retry`);
+    });
+    return replicating;
+  }
   const rooms = new Map<string, RoomCommits>();
   if (strict) redis.defineCommand('lomiOutboxUpTo', { numberOfKeys: 4, lua: OUTBOX_UP_TO });
 
@@ -130,14 +149,17 @@ export function createDurability(ctx: WorkerContext, history: History) {
   return {
     strict,
 
-    /** Resolves once `message` (just appended) may be acked: at once, or once committed in Postgres. */
-    settle(message: StoredMessage): Promise<Settled> {
-      return strict ? settled(message) : Promise.resolve({ message, duplicate: false });
+    /** Resolves once `message` (just appended) may be acked: at once, once on a replica, or once committed in Postgres. */
+    async settle(message: StoredMessage): Promise<Settled> {
+      if (strict) return settled(message);
+      if (replica) await replicated();
+      return { message, duplicate: false };
     },
 
     /** The message a resend repeats (stored at `seq`), once it may be acked again; undefined if no longer stored. */
     async original(room: Room, seq: number): Promise<StoredMessage | undefined> {
       const [original] = await history.read(room, seq - 1, seq);
+      if (replica) await replicated();
       if (!strict) return original;
       if (!original) throw new MessageLostError(`the message at seq ${seq} that this send repeats is no longer stored`);
       return (await settled(original)).message;
