@@ -1,8 +1,10 @@
 // Every service in one process, for development and the README's "run the system" command:
 // the gateway (WebSocket + HTTP on PORT), a message worker, a presence worker and a moderation
 // worker, each with /metrics, /healthz and /readyz on its default port (gateway 9463, workers
-// 9464, 9465 and 9466; METRICS_PORT moves the message worker's), against NATS, Redis and
-// Postgres at their default local addresses. Production runs each service as its own deployment.
+// 9464, 9465 and 9466; METRICS_PORT moves the message worker's). Without NATS_URL they share an
+// in-process bus, and without DATABASE_URL the durable record is PGlite in LOMI_DATA_DIR
+// (./.lomi-data); Redis is at REDIS_URL (default local). Production runs each service as its own
+// deployment, always against the servers.
 // In development (LOMI_ENV unset) it also serves the demo web client (apps/web) at / with the
 // development token routes it logs in with, unless DEV_TOKENS / WEB_CLIENT_DIR say otherwise.
 import { existsSync } from 'node:fs';
@@ -21,6 +23,15 @@ runService('lomi-chat', async () => {
       env[name] = value;
       log.warn(`${name} is not set: using the development default "${value}" (never do this in production)`);
     }
+  }
+  if (!env.NATS_URL) {
+    env.NATS_URL = 'memory:';
+    log.info('NATS_URL is not set: the services share an in-process bus');
+  }
+  if (!env.DATABASE_URL) {
+    const dataDir = path.resolve(env.LOMI_DATA_DIR ?? '.lomi-data');
+    env.DATABASE_URL = `pglite:${dataDir}`;
+    log.info(`DATABASE_URL is not set: the durable record is kept in ${dataDir} (PGlite)`);
   }
   const webClientDir = path.resolve(__dirname, '../../../apps/web/dist');
   const development = (env.LOMI_ENV ?? 'development') === 'development';
