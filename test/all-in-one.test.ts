@@ -34,6 +34,8 @@ async function start(): Promise<void> {
     SERVICE_TOKEN: serviceToken,
     LOG_LEVEL: 'info',
     DEV_TOKENS: 'false',
+    // Only the test's own messages in the room's history.
+    JOIN_LEAVE_MESSAGES: 'false',
   };
   delete env.NATS_URL;
   delete env.DATABASE_URL;
