@@ -107,9 +107,9 @@ test('when the in-band refresh fails, the 4401 at expiry is reconnected with the
   await client.close();
 }, 60_000);
 
-test('without a refresher, a token with less than the notice left is announced at once and the session ends at its exp', async () => {
+test('without a refresher, a token with less than the notice left is announced and the session ends at its exp', async () => {
   const user = system.user('no-refresher');
-  // Within the notice: the gateway pushes token_expiring right after the upgrade.
+  // Within the notice: the gateway pushes token_expiring halfway through what the token has left.
   const exp = Math.floor(Date.now() / 1000) + NOTICE_S - 3;
   const { client, seen } = await watchedClient({ token: await system.token(user, { expiresIn: exp }) });
   await waitFor(() => seen.notices.length > 0, 'the token_expiring push', 5000);

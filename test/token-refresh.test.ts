@@ -34,9 +34,13 @@ test('a passive viewer is told before its token expires, then closed with 4401 a
   expect(socket.frames).toHaveLength(1);
 });
 
-test('a socket with less than the notice left is told at once', async () => {
-  const { socket } = await openExpiring('hurried', 1);
-  await waitFor(() => notices(socket).length > 0, 'token_expiring', 900);
+test('a socket with less than twice the notice left is told halfway through what it has left, not at once', async () => {
+  const { socket, exp } = await openExpiring('hurried', NOTICE_S);
+  const openedAt = Date.now();
+  await waitFor(() => notices(socket).length > 0, 'token_expiring', 3000);
+  // Half of what was left at the upgrade (exp is whole seconds), less the scheduling slack.
+  expect(Date.now() - openedAt).toBeGreaterThanOrEqual((exp * 1000 - openedAt) / 2 - 100);
+  expect(Date.now()).toBeLessThan(exp * 1000);
   socket.close();
 });
 

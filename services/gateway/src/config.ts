@@ -18,7 +18,7 @@ export const gatewayEnv = z
     JWT_ISSUER: z.string().optional(),
     /** Longest a user JWT may live (exp − iat, or exp − now if later or without iat); tokens without exp are refused. */
     MAX_TOKEN_LIFETIME_S: positiveInt.default(24 * 3600),
-    /** How long before a connection's token expires it is sent token_expiring (at once if it has less left). */
+    /** How long before a connection's token expires it is sent token_expiring (halfway through what is left if it has less than twice this). */
     TOKEN_EXPIRING_NOTICE_S: positiveInt.default(60),
     /** Bearer token of the app back end for the service API (not a user JWT). */
     SERVICE_TOKEN: z.string().min(24, 'must be at least 24 characters'),

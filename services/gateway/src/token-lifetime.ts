@@ -1,5 +1,7 @@
 // Each socket lives as long as its token: TOKEN_EXPIRING_NOTICE_S before the token's exp the
-// client is told (a token_expiring push, once per token) so it can send `refresh`, and at exp the
+// client is told (a token_expiring push, once per token) so it can send `refresh` — or halfway
+// through what is left, for a token with less than twice that left, so that short tokens do not
+// make a client refresh at once, again and again — and at exp the
 // socket is closed with 4401 whether or not the client sends anything. One timer per socket,
 // rearmed by a refresh and cleared when the socket closes.
 import { CloseCode, type ServerFrame } from '@lomi/protocol';
@@ -29,7 +31,8 @@ export function createTokenLifetime(deps: TokenLifetimeDeps) {
   /** Arms the socket's notice and expiry for its current token. */
   function arm(conn: Connection): void {
     clearTimeout(conn.tokenTimer);
-    const noticeInMs = conn.tokenExpiresAt * 1000 - deps.noticeS * 1000 - Date.now();
+    const leftMs = conn.tokenExpiresAt * 1000 - Date.now();
+    const noticeInMs = Math.max(leftMs - deps.noticeS * 1000, leftMs / 2);
     if (noticeInMs <= 0) return notice(conn);
     conn.tokenTimer = setTimeout(() => notice(conn), noticeInMs);
     conn.tokenTimer.unref();
