@@ -36,6 +36,11 @@ export interface SeenFacts {
   meta: string;
 }
 
+/** Two users as a conversation row holds them: in byte order, the order of its CHECK (user_a < user_b collate "C"). */
+export function conversationMembers(a: string, b: string): [userA: string, userB: string] {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0 ? [a, b] : [b, a];
+}
+
 export type Rooms = ReturnType<typeof createRooms>;
 
 export function createRooms({ db, redis, keys }: RoomStores) {

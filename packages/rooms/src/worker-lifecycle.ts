@@ -6,6 +6,7 @@ import { busDependency, createResponder, type Bus, type Responder } from '@lomi/
 import {
   createRegistry,
   createSubjects,
+  decodeRequest,
   failureOf,
   OwnedConnections,
   probedDependency,
@@ -113,4 +114,26 @@ export function rejection(
   const error = failureOf(err, client ? ctx.log.child({ ...client, command: op }) : ctx.log);
   ctx.metrics.rejected.inc({ op, code: ErrorCode[error.code] });
   return error;
+}
+
+/**
+ * A worker's answer to one kind of internal request (decode, answer, encode): the reply carries
+ * the answer, or `error` with the Error `rejection` makes of a failure; never throws.
+ */
+export function replyHandler<Request, Reply extends { error?: unknown }>(
+  ctx: Parameters<typeof rejection>[0],
+  op: string,
+  request: { decode(data: Uint8Array): Request },
+  reply: { encode(message: Reply): { finish(): Uint8Array } },
+  answer: (request: Request) => Promise<Reply>,
+): (data: Uint8Array) => Promise<Uint8Array> {
+  return async (data) => {
+    let out: Reply;
+    try {
+      out = await answer(decodeRequest(request, data));
+    } catch (err) {
+      out = { error: rejection(ctx, op, err) } as Reply;
+    }
+    return reply.encode(out).finish();
+  };
 }

@@ -4,7 +4,7 @@ import { RequestError } from '@lomi/common';
 import { ErrorCode } from '@lomi/protocol';
 
 export { badRequest, decodeRequest, RequestError } from '@lomi/common';
-export { rejection } from '@lomi/rooms';
+export { rejection, replyHandler } from '@lomi/rooms';
 
 /** Over the sender's rate limit: nothing was stored; the same send may be retried after the wait. */
 export class RateLimitedError extends RequestError {

@@ -7,7 +7,7 @@ import { resetsFrom } from './epochs';
 import type { RoomState } from './lease';
 import { storedMessagesBetween } from './message-store';
 import type { Sequences } from './sequences';
-import { decodeEntry, entryId } from './stream-entries';
+import { decodeEntry, entryId, type StreamEntry } from './stream-entries';
 import type { Tombstones } from './tombstones';
 
 export type History = ReturnType<typeof createHistory>;
@@ -46,8 +46,15 @@ export function createHistory(ctx: WorkerContext, sequences: Sequences, tombston
      */
     async read(room: Room, afterSeq: number, untilSeq: number): Promise<lomi.chat.v1.ChatMessage[]> {
       if (untilSeq <= afterSeq) return [];
-      const recent = (await redis.xrangeBuffer(keys.history(room), entryId(afterSeq + 1), entryId(untilSeq))).map(decodeEntry);
-      await tombstones.fromRedis(room, recent);
+      // The room's tombstones come in the same round trip (a room has few, usually none).
+      const [[rangeErr, entries], [deletionsErr, deletions]] = (await redis
+        .pipeline()
+        .xrangeBuffer(keys.history(room), entryId(afterSeq + 1), entryId(untilSeq))
+        .hgetall(keys.deletions(room))
+        .exec())! as [[Error | null, StreamEntry[]], [Error | null, Record<string, string>]];
+      if (rangeErr ?? deletionsErr) throw rangeErr ?? deletionsErr;
+      const recent = entries.map(decodeEntry);
+      tombstones.fromRedis(recent, deletions);
       const firstRecent = recent[0]?.seq ?? untilSeq + 1;
       if (firstRecent === afterSeq + 1) return recent;
       return [...(await olderThanHistory(room, afterSeq, firstRecent - 1)), ...recent];

@@ -2,7 +2,7 @@
 // to date. Gateways are trusted, so there is no user to authorise.
 import { internal, type lomi } from '@lomi/protocol';
 import type { WorkerContext } from './context';
-import { decodeRequest, rejection } from './errors';
+import { replyHandler } from './errors';
 import type { History } from './history';
 import { SeqSpace } from './holes';
 import { messageBudget, prefixWithin } from './payload';
@@ -34,14 +34,5 @@ export function createRangeHandler(ctx: WorkerContext, history: History) {
     };
   }
 
-  /** Decodes a RangeRequest and returns the encoded RangeReply; never throws. */
-  return async function handleRange(data: Uint8Array): Promise<Uint8Array> {
-    let reply: lomi.internal.v1.IRangeReply;
-    try {
-      reply = await answer(decodeRequest(internal.RangeRequest, data));
-    } catch (err) {
-      reply = { error: rejection(ctx, 'range', err) };
-    }
-    return internal.RangeReply.encode(reply).finish();
-  };
+  return replyHandler(ctx, 'range', internal.RangeRequest, internal.RangeReply, answer);
 }

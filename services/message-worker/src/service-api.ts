@@ -5,7 +5,7 @@ import { createServiceDispatcher, randomId, storableUserId } from '@lomi/common'
 import { sql, type Selectable } from 'kysely';
 import type { WorkerContext } from './context';
 import { badRequest, rejection, RequestError } from './errors';
-import type { Rooms } from './rooms';
+import { conversationMembers, type Rooms } from './rooms';
 
 function streamId(value: string): string {
   if (!ROOM_ID_PATTERN.test(value)) throw badRequest('stream id must be 1–64 characters of A-Z a-z 0-9 _ -');
@@ -31,8 +31,7 @@ export function createServiceHandler(ctx: WorkerContext, rooms: Rooms) {
     const a = storableUserId('user_a', op.userA);
     const b = storableUserId('user_b', op.userB);
     if (a === b) throw badRequest('a conversation needs two different users');
-    // Byte order, the order of the table's CHECK (user_a < user_b collate "C").
-    const [userA, userB] = Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0 ? [a, b] : [b, a];
+    const [userA, userB] = conversationMembers(a, b);
     const inserted = await db
       .insertInto('conversations')
       .values({ id: randomId(), user_a: userA, user_b: userB })

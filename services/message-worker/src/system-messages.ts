@@ -6,7 +6,7 @@ import { randomId, storableId, storableText } from '@lomi/common';
 import type { Append } from './append';
 import type { WorkerContext } from './context';
 import type { Durability } from './durability';
-import { badRequest, decodeRequest, rejection } from './errors';
+import { badRequest, replyHandler } from './errors';
 import { validRoom } from './rooms';
 
 /** System messages have no user as sender. */
@@ -41,14 +41,5 @@ export function createSystemMessageHandler(ctx: WorkerContext, append: Append, d
     return stored.seq;
   }
 
-  /** Decodes a SystemMessageRequest and returns the encoded SystemMessageReply; never throws. */
-  return async function handleSystemMessage(data: Uint8Array): Promise<Uint8Array> {
-    let reply: lomi.internal.v1.ISystemMessageReply;
-    try {
-      reply = { seq: await store(decodeRequest(internal.SystemMessageRequest, data)) };
-    } catch (err) {
-      reply = { error: rejection(ctx, 'system_message', err) };
-    }
-    return internal.SystemMessageReply.encode(reply).finish();
-  };
+  return replyHandler(ctx, 'system_message', internal.SystemMessageRequest, internal.SystemMessageReply, async (request: lomi.internal.v1.SystemMessageRequest) => ({ seq: await store(request) }));
 }

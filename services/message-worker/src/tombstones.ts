@@ -8,7 +8,7 @@ import { storableUserId } from '@lomi/common';
 import { internal, MessageKind, type lomi, type Room } from '@lomi/protocol';
 import { sql } from 'kysely';
 import type { WorkerContext } from './context';
-import { badRequest, decodeRequest, rejection } from './errors';
+import { badRequest, replyHandler } from './errors';
 import { roomColumns, roomKindColumn } from './room-columns';
 import { validRoom } from './rooms';
 import { decodeEntry, type StreamEntry } from './stream-entries';
@@ -80,22 +80,15 @@ export function createTombstones(ctx: WorkerContext) {
   }
 
   return {
-    /** Decodes a TombstoneRequest and returns the encoded TombstoneReply; never throws. */
-    async handle(data: Uint8Array): Promise<Uint8Array> {
-      let reply: lomi.internal.v1.ITombstoneReply;
-      try {
-        reply = await answer(decodeRequest(internal.TombstoneRequest, data));
-      } catch (err) {
-        reply = { error: rejection(ctx, 'tombstone', err) };
-      }
-      return internal.TombstoneReply.encode(reply).finish();
-    },
+    /** Answers a TombstoneRequest. */
+    handle: replyHandler(ctx, 'tombstone', internal.TombstoneRequest, internal.TombstoneReply, answer),
 
-    /** Replaces deleted messages read from the room's Redis streams with tombstones, in place. */
-    async fromRedis(room: Room, messages: lomi.chat.v1.ChatMessage[]): Promise<void> {
-      if (messages.length === 0) return;
-      const found = await redis.hmget(keys.deletions(room), ...messages.map((m) => String(m.seq)));
-      found.forEach((d, i) => d && tombstone(messages[i]!, JSON.parse(d) as Deletion));
+    /** Replaces deleted messages read from the room's Redis streams with tombstones, in place; `deletions` is its hash (seq → deletion). */
+    fromRedis(messages: lomi.chat.v1.ChatMessage[], deletions: Record<string, string>): void {
+      for (const m of messages) {
+        const d = deletions[String(m.seq)];
+        if (d) tombstone(m, JSON.parse(d) as Deletion);
+      }
     },
 
     /** Replaces deleted messages with seq in (afterSeq, untilSeq] read from Postgres with tombstones, in place. */

@@ -5,6 +5,7 @@
 // its facts are read with the blocks.
 import { badRequest, storableUserId } from '@lomi/common';
 import { RoomKind, type lomi } from '@lomi/protocol';
+import { conversationMembers } from '@lomi/rooms';
 import type { ModerationContext } from './context';
 
 export type Blocks = ReturnType<typeof createBlocks>;
@@ -22,7 +23,7 @@ export function createBlocks(ctx: ModerationContext) {
 
   /** Reloads the facts of the conversation of the two users, if they have one. */
   async function refresh(a: string, b: string): Promise<void> {
-    const [userA, userB] = Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0 ? [a, b] : [b, a];
+    const [userA, userB] = conversationMembers(a, b);
     const row = await db.selectFrom('conversations').select('id').where('user_a', '=', userA).where('user_b', '=', userB).executeTakeFirst();
     if (row) await rooms.reload({ kind: RoomKind.ROOM_KIND_PRIVATE, id: row.id });
   }
