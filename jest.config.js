@@ -1,6 +1,8 @@
 /**
- * The tests in test/ talk to real NATS, Redis and Postgres; see README "Tests". Packages with pure
- * logic (no servers) keep unit tests beside their code in packages/<name>/src.
+ * Three levels (docs/testing.md): unit tests beside their code in packages/<name>/src and
+ * services/<name>/src; contract suites of the seams in test/contract/; end-to-end suites in
+ * test/e2e/, over the real wire to real NATS, Redis and Postgres. test/support/ holds what they
+ * share that is no test: the in-process test system and the projects' setup files.
  *
  * Two projects: `distributed` runs everything on the servers; `embedded` runs the end-to-end
  * suites of the core features again with the bus and the durable record inside the test process
@@ -47,20 +49,47 @@ const EMBEDDED = [
   'blocks',
   'recovery',
   'idempotency',
+  'auth',
+  'cors',
+  'dev-api',
+  'abuse-limits',
+  'batching',
+  'fan-out',
+  'slow-consumer',
+  'viewer-count-pace',
+  'session-lifetime',
+  'token-refresh',
+  'sdk-outbox',
+  'sdk-rejoin',
+  'sdk-tokens',
 ];
+
+// The end-to-end suites of live and private rooms, again on a Redis Cluster (3 masters + 3
+// replicas) that the project starts for the run; test/e2e/redis-cluster.test.ts checks the rooms
+// spread over every master, and what a failover costs.
+const REDIS_CLUSTER = ['live-fanout', 'private-room', 'history', 'recovery', 'pins', 'presence', 'typing', 'receipts', 'conversations', 'rate-limit'];
 
 module.exports = {
   testTimeout: 60_000,
   // Two cores: more workers only make the timing-sensitive fan-out tests slower.
   maxWorkers: 2,
   projects: [
-    { ...base, displayName: 'distributed', roots: ['<rootDir>/test', '<rootDir>/packages'], testMatch: ['**/*.test.ts'] },
+    { ...base, displayName: 'distributed', roots: ['<rootDir>/test', '<rootDir>/packages', '<rootDir>/services'], testMatch: ['**/*.test.ts'] },
     {
       ...base,
       displayName: 'embedded',
-      roots: ['<rootDir>/test'],
-      testMatch: EMBEDDED.map((name) => `<rootDir>/test/${name}.test.ts`),
-      setupFiles: ['<rootDir>/test/embedded.setup.js'],
+      roots: ['<rootDir>/test/e2e'],
+      testMatch: EMBEDDED.map((name) => `<rootDir>/test/e2e/${name}.test.ts`),
+      setupFiles: ['<rootDir>/test/support/embedded.setup.js'],
+    },
+    {
+      ...base,
+      displayName: 'redis-cluster',
+      roots: ['<rootDir>/test/e2e'],
+      testMatch: REDIS_CLUSTER.map((name) => `<rootDir>/test/e2e/${name}.test.ts`),
+      globalSetup: '<rootDir>/test/support/redis-cluster.setup.js',
+      globalTeardown: '<rootDir>/test/support/redis-cluster.teardown.js',
+      setupFiles: ['<rootDir>/test/support/redis-cluster.env.js'],
     },
   ],
 };
