@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The image's file tree: every service with its production dependencies, and nothing else.
 #   deploy/install-production.sh OUT [pnpm options, e.g. --offline]
-# Run after `pnpm install` and `pnpm build`. deploy/Dockerfile runs it, and test/image.test.ts runs
+# Run after `pnpm install` and `pnpm build`. deploy/Dockerfile runs it, and test/e2e/image.test.ts runs
 # the same script into a temporary folder and starts every service from there alone.
 set -euo pipefail
 out=$1

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { connectNatsBus } from '@lomi/bus';
-import { createLogger } from '@lomi/common';
+import { createLogger } from '@lomi/service-runtime';
 import { nextMessage, type ProcessGroup } from './processes';
 import { SERVER_CORE, serverEnv } from './session';
 

@@ -2,7 +2,7 @@
 // answers every NATS request on HOP_SUBJECT with its own data.
 import net from 'node:net';
 import { connectNatsBus } from '@lomi/bus';
-import { createLogger } from '@lomi/common';
+import { createLogger } from '@lomi/service-runtime';
 import { exitWithParent, tellParent } from './child';
 
 async function main(): Promise<void> {

@@ -27,17 +27,27 @@ export function wordListFile(size: number): string {
   return `${sendPathWordList(size, FILLER).join('\n')}\n`;
 }
 
-/**
- * Reads the scenario and send time at `start` of `buf` without allocating. Returns the send time,
- * or -1 when the text belongs to another scenario or is not a bench message.
- */
-export function sentAtUs(buf: Uint8Array, start: number, end: number, scenario: number): number {
-  let i = start;
+/** The head of the last text readHead accepted: its send time, sender and number (one object, reused: no allocation per delivery). */
+export const HEAD = { sentAtUs: 0, sender: 0, n: 0 };
+
+let pos = 0;
+/** The decimal number at `pos` up to the next colon; leaves `pos` after the colon. */
+function field(buf: Uint8Array, end: number): number {
   let value = 0;
-  while (i < end && buf[i] !== COLON) value = value * 10 + buf[i++]! - ZERO;
-  if (value !== scenario || i >= end) return -1;
-  i += 1;
-  value = 0;
-  while (i < end && buf[i] !== COLON) value = value * 10 + buf[i++]! - ZERO;
-  return i < end ? value : -1;
+  while (pos < end && buf[pos] !== COLON) value = value * 10 + buf[pos++]! - ZERO;
+  pos += 1;
+  return value;
+}
+
+/**
+ * Reads the head of the bench text at `start` of `buf` into HEAD without allocating (it runs for
+ * every delivery). False when the text belongs to another scenario or is not a bench message.
+ */
+export function readHead(buf: Uint8Array, start: number, end: number, scenario: number): boolean {
+  pos = start;
+  if (field(buf, end) !== scenario) return false;
+  HEAD.sentAtUs = field(buf, end);
+  HEAD.sender = field(buf, end);
+  HEAD.n = field(buf, end);
+  return pos <= end;
 }

@@ -32,7 +32,7 @@ export function coreSeconds(): { busy: number; total: number }[] {
     .split('\n')
     .filter((line) => /^cpu\d+ /.test(line))
     .map((line) => {
-      const [user, nice, system, idle, iowait, irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number) as number[];
+      const [user, nice, system, idle, iowait, irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
       const busy = user! + nice! + system! + irq! + softirq! + steal!;
       return { busy: busy / TICKS_PER_SECOND, total: (busy + idle! + iowait!) / TICKS_PER_SECOND };
     });
@@ -68,7 +68,11 @@ export class CpuWindow {
 
   private sample(): Map<string, number> {
     const totals = new Map<string, number>();
-    for (const [name, pids] of this.groups) totals.set(name, pids.reduce((s, pid) => s + (cpuSeconds(pid) ?? 0), 0));
+    for (const [name, pids] of this.groups)
+      totals.set(
+        name,
+        pids.reduce((s, pid) => s + (cpuSeconds(pid) ?? 0), 0),
+      );
     return totals;
   }
 

@@ -19,10 +19,12 @@ const STOP_GRACE_MS = 5000;
 
 export class ProcessGroup {
   private readonly children = new Set<Child>();
+  /** Stops of things started outside the group (the clustered engines), run by stopAll. */
+  private readonly adopted = new Set<() => Promise<void>>();
   private profiles = 0;
 
   constructor(
-    private readonly logDir: string,
+    readonly logDir: string,
     private readonly pin: boolean,
     /** Where server processes write V8 CPU profiles (--profile); none when undefined. */
     private readonly profileDir?: string,
@@ -35,15 +37,18 @@ export class ProcessGroup {
   start(
     name: string,
     script: string,
-    options: { env?: Record<string, string>; cpu?: number; ipc?: boolean; profile?: boolean; nodeFlags?: readonly string[] } = {},
+    options: { env?: Record<string, string>; unset?: string[]; cpu?: number; ipc?: boolean; profile?: boolean; nodeFlags?: readonly string[] } = {},
   ): Child {
     const log = path.join(this.logDir, `${name}.log`);
     const fd = openSync(log, 'a');
-    const profiling = options.profile && this.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, `--cpu-prof-name=${name}-${++this.profiles}.cpuprofile`] : [];
+    const profiling =
+      options.profile && this.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, `--cpu-prof-name=${name}-${++this.profiles}.cpuprofile`] : [];
     const node = [process.execPath, ...(options.nodeFlags ?? []), ...profiling, script];
     const [command, ...args] = this.pin && options.cpu !== undefined ? ['taskset', '-c', String(options.cpu), ...node] : node;
+    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+    for (const name of options.unset ?? []) delete env[name];
     const proc = spawn(command!, args, {
-      env: { ...process.env, ...options.env },
+      env,
       stdio: ['ignore', fd, fd, ...(options.ipc ? (['ipc'] as const) : [])],
     });
     closeSync(fd);
@@ -53,11 +58,13 @@ export class ProcessGroup {
       pid: proc.pid,
       proc,
       log,
-      exited: new Promise((resolve) => proc.once('exit', (code) => {
-        child.exitCode = code;
-        this.children.delete(child);
-        resolve();
-      })),
+      exited: new Promise((resolve) =>
+        proc.once('exit', (code) => {
+          child.exitCode = code;
+          this.children.delete(child);
+          resolve();
+        }),
+      ),
     };
     this.children.add(child);
     return child;
@@ -83,8 +90,18 @@ export class ProcessGroup {
     for (const child of this.children) child.proc.kill('SIGKILL');
   }
 
+  /** Has stopAll run `stop` too, unless released first. */
+  adopt(stop: () => Promise<void>): void {
+    this.adopted.add(stop);
+  }
+
+  /** Runs an adopted stop now, once. */
+  async release(stop: () => Promise<void>): Promise<void> {
+    if (this.adopted.delete(stop)) await stop();
+  }
+
   async stopAll(): Promise<void> {
-    await Promise.all([...this.children].map((c) => this.stop(c)));
+    await Promise.all([...[...this.children].map((c) => this.stop(c)), ...[...this.adopted].map((stop) => this.release(stop))]);
   }
 
   get running(): number {

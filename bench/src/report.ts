@@ -2,7 +2,8 @@
 // memory, the issue's targets) and an SVG chart of e2e p99 and deliveries/s against viewers.
 import { NATS_SPACING_MS } from './hop-cost';
 import type { TargetName } from './ipc';
-import { FAN_OUT_WARM_UP, HEADLINE, type FanOutWarmUpFigures, type RunResult, type ScenarioResult } from './results';
+import { SLOT_CHATTER_RATE, type Engines } from './options';
+import { FAN_OUT_WARM_UP, HEADLINE, SLOT_DEGRADED, type FanOutWarmUpFigures, type RoomsResult, type RunResult, type ScenarioResult } from './results';
 
 const LABEL: Record<TargetName, string> = { ours: 'Lomi (ours)', uws: 'bare uWS', socketio: 'Socket.IO+Redis' };
 const COLOR: Record<TargetName, string> = { ours: '#1f6fd1', uws: '#2a9d3a', socketio: '#d1402a' };
@@ -28,6 +29,7 @@ const SHORT_NAME: [RegExp, string][] = [
   [/^message-worker-/, 'mw'],
   [/^presence-worker$/, 'pw'],
   [/^socketio-/, 'sio'],
+  [/^uws-/, 'uws'],
 ];
 const shortName = (name: string) => SHORT_NAME.reduce((n, [pattern, short]) => n.replace(pattern, short), name);
 const serverCpu = (s: ScenarioResult) =>
@@ -87,7 +89,8 @@ function scenarioKeys(run: RunResult): [number, number][] {
 
 function targetChecks(run: RunResult): string[][] {
   const rows: string[][] = [];
-  const check = (name: string, measured: string, ok: boolean | undefined) => rows.push([name, measured, ok === undefined ? 'not measured' : ok ? '**pass**' : '**FAIL**']);
+  const check = (name: string, measured: string, ok: boolean | undefined) =>
+    rows.push([name, measured, ok === undefined ? 'not measured' : ok ? '**pass**' : '**FAIL**']);
   const ours = find(run, 'ours', HEADLINE.viewers, HEADLINE.rate);
   const sio = find(run, 'socketio', HEADLINE.viewers, HEADLINE.rate);
   const pairs = headlinePairs(run);
@@ -99,7 +102,11 @@ function targetChecks(run: RunResult): string[][] {
   );
   const deliveries = pairwise(pairs, (s) => s.deliveriesPerSecond, rate);
   check('deliveries/s ≥ 0.9× bare uWS (10k @100)', deliveries.text, deliveries.ratio === undefined ? undefined : deliveries.ratio >= 0.9);
-  const e2e = pairwise(pairs, (s) => s.latencyMs.p99, (v) => `${ms(v)} ms`);
+  const e2e = pairwise(
+    pairs,
+    (s) => s.latencyMs.p99,
+    (v) => `${ms(v)} ms`,
+  );
   check('e2e p99 ≤ bare uWS (10k @100)', e2e.text, e2e.ratio === undefined ? undefined : e2e.ratio <= 1);
   check(
     'deliveries/s ≥ 10× Socket.IO (10k @100)',
@@ -118,7 +125,11 @@ function targetChecks(run: RunResult): string[][] {
   }
   if (!run.scenarios.some((x) => x.target === 'ours' && x.rate === 500)) check('sender ack p99 ≤ 15 ms @500 msg/s', '–', undefined);
   const connect = firstSession(run, 'ours', 10_000)?.connect;
-  check('10k authenticated connects+joins ≤ 5 s', connect ? `${connect.seconds.toFixed(2)} s (${rate(connect.perSecond)}/s)` : '–', connect && connect.seconds <= 5 && connect.failed === 0);
+  check(
+    '10k authenticated connects+joins ≤ 5 s',
+    connect ? `${connect.seconds.toFixed(2)} s (${rate(connect.perSecond)}/s)` : '–',
+    connect && connect.seconds <= 5 && connect.failed === 0,
+  );
   return rows;
 }
 
@@ -145,7 +156,7 @@ const table = (head: string[], rows: string[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
 function warmUpSentence(run: RunResult): string {
-  const seconds = Number(run.options.warmup ?? 0);
+  const seconds = run.options.warmup;
   if (!seconds) return '';
   return (
     `Before its viewers connect, every system under test gets ${seconds} s of the chatters sending alone at the highest rate, unmeasured: ` +
@@ -160,6 +171,9 @@ export function describeFanOutWarmUp(f: FanOutWarmUpFigures): string {
 }
 
 export function renderMarkdown(run: RunResult, chartFile: string): string {
+  if (run.scenario && run.scenario !== 'live') {
+    return [`# Lomi bench, --scenario ${run.scenario}, ${run.startedAt}`, '', scenarioSection(run)].join('\n') + '\n';
+  }
   const targets = [...new Set(run.scenarios.map((s) => s.target))];
   const out: string[] = [];
   out.push(`# Live-room benchmark, ${run.startedAt}`, '');
@@ -206,7 +220,19 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
   }
   out.push(
     table(
-      ['viewers', 'msg/s', 'server', 'delivered', 'deliveries/s (offered)', 'e2e p50 / p90 / p99 / max ms', 'ack p50 / p99 ms', 'server CPU (cores)', 'generator CPU', 'other load', 'limited by'],
+      [
+        'viewers',
+        'msg/s',
+        'server',
+        'delivered',
+        'deliveries/s (offered)',
+        'e2e p50 / p90 / p99 / max ms',
+        'ack p50 / p99 ms',
+        'server CPU (cores)',
+        'generator CPU',
+        'other load',
+        'limited by',
+      ],
       rows,
     ),
     '',
@@ -221,11 +247,7 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
       const cells = [String(viewers), String(r)];
       for (const b of BASELINES) {
         const base = find(run, b, viewers, r);
-        cells.push(
-          ratio(ours.deliveriesPerSecond, base?.deliveriesPerSecond),
-          ratio(ours.latencyMs.p99, base?.latencyMs.p99),
-          ratio(ours.ackMs.p99, base?.ackMs.p99),
-        );
+        cells.push(ratio(ours.deliveriesPerSecond, base?.deliveriesPerSecond), ratio(ours.latencyMs.p99, base?.latencyMs.p99), ratio(ours.ackMs.p99, base?.ackMs.p99));
       }
       ratioRows.push(cells);
     }
@@ -265,8 +287,9 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
     out.push(
       '## Sender ack by durability mode (ours)',
       '',
-      'Ours acks a send once Redis stored it (`ACK_DURABILITY=redis`, the main run) or only once its row is committed in Postgres (`postgres`: ' +
-        'nothing acked is lost with Redis). Each further mode ran every scenario again on a freshly started system, after the main run.',
+      'Ours acks a send once Redis stored it (`ACK_DURABILITY=redis`), once a Redis replica has it too (`replica`: `WAIT 1` per event-loop turn; a failover ' +
+        'to that replica loses nothing acked; those runs give ours a Redis of its own with one replica attached, the main run too) or only once its row is ' +
+        'committed in Postgres (`postgres`: nothing acked is lost with Redis). Each further mode ran every scenario again on a freshly started system, after the main run.',
       '',
       againTable(run, run.durabilityRuns, { column: 'mode', show: (s) => s.durability ?? 'redis', main: 'redis mode' }),
       '',
@@ -274,7 +297,7 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
   }
 
   if (run.wordListRuns.length) {
-    const mainTerms = (run.options.wordList as number[] | undefined)?.[0] ?? 0;
+    const mainTerms = run.options.wordList[0] ?? 0;
     out.push(
       '## Sender ack by deployment word list (ours)',
       '',
@@ -284,6 +307,36 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
         'every word of a message is read to its end, and none blocking a bench message, so every send is checked and stored.',
       '',
       againTable(run, run.wordListRuns, { column: 'terms', show: (s) => String(s.wordListTerms ?? 0), main: 'main run' }),
+      '',
+    );
+  }
+
+  if (run.embeddedRuns?.length) {
+    out.push(
+      '## Embedded (one process) beside distributed (ours)',
+      '',
+      'The main run is ours as deployed: gateways, a message worker and a presence worker in their own processes, on NATS, Redis and Postgres. ' +
+        'The embedded system is what `pnpm start` runs with no server URLs: every service in one process (one gateway), on the in-process bus, the ' +
+        "memory hot state and PGlite. It ran every scenario again on a freshly started system, after the main run, on the servers' core.",
+      '',
+      table(
+        ['viewers', 'msg/s', 'system', 'delivered', 'deliveries/s', 'e2e p50 / p99 ms', 'ack p50 / p99 ms', 'e2e p99 ÷ distributed', 'ack p99 ÷ distributed'],
+        run.embeddedRuns.flatMap((embedded) => {
+          const main = find(run, 'ours', embedded.viewers, embedded.rate);
+          const row = (s: ScenarioResult) => [
+            String(s.viewers),
+            String(s.rate),
+            s.system ?? 'distributed',
+            pct(s.fraction),
+            rate(s.deliveriesPerSecond),
+            `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p99)}`,
+            `${ms(s.ackMs.p50)} / ${ms(s.ackMs.p99)}${refusals(s.ackErrors)}`,
+            s === main ? '' : ratio(s.latencyMs.p99, main?.latencyMs.p99),
+            s === main ? '' : ratio(s.ackMs.p99, main?.ackMs.p99),
+          ];
+          return main ? [row(main), row(embedded)] : [row(embedded)];
+        }),
+      ),
       '',
     );
   }
@@ -337,7 +390,10 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
     }
   }
   out.push(
-    table(['viewers', 'server', 'connect+join', 'failed', 'KB per idle connection (per process)', 'KB per connection under load (worst rate)', 'RSS connected, MB'], memRows),
+    table(
+      ['viewers', 'server', 'connect+join', 'failed', 'KB per idle connection (per process)', 'KB per connection under load (worst rate)', 'RSS connected, MB'],
+      memRows,
+    ),
     '',
   );
   if (targets.includes('ours')) {
@@ -382,10 +438,19 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
       `## Ours and bare uWS at ${HEADLINE.viewers} viewers × ${HEADLINE.rate} msg/s, pair by pair`,
       '',
       'The main run measured ours first; the repeats take turns, bare uWS first in the first one, each system started afresh and warmed up as above. ' +
-        'The targets comparing the two are judged on the median of the pairs\' ratios.',
+        "The targets comparing the two are judged on the median of the pairs' ratios.",
       '',
       table(
-        ['pair', 'e2e p50 / p99 ms, ours', 'e2e p50 / p99 ms, uWS', 'e2e p99 ÷ uWS', 'deliveries/s ÷ uWS', 'ack p99 ms, ours / uWS', 'generator CPU, ours / uWS', 'ours connect+join'],
+        [
+          'pair',
+          'e2e p50 / p99 ms, ours',
+          'e2e p50 / p99 ms, uWS',
+          'e2e p99 ÷ uWS',
+          'deliveries/s ÷ uWS',
+          'ack p99 ms, ours / uWS',
+          'generator CPU, ours / uWS',
+          'ours connect+join',
+        ],
         pairs.map((p, i) => [
           i === 0 ? 'main run' : `repeat ${i}`,
           `${ms(p.ours.latencyMs.p50)} / ${ms(p.ours.latencyMs.p99)}`,
@@ -417,8 +482,328 @@ export function renderMarkdown(run: RunResult, chartFile: string): string {
     '- Not measured: TLS, real networks (all loopback), private rooms, history/recovery, JSON encoding, more than one room, more than one machine.',
   );
   if (run.skipped.length) out.push('', '## Skipped', '', ...run.skipped.map((s) => `- ${s}`));
-  if (run.errors.length) out.push('', '## Errors', '', ...run.errors.map((e) => `- ${e.split('\n')[0]}`));
+  out.push(...errorLines(run));
   return out.join('\n') + '\n';
+}
+
+function errorLines(run: RunResult): string[] {
+  return run.errors.length ? ['', '## Errors', '', ...run.errors.map((e) => `- ${e.split('\n')[0]}`)] : [];
+}
+
+// --- the other scenarios: one section each, merged into RESULTS.md between markers -------------
+
+const sectionStart = (name: string) => `<!-- bench scenario ${name} -->`;
+const sectionEnd = (name: string) => `<!-- /bench scenario ${name} -->`;
+
+/** The section of scenario `name` in `markdown`: [start, end) including its markers, or undefined. */
+function findSection(markdown: string, name: string): [number, number] | undefined {
+  const start = markdown.indexOf(sectionStart(name));
+  const end = markdown.indexOf(sectionEnd(name), start);
+  return start < 0 || end < 0 ? undefined : [start, end + sectionEnd(name).length];
+}
+
+/** RESULTS.md after a scenario run: its section replaced where it was, or added at the end. */
+export function mergeScenarioSection(published: string, run: RunResult): string {
+  const section = scenarioSection(run);
+  const at = findSection(published, run.scenario!);
+  return at ? published.slice(0, at[0]) + section + published.slice(at[1]) : `${published.trimEnd()}\n\n${section}\n`;
+}
+
+/** A live run's RESULTS.md, with the other scenarios' sections the published one had. */
+export function keepScenarioSections(markdown: string, published: string): string {
+  const kept = (['rooms', 'cluster', 'slot'] as const).flatMap((name) => {
+    const at = findSection(published, name);
+    return at ? [published.slice(...at)] : [];
+  });
+  return kept.length ? `${markdown.trimEnd()}\n\n${kept.join('\n\n')}\n` : markdown;
+}
+
+function runLine(run: RunResult): string {
+  return (
+    `Command: \`${run.command}\` (${run.startedAt}, ${run.durationSeconds.toFixed(0)} s). Machine: ${run.machine.cpus} cores, Node ${run.machine.node}, ` +
+    `load average at start ${run.machine.loadavgAtStart}: other agents run tests on the same two cores, so every figure here is noisy ` +
+    '(the *other load* column is the CPU busy outside the run during the window). ' +
+    run.pinning
+  );
+}
+
+function scenarioSection(run: RunResult): string {
+  const body = run.scenario === 'rooms' ? roomsSection(run) : run.scenario === 'cluster' ? clusterSection(run) : slotSection(run);
+  // Its errors stay with it in RESULTS.md.
+  const errors = run.errors.length ? ['', `Errors of this run: ${run.errors.map((e) => e.split('\n')[0]).join('; ')}`] : [];
+  return [sectionStart(run.scenario!), ...body, ...errors, sectionEnd(run.scenario!)].join('\n');
+}
+
+const SYSTEM_NAMES: [RegExp, string][] = [...SHORT_NAME, [/^generator$/, 'generator']];
+const usPerDelivery = (v: number | undefined) => (v === undefined ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(1));
+const INFRA = ['nats-server', 'redis-server', 'postgres'];
+const ENGINES: Record<Engines, string> = { shared: "the machine's NATS and Redis", single: '1 NATS + 1 Redis', cluster: '3 NATS + 3+3 Redis Cluster' };
+
+function roomsSection(run: RunResult): string[] {
+  const rooms = run.rooms ?? [];
+  const l = rooms[0]?.layout;
+  const out = ['## Many rooms at once (`--scenario rooms`)', '', runLine(run), ''];
+  if (!l) return [...out, 'No target completed the scenario.'];
+  const sockets = rooms[0]!.sockets;
+  out.push(
+    `${l.liveRooms} live rooms × ${l.viewersPerRoom} viewers (+ ${l.chattersPerRoom} chatter each, sending ${l.roomRate} msg/s into its room), and ` +
+      `${l.conversations} private conversations with both members connected and joined, each member sending one message every ${l.conversationInterval} s: ` +
+      `${sockets} sockets, every one in its own room, spread over the servers (a conversation's two members on different ones), ` +
+      `held by ${rooms[0]!.generator.processes} generator processes (the senders in one, the viewers in the other). ` +
+      `One ${run.options.seconds} s window after ${run.options.warmup} s of the same traffic unmeasured; late deliveries awaited up to ${run.options.drain} s. ` +
+      'Ours creates its rooms through its service API (`POST /api/v1/live`, `POST /api/v1/conversations`) and runs as deployed ' +
+      `(${run.options.gateways} gateways, ${run.options.workers} message worker(s), a presence worker); ` +
+      `bare uWS serves each room as a topic of its own (in ${run.options.gateways} processes, each room's sockets all on one: its topics do not cross processes), ` +
+      `Socket.IO (${run.options.gateways} nodes, Redis adapter) as a room of its own. In every system a private message also comes back to its sender; ` +
+      "it is not counted as a delivery. *Cores busy*: each of the machine's two cores during the window, everything on it included; at 100% the latency is the machine's queue, not the system's. " +
+      "*Out of order*: deliveries of a room's message numbered below one the receiver already had (a room's messages are numbered as sent, a second apart or more).",
+    '',
+    table(
+      [
+        'server',
+        'sockets joined (failed)',
+        'connect+join',
+        'sends/s',
+        'delivered',
+        'deliveries/s (offered)',
+        'live e2e p50 / p99 ms',
+        'live ack p50 / p99 ms',
+        'private e2e p50 / p99 ms',
+        'private ack p50 / p99 ms',
+        'ours: ack p99 in gateway / worker, written by the gateway p99 ms',
+        'out of order',
+        'cores busy (other load)',
+      ],
+      rooms.map((r) => [
+        LABEL[r.target],
+        `${r.sockets - r.connect.failed}${r.connect.failed ? ` (${r.connect.failed}: ${r.connect.errors.join('; ')})` : ''}`,
+        `${r.connect.seconds.toFixed(1)} s${r.roomsCreatedSeconds === undefined ? '' : ` (+ ${r.roomsCreatedSeconds.toFixed(1)} s creating the rooms)`}`,
+        rate(r.sendsPerSecond),
+        `${pct(r.fraction)}${r.viewersShort ? ` (${r.viewersShort} short)` : ''}`,
+        `${rate(r.deliveriesPerSecond)} (${rate(r.offeredPerSecond)})`,
+        `${ms(r.live.latencyMs.p50)} / ${ms(r.live.latencyMs.p99)}`,
+        `${ms(r.live.ackMs.p50)} / ${ms(r.live.ackMs.p99)}${refusals(r.ackErrors)}`,
+        `${ms(r.private.latencyMs.p50)} / ${ms(r.private.latencyMs.p99)}`,
+        `${ms(r.private.ackMs.p50)} / ${ms(r.private.ackMs.p99)}`,
+        r.serverTimings ? `${ms(r.serverTimings.gateway.p99)} / ${ms(r.serverTimings.worker.p99)}, ${ms(r.serverTimings.fanOut.p99)}` : '–',
+        String(r.outOfOrder),
+        `${r.cores.map((c) => `${Math.round(c * 100)}%`).join(' / ')} (${cores(r.otherCpu)})`,
+      ]),
+    ),
+    '',
+    '### CPU per delivered message (rooms)',
+    '',
+    "CPU time of each process during the window ÷ deliveries in it, in µs (cores × 10⁶ ÷ deliveries/s). NATS, Redis and Postgres are the machine's shared servers: " +
+      'their figure includes whatever else used them, and only ours uses them (Socket.IO its Redis adapter).',
+    '',
+    table(
+      ['server', 'its processes, µs per delivery (cores)', 'system total µs', 'generator µs', 'NATS / Redis / Postgres µs'],
+      rooms.map((r) => {
+        const own = Object.keys(r.cpu).filter((n) => n !== 'generator');
+        return [
+          LABEL[r.target],
+          own.map((n) => `${SYSTEM_NAMES.reduce((x, [p, short]) => x.replace(p, short), n)} ${usPerDelivery(r.cpuUsPerDelivery[n])} (${cores(r.cpu[n]!)})`).join(', '),
+          usPerDelivery(own.reduce((t, n) => t + (r.cpuUsPerDelivery[n] ?? 0), 0)),
+          usPerDelivery(r.cpuUsPerDelivery.generator),
+          INFRA.map((n) => usPerDelivery(r.cpuUsPerDelivery[n])).join(' / '),
+        ];
+      }),
+    ),
+    '',
+    table(
+      ['server', 'RSS idle → connected, MB (per process)', 'KB per socket'],
+      rooms.map((r) => [
+        LABEL[r.target],
+        r.memory.map((m) => `${(m.idleKb / 1024).toFixed(0)} → ${(m.connectedKb / 1024).toFixed(0)}`).join(' / '),
+        (r.memory.reduce((t, m) => t + m.connectedKb - m.idleKb, 0) / r.sockets).toFixed(2),
+      ]),
+    ),
+  );
+  const ours = rooms.find((r) => r.target === 'ours');
+  const systemUs = (r: RoomsResult) =>
+    Object.keys(r.cpu)
+      .filter((n) => n !== 'generator')
+      .reduce((t, n) => t + (r.cpuUsPerDelivery[n] ?? 0), 0);
+  const others = rooms.filter((r) => r.target !== 'ours');
+  if (ours && others.length) {
+    out.push(
+      '',
+      table(
+        ['ours ÷', 'deliveries/s', 'live e2e p99', 'live ack p99', 'private e2e p99', 'private ack p99', 'system CPU per delivery'],
+        others.map((b) => [
+          LABEL[b.target],
+          ratio(ours.deliveriesPerSecond, b.deliveriesPerSecond),
+          ratio(ours.live.latencyMs.p99, b.live.latencyMs.p99),
+          ratio(ours.live.ackMs.p99, b.live.ackMs.p99),
+          ratio(ours.private.latencyMs.p99, b.private.latencyMs.p99),
+          ratio(ours.private.ackMs.p99, b.private.ackMs.p99),
+          ratio(systemUs(ours), systemUs(b)),
+        ]),
+      ),
+    );
+  }
+  return out;
+}
+
+function clusterSection(run: RunResult): string[] {
+  const out = ['## Clustered engines beside single ones (`--scenario cluster`)', '', runLine(run), ''];
+  out.push(
+    'Ours in the live-room scenario, first on one NATS server and one Redis, then on a 3-node NATS cluster and a 3-master Redis Cluster (+3 replicas), each started for the run ' +
+      'on this machine (`startNatsCluster`, `startRedisCluster` of @lomi/testkit; `REDIS_CLUSTER_NODES`, and every process given the full NATS server list starting at a ' +
+      'different node: gateways on nodes 1 and 2, the message worker on node 3, the presence worker on node 1). Each system is started afresh, engines included, and warmed up as the headline is; ' +
+      "the NATS and Redis CPU is that of the engines' own processes (every node, replicas included). " +
+      'On one machine the cluster costs its hops and its processes without giving more cores: the ratio is the overhead of distributing the engines, not what they buy.',
+    '',
+  );
+  const rows: string[][] = [];
+  const ratios: string[][] = [];
+  const engineCpu = (s: ScenarioResult) => (s.engineCpu ? s.engineCpu.nats + s.engineCpu.redis : undefined);
+  const systemCpu = (s: ScenarioResult) => Object.entries(s.cpu).reduce((t, [n, c]) => t + (n === 'generator' ? 0 : c), 0);
+  const figures: [string, (s: ScenarioResult) => number | undefined][] = [
+    ['ack p50', (s) => s.ackMs.p50],
+    ['ack p99', (s) => s.ackMs.p99],
+    ['e2e p50', (s) => s.latencyMs.p50],
+    ['e2e p99', (s) => s.latencyMs.p99],
+    ['deliveries/s', (s) => s.deliveriesPerSecond],
+    ['our CPU', systemCpu],
+    ['NATS + Redis CPU', engineCpu],
+  ];
+  // scenarios[i] and clusterRuns[i] ran as a pair (run.ts).
+  const pairs = run.scenarios
+    .map((single, i) => ({ single, cluster: run.clusterRuns?.[i] }))
+    .filter((p): p is { single: ScenarioResult; cluster: ScenarioResult } => !!p.cluster);
+  const pairOf = new Map<string, number>();
+  for (const { single, cluster } of pairs) {
+    const key = `${single.viewers}/${single.rate}`;
+    const n = (pairOf.get(key) ?? 0) + 1;
+    pairOf.set(key, n);
+    for (const s of [single, cluster]) {
+      rows.push([
+        String(s.viewers),
+        String(s.rate),
+        String(n),
+        ENGINES[s.engines ?? 'shared'],
+        `${pct(s.fraction)}${s.viewersShort ? ` (${s.viewersShort} short)` : ''}`,
+        `${rate(s.deliveriesPerSecond)} (${rate(s.offeredPerSecond)})`,
+        `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p99)}`,
+        `${ms(s.ackMs.p50)} / ${ms(s.ackMs.p99)}${refusals(s.ackErrors)}`,
+        s.serverTimings ? `${ms(s.serverTimings.gateway.p99)} / ${ms(s.serverTimings.worker.p99)}` : '–',
+        serverCpu(s),
+        s.engineCpu ? `${cores(s.engineCpu.nats)} / ${cores(s.engineCpu.redis)}` : '–',
+        cores(s.otherCpu),
+        s.limitedBy,
+      ]);
+    }
+    ratios.push([String(single.viewers), String(single.rate), String(n), ...figures.map(([, f]) => ratio(f(cluster), f(single)))]);
+  }
+  for (const key of pairOf.keys()) {
+    const these = pairs.filter((p) => `${p.single.viewers}/${p.single.rate}` === key);
+    if (these.length < 2) continue;
+    const medianRatio = (f: (s: ScenarioResult) => number | undefined) => {
+      const values = these.map((p) => [f(p.cluster), f(p.single)]).filter(([c, s]) => c !== undefined && s) as [number, number][];
+      return values.length ? ratio(median(values.map(([c, s]) => c / s)), 1) : '–';
+    };
+    const [viewers, r] = key.split('/');
+    ratios.push([viewers!, r!, `**median of ${these.length}**`, ...figures.map(([, f]) => `**${medianRatio(f)}**`)]);
+  }
+  out.push(
+    table(
+      [
+        'viewers',
+        'msg/s',
+        'pair',
+        'engines',
+        'delivered',
+        'deliveries/s (offered)',
+        'e2e p50 / p99 ms',
+        'ack p50 / p99 ms',
+        'ack p99 in gateway / worker ms',
+        'our CPU (cores)',
+        'NATS / Redis CPU (cores)',
+        'other load',
+        'limited by',
+      ],
+      rows,
+    ),
+    '',
+    "Cluster ÷ single, pair by pair (the first pair ran single engines first, the next ones take turns), and the median of the pairs' ratios:",
+    '',
+    table(['viewers', 'msg/s', 'pair', ...figures.map(([name]) => name)], ratios),
+  );
+  return out;
+}
+
+function slotSection(run: RunResult): string[] {
+  const slot = run.slot;
+  const out = ["## One room's appends/s: one Redis slot (`--scenario slot`)", '', runLine(run), ''];
+  out.push(
+    "Ours runs on a Redis and a NATS server of its own, started for the run, so that the Redis CPU is this room's alone (it includes Redis's fixed work, " +
+      'so per send it is an upper figure, and the ceiling derived from it a lower one). ' +
+      `The chatters are few (${run.slot?.steps[0]?.result.chatters ?? '?'}) and their message worker allows each of them ${SLOT_CHATTER_RATE} msg/s (LIVE_RATE_PER_S, LIVE_RATE_BURST): ` +
+      'a live room takes sends only from sockets that joined it, so every chatter also receives every message, and the fan-out to them must stay small. ' +
+      "All of a room's messages are appended to its history in one Redis slot (its keys share a hash tag), so one room's send rate is bounded by what one slot — one Redis " +
+      'master, one core — takes. Here one live room with one viewer gets sends at a rising rate, each step a window on the same system; a step is sustained while every send ' +
+      `is acked in time, none is refused, and the ack p99 stays within ${SLOT_DEGRADED.ackGrowth}× the first step's (or under ${SLOT_DEGRADED.ackP99Ms} ms). ` +
+      'On this machine the message worker, the gateway and Redis share two cores, so the step that degrades first shows which of them gives out: the *Redis µs per send* column ' +
+      'is what bounds one slot (Redis runs single-threaded: 10⁶ ÷ µs per send is the most appends/s one master could take for one room, all else being free).',
+    '',
+  );
+  if (!slot?.steps.length) return [...out, 'No step completed.'];
+  out.push(
+    table(
+      [
+        'msg/s',
+        'chatters',
+        'sent/s',
+        'acked',
+        'ack p50 / p99 ms',
+        'in the worker p50 / p99 ms',
+        'e2e p99 ms',
+        'our CPU (cores)',
+        'Redis CPU (cores)',
+        'Redis µs per send',
+        'other load',
+        'verdict',
+      ],
+      slot.steps.map(({ rate: r, result: s, degraded }) => {
+        const sentPerS = s.sent / s.windowSeconds;
+        const redis = s.engineCpu?.redis ?? s.infraCpu['redis-server'] ?? 0;
+        return [
+          String(r),
+          String(s.chatters),
+          rate(sentPerS),
+          `${s.acked} of ${s.sent}`,
+          `${ms(s.ackMs.p50)} / ${ms(s.ackMs.p99)}${refusals(s.ackErrors)}`,
+          s.serverTimings ? `${ms(s.serverTimings.worker.p50)} / ${ms(s.serverTimings.worker.p99)}` : '–',
+          ms(s.latencyMs.p99),
+          serverCpu(s),
+          cores(redis),
+          sentPerS ? ((redis * 1e6) / sentPerS).toFixed(1) : '–',
+          cores(s.otherCpu),
+          degraded ? `degraded: ${degraded}; limited by ${s.limitedBy}` : 'sustained',
+        ];
+      }),
+    ),
+    '',
+  );
+  const best = slot.steps.find((s) => s.rate === slot.maxSustained)?.result;
+  if (best) {
+    const sentPerS = best.sent / best.windowSeconds;
+    const redisCores = (r: ScenarioResult) => r.engineCpu?.redis ?? r.infraCpu['redis-server'] ?? 0;
+    const redisUs = (redisCores(best) * 1e6) / sentPerS;
+    // What one more send costs Redis, between the first step and the best: its fixed work drops out.
+    const first = slot.steps[0]!.result;
+    const marginalUs = best === first ? undefined : ((redisCores(best) - redisCores(first)) * 1e6) / (sentPerS - first.sent / first.windowSeconds);
+    out.push(
+      `**Max sustained for one room: ${slot.maxSustained} msg/s** (ack p99 ${ms(best.ackMs.p99)} ms). ` +
+        `At that rate Redis spent ${redisUs.toFixed(1)} µs of CPU per send, which puts one slot's ceiling at about ` +
+        `${rate(1e6 / redisUs)} appends/s on one Redis core here` +
+        (marginalUs === undefined || marginalUs <= 0
+          ? '.'
+          : `; one more send cost Redis ${marginalUs.toFixed(1)} µs between the first step and it (Redis's fixed work left out; CPU is read in 10 ms ticks, so this is rough), about ${rate(1e6 / marginalUs)} appends/s per core.`),
+    );
+  } else out.push('**No step was sustained.**');
+  return out;
 }
 
 // --- chart ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // The shape of one run's results: written raw to JSON and rendered by report.ts.
 import type { HopCost } from './hop-cost';
-import type { AckDurability, TargetName } from './ipc';
+import type { AckDurability, OursSystem, TargetName } from './ipc';
+import type { BenchOptions, Engines, RoomsLayout, ScenarioName } from './options';
 import type { ServerTimings } from './server-timings';
 
 export interface LatencyMs {
@@ -81,6 +82,12 @@ export interface ScenarioResult {
   durability?: AckDurability;
   /** Ours: terms in its deployment word list (0 = none). */
   wordListTerms?: number;
+  /** Ours: distributed or embedded. */
+  system?: OursSystem;
+  /** Ours: on one NATS server and one Redis, or on clustered ones (--scenario cluster). */
+  engines?: Engines;
+  /** Ours on engines of its own: their CPU during the window, in cores (every NATS node, every Redis master and replica). */
+  engineCpu?: { nats: number; redis: number };
   /** Viewers that missed at least one message. */
   viewersShort: number;
   /** Close codes of viewer sockets during the scenario. */
@@ -119,12 +126,72 @@ export interface ScenarioResult {
 /** The scenario the issue's comparisons with bare uWS are about. */
 export const HEADLINE = { viewers: 10_000, rate: 100 } as const;
 
+/** One system under test in the rooms scenario: every room at once, one send window. */
+export interface RoomsResult {
+  target: TargetName;
+  layout: RoomsLayout;
+  /** Ours: creating the rooms through the service API. */
+  roomsCreatedSeconds?: number;
+  /** Sockets the generators held: viewers, chatters and private members. */
+  sockets: number;
+  connect: { seconds: number; receivers: number; senders: number; failed: number; errors: string[] };
+  windowSeconds: number;
+  sent: number;
+  acked: number;
+  ackErrors: Record<string, number>;
+  /** Deliveries due: each room's texts × its receivers, less each sender's own. */
+  expected: number;
+  delivered: number;
+  fraction: number;
+  /** Receivers that missed at least one text of their room. */
+  viewersShort: number;
+  /** Deliveries of a room's text numbered below one the receiver already had. */
+  outOfOrder: number;
+  viewerCloses: Record<string, number>;
+  sendsPerSecond: number;
+  offeredPerSecond: number;
+  deliveriesPerSecond: number;
+  live: { latencyMs: LatencyMs; ackMs: LatencyMs };
+  private: { latencyMs: LatencyMs; ackMs: LatencyMs };
+  /** Ours: a send's time inside the gateway and the message worker, and a delivery's age when a gateway wrote it (live and private together). */
+  serverTimings?: ServerTimings;
+  /** CPU of each process of the system and of the generators during the window, in cores. */
+  cpu: Record<string, number>;
+  infraCpu: Record<string, number>;
+  /** CPU µs per delivered message, by process (cpu ÷ deliveries/s), the shared servers' too. */
+  cpuUsPerDelivery: Record<string, number>;
+  cores: number[];
+  otherCpu: number;
+  generator: { cpu: number; loopDelayP99Ms: number; processes: number };
+  /** Resident memory of each server process before the sockets connected and with them. */
+  memory: { name: string; idleKb: number; connectedKb: number }[];
+  drained: boolean;
+}
+
+/** A slot step is unsustained when its acks fall behind: refused, missing after the drain, or a p99 ackGrowth times the first step's and above ackP99Ms. */
+export const SLOT_DEGRADED = { ackGrowth: 4, ackP99Ms: 50 } as const;
+
+/** One step of the slot scenario: one room at one send rate. */
+export interface SlotStep {
+  rate: number;
+  result: ScenarioResult;
+  /** What made the step unsustained, if anything. */
+  degraded?: string;
+}
+
+export interface SlotResult {
+  steps: SlotStep[];
+  /** The highest rate sustained, if any was. */
+  maxSustained?: number;
+}
+
 export interface RunResult {
+  scenario?: ScenarioName;
   startedAt: string;
   command: string;
   machine: { cpus: number; node: string; loadavgAtStart: string; hopCost?: HopCost };
   pinning: string;
-  options: Record<string, unknown>;
+  options: BenchOptions;
   scenarios: ScenarioResult[];
   /**
    * The headline scenario again, ours and bare uWS alternately (uWS first), after the main run:
@@ -135,6 +202,14 @@ export interface RunResult {
   durabilityRuns: ScenarioResult[];
   /** Ours again with each further --word-list size, scenario by scenario, after the main run. */
   wordListRuns: ScenarioResult[];
+  /** Ours again as the embedded system (--embedded), scenario by scenario, after the main run. */
+  embeddedRuns?: ScenarioResult[];
+  /** --scenario rooms: each target's run. */
+  rooms?: RoomsResult[];
+  /** --scenario cluster: ours on clustered engines, beside `scenarios` (the same on single ones). */
+  clusterRuns?: ScenarioResult[];
+  /** --scenario slot: the steps up to the one that degraded. */
+  slot?: SlotResult;
   skipped: string[];
   errors: string[];
   durationSeconds: number;

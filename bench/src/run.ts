@@ -1,16 +1,17 @@
 // `pnpm bench`: runs every scenario (viewers × msg/s) against our system and the two baselines
 // with the same generator, then writes bench/results/<time>.{json,md,svg} and bench/RESULTS.md.
 // Every process it starts is stopped at the end, on failure and on Ctrl-C.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { measureHopCost } from './hop-cost';
 import type { TargetName } from './ipc';
-import { parseOptions, type BenchOptions } from './options';
+import { parseOptions, type BenchOptions, type Engines } from './options';
 import { ProcessGroup } from './processes';
-import { describeFanOutWarmUp, renderMarkdown, renderSvg } from './report';
-import { HEADLINE, type RunResult, type ScenarioResult } from './results';
+import { describeFanOutWarmUp, keepScenarioSections, mergeScenarioSection, renderMarkdown, renderSvg } from './report';
+import { runRooms } from './rooms';
+import { HEADLINE, SLOT_DEGRADED, type RoomsResult, type RunResult, type ScenarioResult, type SlotResult, type SlotStep } from './results';
 import { GENERATOR_CORE, SERVER_CORE, Session } from './session';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -99,12 +100,64 @@ async function runViewerCount(target: TargetName, viewers: number, group: Proces
   return results;
 }
 
+function degradation(step: ScenarioResult, first: ScenarioResult | undefined): string | undefined {
+  const refused = Object.values(step.ackErrors).reduce((n, c) => n + c, 0);
+  if (refused) return `${refused} sends refused`;
+  if (step.acked < step.sent) return `${step.sent - step.acked} of ${step.sent} sends not acked ${step.sent ? 'in time' : ''}`.trim();
+  const p99 = step.ackMs.p99 ?? Infinity;
+  const base = first?.ackMs.p99 ?? p99;
+  if (p99 > SLOT_DEGRADED.ackP99Ms && p99 > SLOT_DEGRADED.ackGrowth * base) return `ack p99 ${p99.toFixed(1)} ms (${(p99 / base).toFixed(1)}× the first step's)`;
+  if (step.generator.saturated) return 'the generator saturated';
+  return undefined;
+}
+
+/**
+ * One room, one viewer, the send rate stepping up: every send is an append to the room's one
+ * Redis slot. Stops at the first step that degrades; the one before it is the sustained rate.
+ */
+async function runSlot(group: ProcessGroup, options: BenchOptions, errors: string[]): Promise<SlotResult> {
+  const steps: SlotStep[] = [];
+  let session: Session | undefined;
+  try {
+    for (const rate of options.rates) {
+      session ??= await Session.open('ours', options.viewers[0]!, group, options, steps.length > 0, false);
+      const result = await session.run(rate);
+      const degraded = degradation(result, steps[0]?.result);
+      steps.push({ rate, result, ...(degraded ? { degraded } : {}) });
+      console.log(`${progressLine(result)}${degraded ? ` — degraded: ${degraded}` : ''}`);
+      if (degraded) break;
+      // A backlog would be measured as part of the next step.
+      if (!result.drained) {
+        await session.close();
+        session = undefined;
+      }
+    }
+  } catch (err) {
+    errors.push(`slot: ${(err as Error).message}`);
+    console.error(`  FAILED ${errors.at(-1)}`);
+    await group.stopAll();
+  } finally {
+    await session?.close();
+  }
+  const sustained = steps.filter((s) => !s.degraded).map((s) => s.rate);
+  return { steps, ...(sustained.length ? { maxSustained: Math.max(...sustained) } : {}) };
+}
+
+function roomsProgressLine(r: RoomsResult): string {
+  const p = (v: number | undefined) => v?.toFixed(1) ?? '–';
+  return (
+    `  ${r.target.padEnd(8)} rooms: ${r.sockets - r.connect.failed} of ${r.sockets} sockets joined in ${r.connect.seconds.toFixed(1)} s; ` +
+    `delivered ${(r.fraction * 100).toFixed(1)}%, ${Math.round(r.deliveriesPerSecond)}/s; live e2e p99 ${p(r.live.latencyMs.p99)} ms, ack p99 ${p(r.live.ackMs.p99)} ms; ` +
+    `private e2e p99 ${p(r.private.latencyMs.p99)} ms, ack p99 ${p(r.private.ackMs.p99)} ms${r.outOfOrder ? `; ${r.outOfOrder} out of order` : ''}`
+  );
+}
+
 /** runViewerCount, with a failure recorded in `errors` instead of ending the run. */
 async function attempt(target: TargetName, viewers: number, group: ProcessGroup, options: BenchOptions, errors: string[], repeat = false): Promise<ScenarioResult[]> {
   try {
     return await runViewerCount(target, viewers, group, options, repeat);
   } catch (err) {
-    const message = `${target} at ${viewers} viewers${repeat ? ' (repeat)' : ''}: ${(err as Error).message}`;
+    const message = `${target} at ${viewers} viewers${options.engines === 'shared' ? '' : ` on ${options.engines} engines`}${repeat ? ' (repeat)' : ''}: ${(err as Error).message}`;
     errors.push(message);
     console.error(`  FAILED ${message}`);
     // A system that failed half-started must not load the machine under the next one.
@@ -135,7 +188,10 @@ async function main(): Promise<void> {
   process.once('exit', () => group.killAllNow());
 
   console.log(`${pinning}\nLogs of every process: ${path.relative(ROOT, logDir)}`);
-  const loadavgAtStart = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadavgAtStart = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const hopCost = await measureHopCost(group);
   console.log(
     `One hop (100-byte loopback TCP round trip between two processes): p50 ${hopCost.p50Us.toFixed(0)} µs, p99 ${hopCost.p99Us.toFixed(0)} µs; ` +
@@ -145,59 +201,102 @@ async function main(): Promise<void> {
   const repeats: ScenarioResult[] = [];
   const durabilityRuns: ScenarioResult[] = [];
   const wordListRuns: ScenarioResult[] = [];
+  const embeddedRuns: ScenarioResult[] = [];
+  const rooms: RoomsResult[] = [];
+  const clusterRuns: ScenarioResult[] = [];
+  let slot: SlotResult | undefined;
   const errors: string[] = [];
   const skipped: string[] = [];
   try {
-    for (const viewers of options.viewers) {
+    if (options.scenario === 'live') {
+      for (const viewers of options.viewers) {
+        for (const target of options.targets) {
+          if (target === 'uws' && viewers + options.chatters > SINGLE_PROCESS_MAX_SOCKETS) {
+            skipped.push(`bare uWS at ${viewers} viewers: one process cannot hold more than 20,000 open files here`);
+            console.log(`  ${target.padEnd(8)} ${String(viewers).padStart(6)} viewers: skipped (${skipped.at(-1)})`);
+            continue;
+          }
+          scenarios.push(...(await attempt(target, viewers, group, options, errors)));
+        }
+      }
+      const { viewers, rate } = HEADLINE;
+      if (options.viewers.includes(viewers) && options.rates.includes(rate) && (['ours', 'uws'] as const).every((t) => options.targets.includes(t))) {
+        let pairSeconds = FIRST_PAIR_ESTIMATE_S;
+        for (let pair = 1; pair <= options.repeats; pair++) {
+          const elapsed = runSeconds();
+          // Pairs run while the run stays within its time, the first one included (docs/decisions/0018).
+          if (elapsed + pairSeconds > options.budget) {
+            console.log(`  repeat ${pair} of ${options.repeats}: skipped, ${elapsed.toFixed(0)} s + ${pairSeconds.toFixed(0)} s would pass --budget ${options.budget} s`);
+            break;
+          }
+          // The main run measured ours first; the repeats take turns, uWS first in the first, so
+          // that neither always follows the other.
+          const order: TargetName[] = pair % 2 ? ['uws', 'ours'] : ['ours', 'uws'];
+          console.log(`  repeat ${pair} of ${options.repeats}: ${viewers} viewers × ${rate} msg/s, ${order[0] === 'uws' ? 'bare uWS' : 'ours'} first`);
+          const pairStarted = Date.now();
+          const measured = new Map<TargetName, ScenarioResult[]>();
+          for (const target of order) measured.set(target, await attempt(target, viewers, group, { ...options, rates: [rate] }, errors, true));
+          const [uws, ours] = [measured.get('uws')!, measured.get('ours')!];
+          // Half a pair (the other half failed, in `errors`) would be paired with the next repeat's.
+          if (uws.length && ours.length) repeats.push(...uws, ...ours);
+          pairSeconds = (Date.now() - pairStarted) / 1000;
+        }
+      }
+      if (options.targets.includes('ours')) {
+        for (const durability of options.durability.slice(1)) {
+          console.log(`  ours again with ACK_DURABILITY=${durability}`);
+          for (const viewers of options.viewers) durabilityRuns.push(...(await attempt('ours', viewers, group, { ...options, durability: [durability] }, errors)));
+        }
+        for (const terms of options.wordList.slice(1)) {
+          console.log(`  ours again with a deployment word list of ${terms} terms`);
+          for (const viewers of options.viewers) wordListRuns.push(...(await attempt('ours', viewers, group, { ...options, wordList: [terms] }, errors)));
+        }
+        if (options.embedded) {
+          console.log('  ours again as the embedded system (one process, no servers)');
+          for (const viewers of options.viewers) embeddedRuns.push(...(await attempt('ours', viewers, group, { ...options, system: 'embedded', gateways: 1 }, errors)));
+        }
+      }
+    } else if (options.scenario === 'rooms') {
       for (const target of options.targets) {
-        if (target === 'uws' && viewers + options.chatters > SINGLE_PROCESS_MAX_SOCKETS) {
-          skipped.push(`bare uWS at ${viewers} viewers: one process cannot hold more than 20,000 open files here`);
-          console.log(`  ${target.padEnd(8)} ${String(viewers).padStart(6)} viewers: skipped (${skipped.at(-1)})`);
-          continue;
+        try {
+          const result = await runRooms(target, group, options);
+          rooms.push(result);
+          console.log(roomsProgressLine(result));
+        } catch (err) {
+          errors.push(`${target}, rooms: ${(err as Error).message}`);
+          console.error(`  FAILED ${errors.at(-1)}`);
+          await group.stopAll();
         }
-        scenarios.push(...(await attempt(target, viewers, group, options, errors)));
       }
-    }
-    const { viewers, rate } = HEADLINE;
-    if (options.viewers.includes(viewers) && options.rates.includes(rate) && (['ours', 'uws'] as const).every((t) => options.targets.includes(t))) {
-      let pairSeconds = FIRST_PAIR_ESTIMATE_S;
-      for (let pair = 1; pair <= options.repeats; pair++) {
-        const elapsed = runSeconds();
-        // Pairs run while the run stays within its time (a median of three pairs shrugs off one
-        // odd minute, which the mean of two does not). The first pair is judged too: on a slow
-        // afternoon the one pair that always ran took the run to 634 s.
-        if (elapsed + pairSeconds > options.budget) {
-          console.log(`  repeat ${pair} of ${options.repeats}: skipped, ${elapsed.toFixed(0)} s + ${pairSeconds.toFixed(0)} s would pass --budget ${options.budget} s`);
-          break;
+    } else if (options.scenario === 'cluster') {
+      // The same scenario on single engines and on clustered ones: the ratio is the overhead of
+      // distributing them. Pairs take turns at going first, and the report takes the median of
+      // their ratios: one pair on this shared machine follows its noise as much as the engines.
+      for (const viewers of options.viewers) {
+        for (let pair = 0; pair <= options.repeats; pair++) {
+          const order: Engines[] = pair % 2 ? ['cluster', 'single'] : ['single', 'cluster'];
+          const measured = new Map<Engines, ScenarioResult[]>();
+          for (const engines of order) {
+            console.log(
+              `  pair ${pair + 1} of ${options.repeats + 1}: ours on ${engines === 'cluster' ? 'a 3-node NATS cluster and a 3-master Redis Cluster' : 'one NATS server and one Redis'}`,
+            );
+            measured.set(engines, await attempt('ours', viewers, group, { ...options, engines }, errors, pair > 0));
+          }
+          const [single, cluster] = [measured.get('single')!, measured.get('cluster')!];
+          // Half a pair (the other half failed, in `errors`) has nothing to be compared with.
+          if (single.length && single.length === cluster.length) {
+            scenarios.push(...single);
+            clusterRuns.push(...cluster);
+          }
         }
-        // The main run measured ours first; the repeats take turns, uWS first in the first, so
-        // that neither always follows the other.
-        const order: TargetName[] = pair % 2 ? ['uws', 'ours'] : ['ours', 'uws'];
-        console.log(`  repeat ${pair} of ${options.repeats}: ${viewers} viewers × ${rate} msg/s, ${order[0] === 'uws' ? 'bare uWS' : 'ours'} first`);
-        const pairStarted = Date.now();
-        const measured = new Map<TargetName, ScenarioResult[]>();
-        for (const target of order) measured.set(target, await attempt(target, viewers, group, { ...options, rates: [rate] }, errors, true));
-        const [uws, ours] = [measured.get('uws')!, measured.get('ours')!];
-        // Half a pair (the other half failed, in `errors`) would be paired with the next repeat's.
-        if (uws.length && ours.length) repeats.push(...uws, ...ours);
-        pairSeconds = (Date.now() - pairStarted) / 1000;
       }
-    }
-    if (options.targets.includes('ours')) {
-      for (const durability of options.durability.slice(1)) {
-        console.log(`  ours again with ACK_DURABILITY=${durability}`);
-        for (const viewers of options.viewers) durabilityRuns.push(...(await attempt('ours', viewers, group, { ...options, durability: [durability] }, errors)));
-      }
-      for (const terms of options.wordList.slice(1)) {
-        console.log(`  ours again with a deployment word list of ${terms} terms`);
-        for (const viewers of options.viewers) wordListRuns.push(...(await attempt('ours', viewers, group, { ...options, wordList: [terms] }, errors)));
-      }
-    }
+    } else slot = await runSlot(group, options, errors);
   } finally {
     await group.stopAll();
   }
 
   const run: RunResult = {
+    scenario: options.scenario,
     startedAt: started.toISOString(),
     command: `pnpm bench${argv.length ? ` ${argv.join(' ')}` : ''}`,
     machine: { cpus: os.cpus().length, node: process.version, loadavgAtStart, hopCost },
@@ -207,22 +306,31 @@ async function main(): Promise<void> {
     repeats,
     durabilityRuns,
     wordListRuns,
+    embeddedRuns,
+    ...(options.scenario === 'rooms' ? { rooms } : {}),
+    ...(options.scenario === 'cluster' ? { clusterRuns } : {}),
+    ...(slot ? { slot } : {}),
     skipped,
     errors,
     durationSeconds: runSeconds(),
   };
   const base = path.join(outDir, stamp);
+  const live = options.scenario === 'live';
   writeFileSync(`${base}.json`, JSON.stringify(run, null, 2));
-  writeFileSync(`${base}.svg`, renderSvg(run));
+  if (live) writeFileSync(`${base}.svg`, renderSvg(run));
   const markdown = renderMarkdown(run, `${stamp}.svg`);
   writeFileSync(`${base}.md`, markdown);
   console.log(`\n${markdown}`);
-  if (options.publish && scenarios.length) {
-    writeFileSync(path.join(ROOT, 'bench/RESULTS.svg'), renderSvg(run));
-    writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), renderMarkdown(run, 'RESULTS.svg'));
+  const measured = scenarios.length || rooms.length || clusterRuns.length || slot?.steps.length;
+  const resultsFile = path.join(ROOT, 'bench/RESULTS.md');
+  const published = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
+  if (options.publish && measured) {
+    // The live scenario rewrites the headline and keeps the other scenarios' sections; another scenario merges its own section in.
+    if (live) writeFileSync(path.join(ROOT, 'bench/RESULTS.svg'), renderSvg(run));
+    writeFileSync(resultsFile, live ? keepScenarioSections(renderMarkdown(run, 'RESULTS.svg'), published) : mergeScenarioSection(published, run));
   }
   console.log(
-    `Wrote ${path.relative(ROOT, base)}.{json,md,svg}${options.publish && scenarios.length ? ' and bench/RESULTS.{md,svg}' : ''} in ${run.durationSeconds.toFixed(0)} s.`,
+    `Wrote ${path.relative(ROOT, base)}.{json,md${live ? ',svg' : ''}}${options.publish && measured ? ` and bench/RESULTS.${live ? '{md,svg}' : 'md'}` : ''} in ${run.durationSeconds.toFixed(0)} s.`,
   );
   if (errors.length) process.exitCode = 1;
 }

@@ -45,7 +45,7 @@ function parseBuckets(text: string, { name, keep = () => true }: Metric): Bucket
 
 /** Each metric's buckets, summed over `urls`; each endpoint is read once for all of them. */
 async function scrape(urls: string[], metrics: Metric[]): Promise<Buckets[]> {
-  const totals: Buckets[] = metrics.map(() => new Map());
+  const totals = metrics.map((): Buckets => new Map());
   for (const url of urls) {
     const text = await (await fetch(url)).text();
     metrics.forEach((metric, i) => {

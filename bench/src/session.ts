@@ -5,14 +5,16 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { mergeHistograms, quantileMs, type HistogramData } from './histogram';
 import type { CollectResult, ConnectResult, GeneratorCommand, GeneratorReply, Progress, TargetName, WindowResult } from './ipc';
-import { connectRedis, createKeys, createLogger, deleteMatching, SERVICE_NODE_FLAGS } from '@lomi/common';
+import { connectRedis, createKeys, deleteMatching } from '@lomi/hot-state';
+import { createLogger, GATEWAY_NODE_FLAGS, SERVICE_NODE_FLAGS } from '@lomi/service-runtime';
 import { dropSchema } from '@lomi/db';
-import { GATEWAY_NODE_FLAGS } from '@lomi/gateway/dist/node-flags';
+import { startNatsCluster, startNatsServer, startRedisCluster, startRedisServer, type NatsServer } from '@lomi/testkit';
+import Redis from 'ioredis';
 import { CpuWindow, infraPids, rssKb } from './proc-stats';
 import { startServerTimings } from './server-timings';
 import { wordListFile } from './payload';
 import { nextMessage, freePort, sleep, waitForHttp, type Child, type ProcessGroup } from './processes';
-import type { BenchOptions } from './options';
+import { SLOT_CHATTER_RATE, type BenchOptions } from './options';
 import { FAN_OUT_WARM_UP, type ConnectFigures, type FanOutWarmUpFigures, type LatencyMs, type ProcessMemory, type ScenarioResult, type WarmUpFigures } from './results';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -45,7 +47,7 @@ const KEPT_UP = 0.97;
 const SATURATED_CPU = 0.85;
 const NOISY_CPU = 0.25;
 
-interface SystemUnderTest {
+export interface SystemUnderTest {
   ports: number[];
   /** Processes holding the sockets, pinned to the server core; their memory per connection is reported. */
   servers: Child[];
@@ -56,7 +58,17 @@ interface SystemUnderTest {
    * comparison with work the baselines do not do.
    */
   helpers: Child[];
-  ours?: { namespace: string; roomId: string; jwtSecret: string; userPrefix: string; gatewayMetrics: string[]; workerMetrics: string[] };
+  ours?: {
+    namespace: string;
+    roomId: string;
+    jwtSecret: string;
+    serviceToken: string;
+    userPrefix: string;
+    gatewayMetrics: string[];
+    workerMetrics: string[];
+    /** Engines started for this system (BenchOptions.engines): stopped with it, their data with them. */
+    engines?: OwnEngines;
+  };
 }
 
 export const serverEnv = () => ({
@@ -66,19 +78,87 @@ export const serverEnv = () => ({
   LOG_LEVEL: 'warn',
 });
 
+interface OwnEngines {
+  /** The full NATS server list starting at node `first`: processes given different firsts connect to different nodes. */
+  natsUrl(first: number): string;
+  /** How the services reach Redis. */
+  redisEnv: Record<string, string>;
+  /** Their processes, for CPU: NATS and Redis. */
+  pids: { nats: number[]; redis: number[] };
+  stop(): Promise<void>;
+}
+
+/** Makes the Redis on `replicaPort` a replica of the one on `masterPort`, once it is in sync. */
+async function follow(replicaPort: number, masterPort: number): Promise<void> {
+  const replica = new Redis(replicaPort, '127.0.0.1');
+  try {
+    await replica.replicaof('127.0.0.1', masterPort);
+    const deadline = Date.now() + 15_000;
+    while (!(await replica.info('replication')).includes('master_link_status:up')) {
+      if (Date.now() > deadline) throw new Error(`the replica on ${replicaPort} did not follow ${masterPort} within 15 s`);
+      await sleep(100);
+    }
+  } finally {
+    replica.disconnect();
+  }
+}
+
+/**
+ * One NATS server and one Redis (with a replica when asked), or a 3-node NATS cluster and a 3-master Redis Cluster with a
+ * replica each, on loopback like the shared servers.
+ */
+async function startOwnEngines(group: ProcessGroup, kind: 'single' | 'cluster', withReplica = false): Promise<OwnEngines> {
+  const single = async () => {
+    const [nats, redis, replica] = await Promise.all([startNatsServer(), startRedisServer(), withReplica ? startRedisServer() : undefined]);
+    if (replica) await follow(replica.port, redis.port);
+    const servers = replica ? [redis, replica] : [redis];
+    return {
+      nats: [nats],
+      redisEnv: { REDIS_URL: redis.url },
+      redisPids: () => servers.map((s) => s.pid),
+      stopRedis: async () => void (await Promise.all(servers.map((s) => s.dispose()))),
+    };
+  };
+  const cluster = async () => {
+    const [nats, redis] = await Promise.all([startNatsCluster(3), startRedisCluster({ masters: 3, replicas: 1 })]);
+    return { nats, redisEnv: { REDIS_CLUSTER_NODES: redis.seeds }, redisPids: () => redis.nodes.map((n) => n.pid), stopRedis: () => redis.stop() };
+  };
+  const { nats, redisEnv, redisPids, stopRedis } = kind === 'single' ? await single() : await cluster();
+  const stop = async () => void (await Promise.all([stopRedis(), ...nats.map((n: NatsServer) => n.dispose())]));
+  group.adopt(stop);
+  return {
+    natsUrl: (first) => nats.map((_, i) => nats[(first + i) % nats.length]!.url).join(','),
+    redisEnv,
+    pids: { nats: nats.map((n) => n.pid), redis: redisPids() },
+    stop,
+  };
+}
+
 async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<SystemUnderTest> {
   // A namespace of our own: no subject or key of anyone else's data is touched.
   const namespace = `bench${randomBytes(4).toString('hex')}`;
   const jwtSecret = randomBytes(32).toString('hex');
   const serviceToken = randomBytes(24).toString('hex');
-  const env = { ...serverEnv(), LOMI_NAMESPACE: namespace, ACK_DURABILITY: options.durability[0]! };
-  const workerEnv = { ...env, ...(options.wordList[0] ? { WORD_FILTER_FILE: group.writeFile(`word-list-${options.wordList[0]}.txt`, wordListFile(options.wordList[0])) } : {}) };
+  // ACK_DURABILITY=replica needs a replica: runs compared with it get a Redis of their own with one.
+  const withReplica = options.durability.includes('replica');
+  const engineKind = options.engines === 'shared' ? (withReplica ? 'single' : undefined) : options.engines;
+  const engines = engineKind ? await startOwnEngines(group, engineKind, withReplica) : undefined;
+  const env = { ...serverEnv(), LOMI_NAMESPACE: namespace, ACK_DURABILITY: options.durability[0]!, ...engines?.redisEnv };
+  // Gateways on the first nodes, workers from the last one back: no two kinds share a first node.
+  const natsUrl = (first: number) => (engines ? { NATS_URL: engines.natsUrl(first) } : {});
+  const slotLimits: Record<string, string> =
+    options.scenario === 'slot' ? { LIVE_RATE_PER_S: String(SLOT_CHATTER_RATE), LIVE_RATE_BURST: String(SLOT_CHATTER_RATE) } : {};
+  const workerEnv = {
+    ...env,
+    ...slotLimits,
+    ...(options.wordList[0] ? { WORD_FILTER_FILE: group.writeFile(`word-list-${options.wordList[0]}.txt`, wordListFile(options.wordList[0])) } : {}),
+  };
   const helpers: Child[] = [];
   const workerMetrics: string[] = [];
   for (let i = 0; i < options.workers; i++) {
     const metricsPort = await freePort();
     const worker = group.start(`message-worker-${i}`, path.join(ROOT, 'services/message-worker/dist/main.js'), {
-      env: { ...workerEnv, METRICS_PORT: String(metricsPort) },
+      env: { ...workerEnv, ...natsUrl(2 + i), METRICS_PORT: String(metricsPort) },
       profile: true,
       // As deployed (k8s/message-worker.yaml).
       nodeFlags: SERVICE_NODE_FLAGS,
@@ -88,7 +168,11 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
     await waitForHttp(worker, `http://127.0.0.1:${metricsPort}/healthz`);
   }
   helpers.push(
-    group.start('presence-worker', path.join(ROOT, 'services/presence-worker/dist/main.js'), { env, profile: true, nodeFlags: SERVICE_NODE_FLAGS }),
+    group.start('presence-worker', path.join(ROOT, 'services/presence-worker/dist/main.js'), {
+      env: { ...env, ...natsUrl(2 + options.workers) },
+      profile: true,
+      nodeFlags: SERVICE_NODE_FLAGS,
+    }),
   );
   const servers: Child[] = [];
   const ports: number[] = [];
@@ -102,6 +186,7 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
     const gateway = group.start(`gateway-${i}`, path.join(ROOT, 'services/gateway/dist/main.js'), {
       env: {
         ...env,
+        ...natsUrl(i),
         HOST: '127.0.0.1',
         PORT: String(port),
         METRICS_PORT: String(metricsPort),
@@ -120,15 +205,34 @@ async function startOurs(group: ProcessGroup, options: BenchOptions): Promise<Sy
     gatewayMetrics.push(`http://127.0.0.1:${metricsPort}/metrics`);
     await waitForHttp(gateway, `http://127.0.0.1:${port}/readyz`);
   }
-  const res = await fetch(`http://127.0.0.1:${ports[0]}/api/v1/live`, {
+  const roomId = await createLiveRoom(ports[0]!, serviceToken, `${namespace}-broadcaster`);
+  return {
+    ports,
+    servers,
+    helpers,
+    ours: { namespace, roomId, jwtSecret, serviceToken, userPrefix: `${namespace}-`, gatewayMetrics, workerMetrics, ...(engines ? { engines } : {}) },
+  };
+}
+
+/** A POST to the service API of the gateway on `port`; returns the created room's id. */
+async function createRoom(port: number, serviceToken: string, route: string, body: Record<string, string>): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}${route}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${serviceToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ broadcaster_id: `${namespace}-broadcaster` }),
+    body: JSON.stringify(body),
   });
-  const body = (await res.json()) as { id?: string };
-  if (res.status !== 201 || !body.id) throw new Error(`creating the live room failed: ${res.status} ${JSON.stringify(body)}`);
-  return { ports, servers, helpers, ours: { namespace, roomId: body.id, jwtSecret, userPrefix: `${namespace}-`, gatewayMetrics, workerMetrics } };
+  const reply = (await res.json()) as { id?: string };
+  if (res.status !== 201 || !reply.id) throw new Error(`POST ${route} failed: ${res.status} ${JSON.stringify(reply)}`);
+  return reply.id;
 }
+
+/** A live room of `broadcaster`'s; returns its id. */
+export const createLiveRoom = (port: number, serviceToken: string, broadcaster: string) =>
+  createRoom(port, serviceToken, '/api/v1/live', { broadcaster_id: broadcaster });
+
+/** The private conversation of two users; returns its id. */
+export const createConversation = (port: number, serviceToken: string, userA: string, userB: string) =>
+  createRoom(port, serviceToken, '/api/v1/conversations', { user_a: userA, user_b: userB });
 
 async function startBaseline(group: ProcessGroup, name: string, script: string, env: Record<string, string>): Promise<{ child: Child; port: number }> {
   const child = group.start(name, path.join(__dirname, 'baselines', script), { env, cpu: SERVER_CORE, ipc: true, profile: true });
@@ -136,11 +240,68 @@ async function startBaseline(group: ProcessGroup, name: string, script: string, 
   return { child, port };
 }
 
-async function startSystem(target: TargetName, group: ProcessGroup, options: BenchOptions): Promise<SystemUnderTest> {
-  if (target === 'ours') return startOurs(group, options);
+/**
+ * Ours as `pnpm start` runs it with no server URLs: every service in one process on the
+ * in-process bus, the memory hot state and PGlite in a folder of the run's logs.
+ */
+async function startEmbedded(group: ProcessGroup, options: BenchOptions): Promise<SystemUnderTest> {
+  const namespace = `bench${randomBytes(4).toString('hex')}`;
+  const jwtSecret = randomBytes(32).toString('hex');
+  const serviceToken = randomBytes(24).toString('hex');
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const unlimited = String(1_000_000);
+  const env: Record<string, string> = {
+    LOMI_NAMESPACE: namespace,
+    LOMI_DATA_DIR: path.join(group.logDir, `${namespace}-data`),
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    JWT_SECRET: jwtSecret,
+    SERVICE_TOKEN: serviceToken,
+    // No development token routes (the web client's files are served, but nobody asks for them).
+    DEV_TOKENS: 'false',
+    ACK_DURABILITY: options.durability[0]!,
+    MAX_CONNECTIONS_PER_IP: unlimited,
+    MAX_HANDSHAKES_PER_S_PER_IP: unlimited,
+    ...(options.wordList[0] ? { WORD_FILTER_FILE: group.writeFile(`word-list-${options.wordList[0]}.txt`, wordListFile(options.wordList[0])) } : {}),
+  };
+  const child = group.start('all-in-one', path.join(ROOT, 'services/all-in-one/dist/main.js'), {
+    env,
+    unset: ['NATS_URL', 'REDIS_URL', 'DATABASE_URL'],
+    cpu: SERVER_CORE,
+    profile: true,
+    nodeFlags: GATEWAY_NODE_FLAGS,
+  });
+  await waitForHttp(child, `http://127.0.0.1:${port}/readyz`);
+  const roomId = await createLiveRoom(port, serviceToken, `${namespace}-broadcaster`);
+  // The gateway's metrics are on its default port in the all-in-one process, the message worker's on METRICS_PORT.
+  return {
+    ports: [port],
+    servers: [child],
+    helpers: [],
+    ours: {
+      namespace,
+      roomId,
+      jwtSecret,
+      serviceToken,
+      userPrefix: `${namespace}-`,
+      gatewayMetrics: ['http://127.0.0.1:9463/metrics'],
+      workerMetrics: [`http://127.0.0.1:${metricsPort}/metrics`],
+    },
+  };
+}
+
+export async function startSystem(target: TargetName, group: ProcessGroup, options: BenchOptions): Promise<SystemUnderTest> {
+  if (target === 'ours') return options.system === 'embedded' ? startEmbedded(group, options) : startOurs(group, options);
   if (target === 'uws') {
-    const { child, port } = await startBaseline(group, 'uws', 'uws-server.js', {});
-    return { ports: [port], servers: [child], helpers: [] };
+    // One process holds one room's sockets (its topics do not cross processes); the rooms
+    // scenario has more sockets than one process may open, and shards its rooms over as many
+    // processes as we have gateways.
+    const nodes = [];
+    const count = options.scenario === 'rooms' ? options.gateways : 1;
+    for (let i = 0; i < count; i++) nodes.push(await startBaseline(group, count === 1 ? 'uws' : `uws-${i}`, 'uws-server.js', {}));
+    return { ports: nodes.map((n) => n.port), servers: nodes.map((n) => n.child), helpers: [] };
   }
   // As many Socket.IO nodes as we have gateways, sharing the room through Redis.
   const env = { ...serverEnv(), SOCKETIO_KEY: `bench-${randomBytes(4).toString('hex')}` };
@@ -149,7 +310,7 @@ async function startSystem(target: TargetName, group: ProcessGroup, options: Ben
   return { ports: nodes.map((n) => n.port), servers: nodes.map((n) => n.child), helpers: [] };
 }
 
-class Generator {
+export class Generator {
   constructor(readonly child: Child) {}
 
   async request<T extends GeneratorReply['type']>(command: GeneratorCommand, expect: T, timeoutMs: number): Promise<Extract<GeneratorReply, { type: T }>> {
@@ -161,10 +322,10 @@ class Generator {
   }
 }
 
-const sum = <T>(items: T[], f: (t: T) => number) => items.reduce((s, t) => s + f(t), 0);
+export const sum = <T>(items: T[], f: (t: T) => number) => items.reduce((s, t) => s + f(t), 0);
 
 /** Polls the generators until `done` says everything arrived, or for at most `seconds`. */
-async function drain(generators: Generator[], first: Progress[], done: (progress: Progress[]) => boolean, seconds: number): Promise<void> {
+export async function drain(generators: Generator[], first: Progress[], done: (progress: Progress[]) => boolean, seconds: number): Promise<void> {
   const deadline = performance.now() + seconds * 1000;
   let progress = first;
   while (!done(progress) && performance.now() <= deadline) {
@@ -175,9 +336,7 @@ async function drain(generators: Generator[], first: Progress[], done: (progress
 
 /** The chatters (the first generator) send at `rate` for `seconds`; every generator records `scenario`. */
 function sendWindow(generators: Generator[], scenario: number, rate: number, seconds: number, rampSeconds: number): Promise<WindowResult[]> {
-  return Promise.all(
-    generators.map((g, i) => g.request({ type: 'start', scenario, rate: i === 0 ? rate : 0, seconds, rampSeconds }, 'window', (seconds + 60) * 1000)),
-  );
+  return Promise.all(generators.map((g, i) => g.request({ type: 'start', scenario, rate: i === 0 ? rate : 0, seconds, rampSeconds }, 'window', (seconds + 60) * 1000)));
 }
 
 /** Waits up to `seconds` for the window's sends to be acked and delivered to every viewer, then collects the figures. */
@@ -189,15 +348,12 @@ async function drainAndCollect(generators: Generator[], windows: WindowResult[],
 
 /**
  * The chatters send alone at the highest rate for --warmup seconds, before any viewer connects,
- * and the figures are kept apart from every scenario's. A freshly started Node process runs its
- * code unoptimised until V8 has seen it run thousands of times, and a deployed service has
- * long been warm when a stream starts: measured cold, our 1k × 500 msg/s ack p99 was 68–138 ms
- * in the first window and 17–44 ms from the third on (`--rates 500,500,...`, three runs).
- * Every system under test gets the same warm-up.
+ * and the figures are kept apart from every scenario's: a deployed service has long been warm
+ * when a stream starts (docs/decisions/0018). Every system under test gets the same warm-up.
  */
 async function warmUpSends(chatters: Generator, options: BenchOptions): Promise<WarmUpFigures | undefined> {
   if (options.warmup <= 0) return undefined;
-  const rate = Math.max(...options.rates);
+  const rate = warmUpRate(options);
   const start: GeneratorCommand = { type: 'start', scenario: WARM_UP.sends, rate, seconds: options.warmup, rampSeconds: 0 };
   const window = await chatters.request(start, 'window', (options.warmup + 60) * 1000);
   await drain([chatters], [window], ([p]) => p!.acked >= p!.sent, options.drain);
@@ -205,19 +361,19 @@ async function warmUpSends(chatters: Generator, options: BenchOptions): Promise<
   return { rate, seconds: options.warmup, sent, acked, ackMs: latency(ack) };
 }
 
+/** The highest rate; the slot scenario's steps are meant to go past what the system sustains, so it warms up at its first. */
+const warmUpRate = (options: BenchOptions) => (options.scenario === 'slot' ? options.rates[0]! : Math.max(...options.rates));
+
 /**
  * Then, with the viewers joined, the chatters send for FAN_OUT_WARM_UP.seconds more, so that the code
  * that delivers is warm too: each server's fan-out and the generators' reading run for the first
- * time here. Without it the first window at the highest rate measured their tiering: at 1k
- * viewers our first 500 msg/s window had an ack p99 of 19–36 ms and the ones after it 9–17 ms
- * (`--rates 500,500,500`, nine sessions), and a 100 msg/s window before it did not help (21–22
- * ms after one). Every system gets the same, unmeasured; its deliveries are awaited, so no
- * backlog of it reaches the first scenario.
+ * time here, which the first window would otherwise measure (docs/decisions/0018). Every system
+ * gets the same, unmeasured; its deliveries are awaited, so no backlog of it reaches the first scenario.
  */
 async function warmUpFanOut(generators: Generator[], viewers: number, options: BenchOptions): Promise<FanOutWarmUpFigures | undefined> {
   if (options.warmup <= 0 || viewers === 0) return undefined;
   const { deliveries, seconds, drainSeconds } = FAN_OUT_WARM_UP;
-  const rate = Math.min(Math.max(...options.rates), Math.ceil(deliveries / (viewers * seconds)));
+  const rate = Math.min(warmUpRate(options), Math.ceil(deliveries / (viewers * seconds)));
   const started = performance.now();
   const windows = await sendWindow(generators, WARM_UP.fanOut, rate, seconds, 0);
   const sent = sum(windows, (w) => w.sent);
@@ -226,7 +382,7 @@ async function warmUpFanOut(generators: Generator[], viewers: number, options: B
   return { rate, seconds, sent, fraction: expected ? sum(collected, (c) => c.deliveries) / expected : 0, tookSeconds: (performance.now() - started) / 1000 };
 }
 
-function latency(h: HistogramData): LatencyMs {
+export function latency(h: HistogramData): LatencyMs {
   return { p50: quantileMs(h, 0.5), p90: quantileMs(h, 0.9), p99: quantileMs(h, 0.99), max: h.count ? h.maxUs / 1000 : undefined };
 }
 
@@ -294,9 +450,7 @@ export class Session {
       const warmUp = await warmUpSends(chatterGenerator, options);
       const cpuWindow = new CpuWindow(processGroups(system, generators));
       const results: ConnectResult[] = await Promise.all(
-        viewerGenerators.map((g, i) =>
-          g.request(connectCommand(i * perProcess, Math.min(perProcess, viewers - i * perProcess), 0), 'connected', 120_000),
-        ),
+        viewerGenerators.map((g, i) => g.request(connectCommand(i * perProcess, Math.min(perProcess, viewers - i * perProcess), 0), 'connected', 120_000)),
       );
       const joined = sum(results, (r) => r.joined);
       const errors = results.flatMap((r) => r.errors);
@@ -328,7 +482,8 @@ export class Session {
       const fanOutWarmUp = await warmUpFanOut(generators, joined, options);
       return new Session(target, group, options, system, generators, viewers, connect, warmUp, fanOutWarmUp, memory, afterRestart);
     } catch (err) {
-      await Promise.all([...generators.map((g) => g.child), ...system.servers, ...system.helpers].map((c) => group.stop(c)));
+      await Promise.all(generators.map((g) => group.stop(g.child)));
+      await stopSystem(group, system);
       throw err;
     }
   }
@@ -363,8 +518,7 @@ export class Session {
       cpu: generatorCpu,
       loopDelayP99Ms,
       loopDelayMaxMs: Math.max(...windows.map((w) => w.loopDelayMaxMs)),
-      saturated:
-        loopDelayP99Ms >= GENERATOR_SATURATED_LAG_MS || (generatorCpu >= GENERATOR_BUSY_CPU && deliveriesPerSecond < KEPT_UP * offeredPerSecond),
+      saturated: loopDelayP99Ms >= GENERATOR_SATURATED_LAG_MS || (generatorCpu >= GENERATOR_BUSY_CPU && deliveriesPerSecond < KEPT_UP * offeredPerSecond),
       processes: generators.length,
     };
     const infraCpu: Record<string, number> = {};
@@ -390,9 +544,17 @@ export class Session {
       fraction,
       ...(this.target === 'ours'
         ? {
-            messagesPerFrame: delivered / Math.max(1, sum(collected, (c) => c.pushFrames)),
+            messagesPerFrame:
+              delivered /
+              Math.max(
+                1,
+                sum(collected, (c) => c.pushFrames),
+              ),
             durability: options.durability[0]!,
             wordListTerms: options.wordList[0]!,
+            system: options.system,
+            engines: options.engines,
+            ...(system.ours?.engines ? { engineCpu: { nats: cpu['engine-nats'] ?? 0, redis: cpu['engine-redis'] ?? 0 } } : {}),
           }
         : {}),
       viewersShort: sum(collected, (c) => c.viewersShort),
@@ -421,21 +583,28 @@ export class Session {
   }
 
   async close(): Promise<void> {
-    const { group, system, generators } = this;
-    await Promise.all(generators.map((g) => group.stop(g.child)));
-    await Promise.all([...system.servers, ...system.helpers].map((c) => group.stop(c)));
+    await Promise.all(this.generators.map((g) => this.group.stop(g.child)));
+    await stopSystem(this.group, this.system);
+  }
+}
+
+/** Stops a system's processes and leaves nothing of its run behind. */
+export async function stopSystem(group: ProcessGroup, system: SystemUnderTest): Promise<void> {
+  await Promise.all([...system.servers, ...system.helpers].map((c) => group.stop(c)));
+  if (!system.ours) return;
+  // Engines of its own go with their data.
+  if (system.ours.engines) await group.release(system.ours.engines.stop);
+  else {
     // The run leaves nothing in Redis or Postgres: its history streams, dedup hashes and
     // presence, and its stream's messages and viewing sessions (10k rows per 10k session) would
     // otherwise pile up in the machine's shared servers run after run.
-    if (system.ours) {
-      const log = createLogger('bench', 'silent');
-      const redis = await connectRedis(serverEnv().REDIS_URL, log);
-      await deleteMatching(redis, createKeys(system.ours.namespace).allPattern);
-      redis.disconnect();
-      // Its rows are all in its namespace's schema.
-      await dropSchema(serverEnv().DATABASE_URL, system.ours.namespace);
-    }
+    const log = createLogger('bench', 'silent');
+    const redis = await connectRedis(serverEnv().REDIS_URL, log);
+    await deleteMatching(redis, createKeys(system.ours.namespace).allPattern);
+    redis.disconnect();
   }
+  // Its rows are all in its namespace's schema.
+  await dropSchema(serverEnv().DATABASE_URL, system.ours.namespace);
 }
 
 /** V8 heap in use of each gateway, from its Prometheus metrics; empty for the baselines. */
@@ -451,10 +620,15 @@ async function heapUsedKb(system: SystemUnderTest): Promise<(number | undefined)
 }
 
 /** Processes whose CPU is measured, by name: ours, the generators, and the shared servers. */
-function processGroups(system: SystemUnderTest, generators: Generator[]): Map<string, number[]> {
+export function processGroups(system: SystemUnderTest, generators: Generator[]): Map<string, number[]> {
   const groups = new Map<string, number[]>([...system.servers, ...system.helpers].map((c) => [c.name, [c.pid]]));
-  groups.set('generator', generators.map((g) => g.child.pid));
+  groups.set(
+    'generator',
+    generators.map((g) => g.child.pid),
+  );
   for (const [name, pids] of infraPids()) groups.set(name, pids);
+  const engines = system.ours?.engines;
+  if (engines) for (const [name, pids] of Object.entries(engines.pids)) groups.set(`engine-${name}`, pids);
   return groups;
 }
 

@@ -2,7 +2,7 @@
 // the in-process memory bus — as centrifuge tests its brokers. Two connections per case, as two
 // services would have.
 import { BusClosedError, connectNatsBus, MemoryBroker, NoResponderError, PayloadTooLargeError, type Bus, type BusMessage } from '@lomi/bus';
-import { createLogger } from '@lomi/common';
+import { createLogger } from '@lomi/service-runtime';
 import { randomUUID } from 'node:crypto';
 
 const REQUEST_TIMEOUT_MS = 300;

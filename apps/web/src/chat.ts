@@ -1,18 +1,7 @@
 // Everything the web client asks of the Lomi Chat SDK (@lomi/client) and of the gateway's
 // development routes goes through this file, so that a new SDK version is adapted here alone.
 // The views (main.ts) see plain data: rooms by id, messages as ShownMessage.
-import {
-  LomiClient,
-  MessageKind,
-  RateLimitedError,
-  Role,
-  RoomKind,
-  Sanction,
-  UnavailableError,
-  type ChatMessage,
-  type lomi,
-  type Room,
-} from '@lomi/client';
+import { LomiClient, MessageKind, RateLimitedError, Role, RoomKind, Sanction, UnavailableError, type ChatMessage, type lomi, type Room } from '@lomi/client';
 
 export type ConnectionState = 'connected' | 'reconnecting' | 'closed';
 export type RoomMode = 'private' | 'live';
@@ -238,9 +227,7 @@ export class ChatSession {
   }
 
   sendGift(mode: RoomMode, roomId: string, giftId: string, count = 1): ShownMessage {
-    return this.enqueue(roomId, { kind: 'gift', text: '', gift: { id: giftId, count } }, (options) =>
-      this.client.sendGift(roomOf(mode, roomId), giftId, count, options),
-    );
+    return this.enqueue(roomId, { kind: 'gift', text: '', gift: { id: giftId, count } }, (options) => this.client.sendGift(roomOf(mode, roomId), giftId, count, options));
   }
 
   /**

@@ -15,13 +15,15 @@ const TYPING_SHOWN_MS = 6000;
 const TIMEOUT_S = 600;
 
 type Child = Node | string | false | undefined;
+/** An attribute's value: `true` sets it empty, `false` and undefined leave it out; `on…` listeners. */
+type Attr = string | number | boolean | undefined | EventListener;
 
 /** Creates an element with attributes (`on…` functions become listeners) and children. */
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, unknown> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, Attr> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === false) continue;
-    if (name.startsWith('on') && typeof value === 'function') el.addEventListener(name.slice(2), value as EventListener);
+    if (name.startsWith('on') && typeof value === 'function') el.addEventListener(name.slice(2), value);
     else el.setAttribute(name, value === true ? '' : String(value));
   }
   for (const child of children) if (child !== undefined && child !== false) el.append(child);
@@ -77,20 +79,28 @@ function loginView(): void {
       h('h2', {}, 'Log in as a demo user'),
       h('p', {}, 'Any name will do: the development server hands out a token for it.'),
       lineForm('login', 'user id, e.g. alice', 'Log in', (userId) => {
-        ChatSession.login(userId).then((session) => {
-          document.getElementById('me')!.textContent = `as ${userId}`;
-          showState('connected');
-          session.on('state', showState);
-          session.on('notice', notice);
-          homeView(session);
-        }, (err: Error) => notice(`log in failed: ${err.message}`));
+        ChatSession.login(userId).then(
+          (session) => {
+            document.getElementById('me')!.textContent = `as ${userId}`;
+            showState('connected');
+            session.on('state', showState);
+            session.on('notice', notice);
+            homeView(session);
+          },
+          (err: Error) => notice(`log in failed: ${err.message}`),
+        );
       }),
     ),
   );
 }
 
 function homeView(session: ChatSession): void {
-  const enter = (opening: Promise<OpenRoom>) => opening.then((open) => roomView(session, open), (err: Error) => notice(err.message));
+  const enter = (opening: Promise<OpenRoom>): void => {
+    opening.then(
+      (open) => roomView(session, open),
+      (err: Error) => notice(err.message),
+    );
+  };
   show(
     'home',
     h(
@@ -153,7 +163,16 @@ function roomView(session: ChatSession, open: OpenRoom): void {
       buttons.push(button('delete-msg', 'Delete', () => void session.deleteMessage(open.mode, open.id, m.seq)));
     }
     if (!mine) {
-      buttons.push(h('button', { class: 'small secondary report-msg', onclick: () => void session.report(open.mode, open.id, m.seq, 'reported from the web client').then((ok) => ok && notice('reported')) }, 'Report'));
+      buttons.push(
+        h(
+          'button',
+          {
+            class: 'small secondary report-msg',
+            onclick: () => void session.report(open.mode, open.id, m.seq, 'reported from the web client').then((ok) => ok && notice('reported')),
+          },
+          'Report',
+        ),
+      );
     }
     return buttons;
   }
@@ -165,10 +184,23 @@ function roomView(session: ChatSession, open: OpenRoom): void {
     if (m.kind === 'system') return h('li', attrs, m.text);
     if (m.deletedBy) {
       const by = m.deletedBy === m.senderId ? '' : ` by ${m.deletedBy === session.userId ? 'me' : m.deletedBy}`;
-      return h('li', { ...attrs, class: `${classes} deleted` }, h('span', { class: 'from' }, mine ? 'me' : m.senderId), h('span', { class: 'tombstone' }, `message deleted${by}`));
+      return h(
+        'li',
+        { ...attrs, class: `${classes} deleted` },
+        h('span', { class: 'from' }, mine ? 'me' : m.senderId),
+        h('span', { class: 'tombstone' }, `message deleted${by}`),
+      );
     }
     const body = m.kind === 'gift' ? `sent ${m.gift?.count ?? 1} × ${m.gift?.id ?? 'gift'}` : m.text;
-    return h('li', attrs, h('span', { class: 'from' }, mine ? 'me' : m.senderId), h('span', { class: 'text' }, body), m.failed && ` (not sent: ${m.failed})`, tick(m), ...actions(m));
+    return h(
+      'li',
+      attrs,
+      h('span', { class: 'from' }, mine ? 'me' : m.senderId),
+      h('span', { class: 'text' }, body),
+      m.failed && ` (not sent: ${m.failed})`,
+      tick(m),
+      ...actions(m),
+    );
   }
 
   /** Shows a message in seq order (still unsent ones last), replacing its earlier version. */
@@ -238,11 +270,17 @@ function roomView(session: ChatSession, open: OpenRoom): void {
       lineForm('pin-text', 'announcement to pin', 'Pin', (text, input) => void session.pinText(open.id, text).then((ok) => ok && (input.value = ''))),
       h('button', { id: 'unpin', class: 'secondary', onclick: () => void session.unpin(open.id) }, 'Unpin'),
       open.role !== 'moderator' &&
-        lineForm('grant-moderator', 'user id to make moderator', 'Make moderator', (userId, input) =>
-          void session.grantModerator(open.id, userId).then((ok) => ok && ((input.value = ''), notice(`${userId} is a moderator now`))),
+        lineForm(
+          'grant-moderator',
+          'user id to make moderator',
+          'Make moderator',
+          (userId, input) => void session.grantModerator(open.id, userId).then((ok) => ok && ((input.value = ''), notice(`${userId} is a moderator now`))),
         ),
-      lineForm('unban-user', 'user id to let write again', 'Lift timeout or ban', (userId, input) =>
-        void session.unbanUser(open.id, userId).then((ok) => ok && (input.value = '')),
+      lineForm(
+        'unban-user',
+        'user id to let write again',
+        'Lift timeout or ban',
+        (userId, input) => void session.unbanUser(open.id, userId).then((ok) => ok && (input.value = '')),
       ),
     );
 

@@ -1,7 +1,8 @@
 // Baseline 2, what a Node team would otherwise pick: Socket.IO 4 with the Redis adapter, so
 // several nodes share rooms (the orchestrator starts as many as we have gateways). WebSocket
 // transport only, no compression: the generator speaks Engine.IO over plain WebSocket.
-// A viewer emits "join" (acked once it is in the room); a chatter emits "m" with an ack.
+// A viewer emits "join" (acked once it is in the room); a chatter emits "m" with an ack. In the
+// rooms scenario both name their room as the last argument; each room is a Socket.IO room.
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import { Server } from 'socket.io';
@@ -24,13 +25,17 @@ const io = new Server(server, {
   adapter: createAdapter(pub, sub, { key: channelKey }),
 });
 
+type Ack = () => void;
+
 io.on('connection', (socket) => {
-  socket.on('join', (ack: () => void) => {
-    void socket.join(ROOM);
+  socket.on('join', (...args: [Ack] | [string, Ack]) => {
+    const ack = args.pop() as Ack;
+    void socket.join((args[0] as string | undefined) ?? ROOM);
     ack();
   });
-  socket.on('m', (text: string, ack: () => void) => {
-    io.to(ROOM).emit('m', text);
+  socket.on('m', (text: string, ...args: [Ack] | [string, Ack]) => {
+    const ack = args.pop() as Ack;
+    io.to((args[0] as string | undefined) ?? ROOM).emit('m', text);
     ack();
   });
 });

@@ -4,7 +4,19 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
 import { exitWithParent, tellParent } from '../child';
-import type { CollectResult, ConnectCommand, ConnectResult, GeneratorCommand, GeneratorReply, Progress, StartCommand, WindowResult } from '../ipc';
+import type {
+  CollectResult,
+  ConnectCommand,
+  ConnectResult,
+  ConnectRoomsCommand,
+  GeneratorCommand,
+  GeneratorReply,
+  PeerSpec,
+  Progress,
+  StartCommand,
+  TargetName,
+  WindowResult,
+} from '../ipc';
 import { nowUs } from '../payload';
 import { oursProtocol, socketIoProtocol, uwsProtocol, type Protocol } from './protocols';
 import { Recorder, type Peer } from './recorder';
@@ -22,7 +34,7 @@ const chatters: Peer[] = [];
 let viewersAtStart: Peer[] = [];
 
 function peer(viewer: boolean, index: number, user: string): Peer {
-  return { viewer, index, user, received: 0, nextRequestId: 1, inflight: new Map() };
+  return { viewer, index, user, received: 0, sent: 0, lastN: -1, nextRequestId: 1, inflight: new Map() };
 }
 
 function connectPeer(p: Peer, port: number, proto: Protocol): Promise<void> {
@@ -79,14 +91,26 @@ async function signTokens(users: string[], secret: string): Promise<Map<string, 
   return tokens;
 }
 
+async function makeProtocol(target: TargetName, peers: Peer[], roomId: string | undefined, jwtSecret: string | undefined): Promise<Protocol> {
+  if (target === 'ours')
+    return oursProtocol(
+      recorder,
+      roomId,
+      await signTokens(
+        peers.map((p) => p.user),
+        jwtSecret!,
+      ),
+    );
+  return target === 'uws' ? uwsProtocol(recorder) : socketIoProtocol(recorder);
+}
+
+const reasons = (errors: Map<string, number>) => [...errors].slice(0, MAX_ERRORS_REPORTED).map(([reason, n]) => `${n}× ${reason}`);
+
 async function connect(cmd: ConnectCommand): Promise<ConnectResult> {
   const prefix = cmd.userPrefix ?? 'bench-';
   const viewerPeers = Array.from({ length: cmd.viewers }, (_, i) => peer(true, cmd.firstViewer + i, `${prefix}v${cmd.firstViewer + i}`));
   const chatterPeers = Array.from({ length: cmd.chatters }, (_, i) => peer(false, i, `${prefix}c${i}`));
-  if (cmd.target === 'ours') {
-    const users = [...viewerPeers, ...chatterPeers].map((p) => p.user);
-    protocol = oursProtocol(recorder, cmd.roomId!, await signTokens(users, cmd.jwtSecret!));
-  } else protocol = cmd.target === 'uws' ? uwsProtocol(recorder) : socketIoProtocol(recorder);
+  protocol = await makeProtocol(cmd.target, [...viewerPeers, ...chatterPeers], cmd.roomId, cmd.jwtSecret);
 
   // Viewers and chatters are spread over the servers by their global index.
   const port = (p: Peer) => cmd.ports[p.index % cmd.ports.length]!;
@@ -100,25 +124,95 @@ async function connect(cmd: ConnectCommand): Promise<ConnectResult> {
     chatters: chatters.length,
     failed: viewerPeers.length + chatterPeers.length - viewers.length - chatters.length,
     seconds,
-    errors: [...errors].slice(0, MAX_ERRORS_REPORTED).map(([reason, n]) => `${n}× ${reason}`),
+    errors: reasons(errors),
   };
+}
+
+/**
+ * The rooms scenario: every peer joins its own room; those that receive are the viewers, those
+ * that send the chatters (a private room's members are both).
+ */
+async function connectRooms(cmd: ConnectRoomsCommand): Promise<ConnectResult> {
+  const peers: Peer[] = cmd.peers.map((spec: PeerSpec) => Object.assign(peer(spec.receives, spec.index, spec.user), { room: spec.room }));
+  const server = new Map(peers.map((p, i) => [p, cmd.peers[i]!.server]));
+  const senders = new Set(peers.filter((_, i) => cmd.peers[i]!.sends));
+  protocol = await makeProtocol(cmd.target, peers, undefined, cmd.jwtSecret);
+  const errors = new Map<string, number>();
+  const started = performance.now();
+  const joined = await connectAll(peers, (p) => cmd.ports[server.get(p)!]!, protocol, cmd.concurrency, errors);
+  const seconds = (performance.now() - started) / 1000;
+  viewers = joined.filter((p) => p.viewer);
+  chatters.push(...joined.filter((p) => senders.has(p)));
+  const receiversByRoom: Record<string, number> = {};
+  for (const v of viewers) receiversByRoom[v.room!.id] = (receiversByRoom[v.room!.id] ?? 0) + 1;
+  return { joined: viewers.length, chatters: chatters.length, failed: peers.length - joined.length, seconds, errors: reasons(errors), receiversByRoom };
+}
+
+/**
+ * Who sends at what rate: one lane of chatters taking turns at `rate` msg/s in all, or in the
+ * rooms scenario one lane per kind of room, each text numbered within its room.
+ */
+interface Lane {
+  peers: Peer[];
+  rate: number;
+}
+
+function lanes(cmd: StartCommand): Lane[] {
+  if (!cmd.roomRates) return [{ peers: chatters, rate: cmd.rate }];
+  const live = chatters.filter((p) => p.room!.kind === 'live');
+  const liveRooms = new Set(live.map((p) => p.room!.id)).size;
+  const privateMembers = chatters.filter((p) => p.room!.kind === 'private');
+  // Interleaved by room, so that each room's senders take turns and its rate is even.
+  return [
+    { peers: interleaveByRoom(live), rate: cmd.roomRates.live * liveRooms },
+    { peers: privateMembers, rate: cmd.roomRates.private * privateMembers.length },
+  ];
+}
+
+/** Every room's first sender, then every room's second, and so on. */
+function interleaveByRoom(sorted: Peer[]): Peer[] {
+  const byRoom = new Map<string, Peer[]>();
+  for (const p of sorted) {
+    const list = byRoom.get(p.room!.id);
+    if (list) list.push(p);
+    else byRoom.set(p.room!.id, [p]);
+  }
+  const out: Peer[] = [];
+  for (let round = 0; out.length < sorted.length; round++) for (const list of byRoom.values()) if (list[round]) out.push(list[round]!);
+  return out;
 }
 
 function start(cmd: StartCommand): Promise<WindowResult> {
   const proto = protocol!;
   recorder.start(cmd.scenario, cmd.rampSeconds * 1e6);
   viewersAtStart = viewers.filter((v) => !v.conn!.closed);
-  for (const v of viewersAtStart) v.received = 0;
-  const total = chatters.length ? Math.round(cmd.rate * cmd.seconds) : 0;
+  for (const p of [...viewers, ...chatters]) {
+    p.received = p.sent = 0;
+    p.lastN = -1;
+  }
+  const schedule = lanes(cmd).map((lane) => ({ ...lane, total: lane.peers.length ? Math.round(lane.rate * cmd.seconds) : 0, sent: 0 }));
+  const sentByRoom = new Map<string, number>();
+  let sentByReceivers = 0;
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const sendDue = (elapsedMs: number) => {
-    const due = Math.min(total, Math.floor((cmd.rate * elapsedMs) / 1000));
-    while (recorder.sent < due) {
-      const n = recorder.sent++;
-      proto.send(chatters[n % chatters.length]!, cmd.scenario, n);
+    for (const lane of schedule) {
+      const due = Math.min(lane.total, Math.floor((lane.rate * elapsedMs) / 1000));
+      while (lane.sent < due) {
+        const p = lane.peers[lane.sent++ % lane.peers.length]!;
+        recorder.sent++;
+        p.sent++;
+        if (!p.room) {
+          proto.send(p, cmd.scenario, recorder.sent - 1);
+          continue;
+        }
+        const n = sentByRoom.get(p.room.id) ?? 0;
+        sentByRoom.set(p.room.id, n + 1);
+        if (p.viewer) sentByReceivers++;
+        proto.send(p, cmd.scenario, n);
+      }
     }
   };
   return new Promise((resolve) => {
@@ -141,6 +235,7 @@ function start(cmd: StartCommand): Promise<WindowResult> {
         windowSeconds: wallUs / 1e6,
         deliveriesSteady: recorder.deliveriesSteady,
         steadySeconds: (recorder.windowEndUs - recorder.steadyFromUs) / 1e6,
+        ...(cmd.roomRates ? { sentByRoom: Object.fromEntries(sentByRoom), sentByReceivers } : {}),
       });
     }, SEND_TICK_MS);
   });
@@ -155,14 +250,19 @@ function progress(): Progress {
   };
 }
 
-function collect(expectedPerViewer: number): CollectResult {
+function collect(expectedPerViewer: number, expectedByRoom: Record<string, number> | undefined): CollectResult {
+  // A receiver that sent into its room does not receive its own texts.
+  const expected = (v: Peer) => (expectedByRoom ? (expectedByRoom[v.room!.id] ?? 0) - v.sent : expectedPerViewer);
   return {
     ...progress(),
     ackErrors: recorder.ackErrors,
     pushFrames: recorder.pushFrames,
-    viewersShort: viewersAtStart.reduce((n, v) => n + (v.received < expectedPerViewer ? 1 : 0), 0),
+    viewersShort: viewersAtStart.reduce((n, v) => n + (v.received < expected(v) ? 1 : 0), 0),
     latency: recorder.latency.toData(),
     ack: recorder.ack.toData(),
+    privateLatency: recorder.privateLatency.toData(),
+    privateAck: recorder.privateAck.toData(),
+    outOfOrder: recorder.outOfOrder,
     closes: recorder.closes,
   };
 }
@@ -171,12 +271,14 @@ async function handle(cmd: GeneratorCommand): Promise<GeneratorReply> {
   switch (cmd.type) {
     case 'connect':
       return { type: 'connected', ...(await connect(cmd)) };
+    case 'connect-rooms':
+      return { type: 'connected', ...(await connectRooms(cmd)) };
     case 'start':
       return { type: 'window', ...(await start(cmd)) };
     case 'progress':
       return { type: 'progress', ...progress() };
     case 'collect':
-      return { type: 'collected', ...collect(cmd.expectedPerViewer) };
+      return { type: 'collected', ...collect(cmd.expectedPerViewer, cmd.expectedByRoom) };
   }
 }
 

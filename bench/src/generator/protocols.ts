@@ -3,8 +3,10 @@
 //   ours      protobuf ClientFrame/ServerFrame, JWT on upgrade, join → joined, send → ack{seq}
 //   uws       raw text; "join" → "joined"; a chatter's message is echoed back to it as its ack
 //   socketio  Engine.IO v4 / Socket.IO v5 packets over WebSocket; emits with ack ids
+// In the rooms scenario each peer has a room of its own (Peer.room) and names it on join and send.
 import { decodeServerFrame, Encoding, encodeClientFrame, RoomKind } from '@lomi/protocol';
-import { messageText, nowUs, sentAtUs } from '../payload';
+import type { RoomRef } from '../ipc';
+import { HEAD, messageText, nowUs, readHead } from '../payload';
 import type { Peer, Recorder } from './recorder';
 
 export interface Protocol {
@@ -84,15 +86,19 @@ function deliverBatch(recorder: Recorder, peer: Peer, buf: Buffer, pos: number, 
   }
 }
 
-export function oursProtocol(recorder: Recorder, roomId: string, tokens: Map<string, string>): Protocol {
-  const room = { kind: RoomKind.ROOM_KIND_LIVE, id: roomId };
-  const join = encodeClientFrame({ requestId: 1, join: { room } }, Encoding.PROTO);
+const wireRoom = (room: RoomRef) => ({ kind: room.kind === 'private' ? RoomKind.ROOM_KIND_PRIVATE : RoomKind.ROOM_KIND_LIVE, id: room.id });
+
+/** `roomId`: the room of peers without one of their own (every peer outside the rooms scenario). */
+export function oursProtocol(recorder: Recorder, roomId: string | undefined, tokens: Map<string, string>): Protocol {
+  const room = roomId === undefined ? undefined : wireRoom({ kind: 'live', id: roomId });
+  const join = room && encodeClientFrame({ requestId: 1, join: { room } }, Encoding.PROTO);
+  const roomOf = (peer: Peer) => (peer.room ? wireRoom(peer.room) : room!);
 
   function reply(peer: Peer, buf: Buffer, start: number, end: number, now: number): void {
     const frame = decodeServerFrame(buf.subarray(start, end), Encoding.PROTO);
     if (frame.joined) peer.ready?.();
     else if (frame.ack) {
-      recorder.acknowledged(peer.inflight.get(frame.requestId), now);
+      recorder.acknowledged(peer, peer.inflight.get(frame.requestId), now);
       peer.inflight.delete(frame.requestId);
     } else if (frame.error) {
       if (peer.fail) peer.fail(`join refused: ${frame.error.message}`);
@@ -105,7 +111,7 @@ export function oursProtocol(recorder: Recorder, roomId: string, tokens: Map<str
     headers: (peer) => ({ authorization: `Bearer ${tokens.get(peer.user)}`, 'sec-websocket-protocol': Encoding.PROTO }),
     // Chatters join too: a live room takes sends only from sockets that joined it.
     opened(peer) {
-      peer.conn!.send(join);
+      peer.conn!.send(peer.room ? encodeClientFrame({ requestId: 1, join: { room: wireRoom(peer.room) } }, Encoding.PROTO) : join!);
     },
     message(peer, buf, start, end, now) {
       let pos = start;
@@ -135,7 +141,9 @@ export function oursProtocol(recorder: Recorder, roomId: string, tokens: Map<str
       const requestId = ++peer.nextRequestId;
       peer.inflight.set(requestId, sentAt);
       const text = messageText(scenario, peer.index, n, sentAt);
-      peer.conn!.send(encodeClientFrame({ requestId, send: { room, clientMsgId: `${scenario}-${n}`, text } }, Encoding.PROTO));
+      // A room's texts are numbered per room in the rooms scenario: the sender keeps the id unique.
+      const clientMsgId = peer.room ? `${scenario}-${peer.index}-${n}` : `${scenario}-${n}`;
+      peer.conn!.send(encodeClientFrame({ requestId, send: { room: roomOf(peer), clientMsgId, text } }, Encoding.PROTO));
     },
   };
 }
@@ -148,17 +156,32 @@ export function uwsProtocol(recorder: Recorder): Protocol {
     path: '/',
     headers: () => ({}),
     opened(peer) {
-      if (peer.viewer) peer.conn!.send('join');
+      if (peer.viewer) peer.conn!.send(peer.room ? `join:${peer.room.id}` : 'join');
       else peer.ready?.();
     },
     message(peer, buf, start, end, now) {
       if (peer.ready && end - start === JOINED.length && buf.toString('latin1', start, end) === JOINED) return peer.ready();
-      if (peer.viewer) return recorder.delivery(peer, buf, start, end, now);
-      const sentAt = sentAtUs(buf, start, end, recorder.scenario);
-      recorder.acknowledged(sentAt < 0 ? undefined : sentAt, now);
+      if (peer.room) {
+        // The sender's own text comes back first as its ack (the echo), then from the room: the
+        // first one found in flight is the ack.
+        if (!recorder.delivery(peer, buf, start, end, now)) {
+          recorder.acknowledged(peer, peer.inflight.get(HEAD.n), now);
+          peer.inflight.delete(HEAD.n);
+        }
+        return;
+      }
+      if (peer.viewer) {
+        recorder.delivery(peer, buf, start, end, now);
+        return;
+      }
+      recorder.acknowledged(peer, readHead(buf, start, end, recorder.scenario) ? HEAD.sentAtUs : undefined, now);
     },
     send(peer, scenario, n) {
-      peer.conn!.send(messageText(scenario, peer.index, n, nowUs()));
+      const sentAt = nowUs();
+      const text = messageText(scenario, peer.index, n, sentAt);
+      if (!peer.room) return peer.conn!.send(text);
+      peer.inflight.set(n, sentAt);
+      peer.conn!.send(`#${peer.room.id}|${text}`);
     },
   };
 }
@@ -188,17 +211,21 @@ export function socketIoProtocol(recorder: Recorder): Protocol {
       const type = buf[start];
       if (type === EIO_MESSAGE) {
         const packet = buf[start + 1];
-        if (packet === SIO_EVENT) return recorder.delivery(peer, buf, start + EVENT_PREFIX, end, now);
+        // A sender's own text coming back from its room is not a delivery (its ack is the ack packet).
+        if (packet === SIO_EVENT) {
+          recorder.delivery(peer, buf, start + EVENT_PREFIX, end, now);
+          return;
+        }
         if (packet === SIO_ACK) {
           let id = 0;
           for (let i = start + 2; i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39; i++) id = id * 10 + buf[i]! - 0x30;
           if (peer.ready && id === JOIN_ACK_ID) return peer.ready();
-          recorder.acknowledged(peer.inflight.get(id), now);
+          recorder.acknowledged(peer, peer.inflight.get(id), now);
           peer.inflight.delete(id);
           return;
         }
         if (packet === SIO_CONNECT) {
-          if (peer.viewer) peer.conn!.send(`42${JOIN_ACK_ID}["join"]`);
+          if (peer.viewer) peer.conn!.send(peer.room ? `42${JOIN_ACK_ID}["join","${peer.room.id}"]` : `42${JOIN_ACK_ID}["join"]`);
           else peer.ready?.();
         }
       } else if (type === EIO_OPEN) peer.conn!.send('40');
@@ -208,7 +235,8 @@ export function socketIoProtocol(recorder: Recorder): Protocol {
       const sentAt = nowUs();
       const id = ++peer.nextRequestId;
       peer.inflight.set(id, sentAt);
-      peer.conn!.send(`42${id}["m","${messageText(scenario, peer.index, n, sentAt)}"]`);
+      const text = messageText(scenario, peer.index, n, sentAt);
+      peer.conn!.send(peer.room ? `42${id}["m","${text}","${peer.room.id}"]` : `42${id}["m","${text}"]`);
     },
   };
 }

@@ -2,7 +2,8 @@
 // well as in total, so "100% delivered" means every viewer got every message, not just that
 // the totals add up.
 import { Histogram } from '../histogram';
-import { nowUs, sentAtUs } from '../payload';
+import type { RoomRef } from '../ipc';
+import { HEAD, nowUs, readHead } from '../payload';
 import type { WsConn } from './ws-conn';
 
 export interface Peer {
@@ -10,8 +11,13 @@ export interface Peer {
   viewer: boolean;
   index: number;
   user: string;
+  /** Rooms scenario only: the peer's room (otherwise the one room of the run). */
+  room?: RoomRef;
   /** Deliveries of the current scenario. */
   received: number;
+  /** Rooms scenario: texts this peer sent in the current scenario, and the highest room text number it received. */
+  sent: number;
+  lastN: number;
   nextRequestId: number;
   /** Request or ack id → send time (µs), for protocols whose ack carries only an id. */
   inflight: Map<number, number>;
@@ -33,6 +39,10 @@ export class Recorder {
   steadyFromUs = 0;
   readonly latency = new Histogram();
   readonly ack = new Histogram();
+  /** Rooms scenario: the private rooms' (latency and ack above are then the live rooms'). */
+  readonly privateLatency = new Histogram();
+  readonly privateAck = new Histogram();
+  outOfOrder = 0;
   closes: Record<string, number> = {};
   /** Why sends were refused, by error text. */
   ackErrors: Record<string, number> = {};
@@ -40,27 +50,39 @@ export class Recorder {
   start(scenario: number, rampUs: number): void {
     this.scenario = scenario;
     this.windowEndUs = Infinity;
-    this.sent = this.acked = this.deliveries = this.deliveriesSteady = this.pushFrames = 0;
+    this.sent = this.acked = this.deliveries = this.deliveriesSteady = this.pushFrames = this.outOfOrder = 0;
     this.steadyFromUs = nowUs() + rampUs;
     this.latency.reset();
     this.ack.reset();
+    this.privateLatency.reset();
+    this.privateAck.reset();
     this.closes = {};
     this.ackErrors = {};
   }
 
-  delivery(peer: Peer, buf: Uint8Array, start: number, end: number, now: number): void {
-    const sentAt = sentAtUs(buf, start, end, this.scenario);
-    if (sentAt < 0) return;
+  /**
+   * Records a delivery. In the rooms scenario a peer's own text may come back to it: then it is
+   * not a delivery, and false says so (HEAD holds its head, for protocols that ack by echo).
+   */
+  delivery(peer: Peer, buf: Uint8Array, start: number, end: number, now: number): boolean {
+    if (!readHead(buf, start, end, this.scenario)) return true;
+    if (peer.room) {
+      if (HEAD.sender === peer.index) return false;
+      // A room's texts are numbered in the order they were sent, seconds apart.
+      if (HEAD.n <= peer.lastN) this.outOfOrder += 1;
+      else peer.lastN = HEAD.n;
+    }
     peer.received += 1;
     this.deliveries += 1;
     if (now >= this.steadyFromUs && now <= this.windowEndUs) this.deliveriesSteady += 1;
-    this.latency.record(now - sentAt);
+    (peer.room?.kind === 'private' ? this.privateLatency : this.latency).record(now - HEAD.sentAtUs);
+    return true;
   }
 
-  acknowledged(sentAt: number | undefined, now: number): void {
+  acknowledged(peer: Peer, sentAt: number | undefined, now: number): void {
     if (sentAt === undefined) return;
     this.acked += 1;
-    this.ack.record(now - sentAt);
+    (peer.room?.kind === 'private' ? this.privateAck : this.ack).record(now - sentAt);
   }
 
   refused(reason: string): void {

@@ -25,7 +25,12 @@ export class WsConn {
   private carry: Buffer | undefined;
   closed = false;
 
-  constructor(port: number, path: string, headers: Record<string, string>, private readonly handlers: WsHandlers) {
+  constructor(
+    port: number,
+    path: string,
+    headers: Record<string, string>,
+    private readonly handlers: WsHandlers,
+  ) {
     this.socket = net.connect({
       host: '127.0.0.1',
       port,
@@ -38,7 +43,9 @@ export class WsConn {
         },
       },
     });
-    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const extra = Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     this.socket.write(
       `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,

@@ -1,7 +1,7 @@
 // The bus: how gateways and workers talk to each other — publish and subscribe on subjects (with
 // queue groups), and request/reply. Every service uses it only through this interface; NATS
 // (nats-bus.ts) carries it between processes, the memory bus (memory-bus.ts) inside one.
-import { UnavailableError } from '@lomi/common';
+import { UnavailableError } from '@lomi/errors';
 
 export interface BusMessage {
   readonly subject: string;

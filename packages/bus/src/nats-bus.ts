@@ -1,7 +1,8 @@
 // The bus over NATS: one connection per service, reconnecting forever (a NATS blip must not kill
 // a gateway or a worker), requests over one inbox subscription of its own.
-import { UnreachableError, type Logger } from '@lomi/common';
-import { connect, createInbox, NatsError, type Msg, type NatsConnection } from 'nats';
+import { UnreachableError } from '@lomi/errors';
+import type { Logger } from '@lomi/service-runtime';
+import { connect, createInbox, Events, NatsError, type Msg, type NatsConnection } from 'nats';
 import { BusClosedError, NoResponderError, PayloadTooLargeError, type Bus, type BusMessage, type BusStatus } from './bus';
 import { MEMORY_BUS_SCHEME, processBroker } from './memory-bus';
 
@@ -58,9 +59,10 @@ export function createNatsBus(nc: NatsConnection, log: Logger, { requestTimeoutM
   let connected = true;
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'error') log.warn({ nats: s.type, data: String(s.data) }, 'NATS connection problem');
-      else if (s.type === 'reconnect') log.info({ nats: s.type }, 'NATS reconnected');
-      const status = s.type === 'disconnect' ? 'disconnected' : s.type === 'reconnect' ? 'reconnected' : undefined;
+      // Their data is a string: the server's address or the error's message.
+      if (s.type === Events.Disconnect || s.type === Events.Error) log.warn({ nats: s.type, data: s.data }, 'NATS connection problem');
+      else if (s.type === Events.Reconnect) log.info({ nats: s.type }, 'NATS reconnected');
+      const status = s.type === Events.Disconnect ? 'disconnected' : s.type === Events.Reconnect ? 'reconnected' : undefined;
       if (!status) continue;
       connected = status === 'reconnected';
       for (const listener of listeners) listener(status);
@@ -99,13 +101,16 @@ export function createNatsBus(nc: NatsConnection, log: Logger, { requestTimeoutM
     },
   });
   // Every request has the same timeout, so the map (in insertion order) is in deadline order.
-  const sweep = setInterval(() => {
-    const now = performance.now();
-    for (const [id, request] of pending) {
-      if (request.deadline > now) break;
-      fail(id, request, `timeout after ${requestTimeoutMs} ms`);
-    }
-  }, Math.min(1000, Math.max(10, requestTimeoutMs / 10)));
+  const sweep = setInterval(
+    () => {
+      const now = performance.now();
+      for (const [id, request] of pending) {
+        if (request.deadline > now) break;
+        fail(id, request, `timeout after ${requestTimeoutMs} ms`);
+      }
+    },
+    Math.min(1000, Math.max(10, requestTimeoutMs / 10)),
+  );
   sweep.unref();
   void replies.closed.then(() => {
     clearInterval(sweep);
@@ -138,7 +143,7 @@ export function createNatsBus(nc: NatsConnection, log: Logger, { requestTimeoutM
         } catch (err) {
           if (err instanceof BusClosedError) return fail(id, request, err.message, err);
           pending.delete(id);
-          reject(err as Error);
+          reject(err);
         }
       });
     },

@@ -3,7 +3,8 @@
 // entry with the `ws` fallback, and a minified browser build whose size is printed (and kept
 // small: a build over BROWSER_GZIP_BUDGET fails).
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 
 const BROWSER_GZIP_BUDGET = 30 * 1024;
@@ -25,6 +26,20 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/node.ts'], platform: 'node', format: 'cjs', outfile: 'dist/node.cjs', external: ['ws'] }),
   build({ ...common, entryPoints: ['src/index.ts'], platform: 'browser', format: 'esm', outfile: 'dist/browser.min.mjs', minify: true }),
 ]);
+
+// @lomi/protocol/socket is bundled into the JavaScript above; its declarations ship beside ours, so
+// the published types point at nothing outside the package.
+copyFileSync(
+  createRequire(import.meta.url)
+    .resolve('@lomi/protocol/socket')
+    .replace(/\.js$/, '.d.ts'),
+  'dist/protocol-socket.d.ts',
+);
+for (const file of readdirSync('dist').filter((f) => f.endsWith('.d.ts'))) {
+  const types = readFileSync(`dist/${file}`, 'utf8');
+  const local = types.replace(/(['"])@lomi\/protocol\/socket\1/g, '$1./protocol-socket$1');
+  if (local !== types) writeFileSync(`dist/${file}`, local);
+}
 
 const browser = readFileSync('dist/browser.min.mjs');
 const gzip = gzipSync(browser, { level: 9 }).length;

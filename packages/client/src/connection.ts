@@ -5,7 +5,7 @@ import { Backoff } from './backoff';
 import type { ConnectionState } from './events';
 import { ClientClosedError, DisconnectedError, fromErrorFrame, RequestTimeoutError } from './errors';
 import { Heartbeat } from './heartbeat';
-import { CloseCode, decodeServerFrame, encodeClientFrame, type ClientFrame, type Encoding, type ServerFrame } from './protocol';
+import { CloseCode, decodeServerFrame, encodeClientFrame, isReconnectCode, type ClientFrame, type Encoding, type ServerFrame } from './protocol';
 import { tokenClaims } from './token';
 import { ConnectError, OPEN, openSocket, type OpenedSocket, type SocketOptions, type WebSocketLike } from './transport';
 
@@ -47,8 +47,6 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** A close code that says "come back" (4000–4099: shutdown, slow consumer, recovery impossible here). */
-const isReconnectCode = (code: number) => code >= 4000 && code <= 4099;
 /** 4400–4499: refused as it is (token, ban): reconnecting with the same credentials is futile. */
 const isTerminalCode = (code: number) => code >= 4400 && code <= 4499;
 /** Refresh a token this close to its expiry before connecting with it. */

@@ -3,6 +3,7 @@
 import { setWebSocketFallback, type WebSocketConstructor } from './transport';
 
 setWebSocketFallback(async () => {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- keeps tsc from looking for ws's types, which the client does not depend on
   const ws = (await import('ws' as string)) as unknown as { default: WebSocketConstructor };
   return ws.default;
 });

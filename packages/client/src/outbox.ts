@@ -76,9 +76,7 @@ export class Outbox {
   async restore(report: (send: PersistedSend, outcome: { ack?: Ack; error?: Error }) => void): Promise<void> {
     if (!this.store) return;
     const saved = await this.store.load();
-    const restored = saved.map((send) =>
-      this.entry(send, { resolve: (ack) => report(send, { ack }), reject: (error) => report(send, { error }) }, true, this.timeoutMs),
-    );
+    const restored = saved.map((send) => this.entry(send, { resolve: (ack) => report(send, { ack }), reject: (error) => report(send, { error }) }, true, this.timeoutMs));
     this.entries.unshift(...restored);
     this.pump();
   }

@@ -5,7 +5,9 @@ test('a ClientFrame goes out in the canonical proto3 JSON form: lowerCamel names
   const frame = { requestId: 3, join: { room: { kind: RoomKind.ROOM_KIND_LIVE, id: 'stream-1' }, sinceSeq: 12, epoch: undefined } };
   expect(toJson(frame, 'ClientFrame')).toEqual({ requestId: 3, join: { room: { kind: 'ROOM_KIND_LIVE', id: 'stream-1' }, sinceSeq: '12' } });
   const terms = { setRoomSettings: { room: { kind: RoomKind.ROOM_KIND_LIVE, id: 'r' }, blockedTerms: { terms: ['a', 'b'] }, blockedTermsAction: 2 } };
-  expect(toJson(terms, 'ClientFrame')).toEqual({ setRoomSettings: { room: { kind: 'ROOM_KIND_LIVE', id: 'r' }, blockedTerms: { terms: ['a', 'b'] }, blockedTermsAction: 'FILTER_ACTION_MASK' } });
+  expect(toJson(terms, 'ClientFrame')).toEqual({
+    setRoomSettings: { room: { kind: 'ROOM_KIND_LIVE', id: 'r' }, blockedTerms: { terms: ['a', 'b'] }, blockedTermsAction: 'FILTER_ACTION_MASK' },
+  });
 });
 
 test('a ServerFrame is read in either field name form, with enum names or numbers and 64-bit integers as strings or numbers', () => {
@@ -18,12 +20,24 @@ test('a ServerFrame is read in either field name form, with enum names or number
   expect(frame.ack).toMatchObject({ room: { kind: RoomKind.ROOM_KIND_PRIVATE, id: 'a-b' }, seq: 7, createdAtMs: 1700000000000, duplicate: true });
   // Defaults of the generated classes, as the binary decoder gives them.
   expect(frame.ack!.id).toBe('');
-  expect(fromJson<ServerFrame>({ error: { code: 6, retryAfterMs: 250 } }, 'ServerFrame').error).toMatchObject({ code: ErrorCode.ERROR_CODE_RATE_LIMITED, message: '', retryAfterMs: 250 });
+  expect(fromJson<ServerFrame>({ error: { code: 6, retryAfterMs: 250 } }, 'ServerFrame').error).toMatchObject({
+    code: ErrorCode.ERROR_CODE_RATE_LIMITED,
+    message: '',
+    retryAfterMs: 250,
+  });
 });
 
 test('repeated messages become instances, and an enum name this SDK does not know reads as the default', () => {
   const frame = fromJson<ServerFrame>(
-    { batch: { room: { kind: 'ROOM_KIND_LIVE', id: 'r' }, messages: [{ seq: '1', kind: 'MESSAGE_KIND_FUTURE' }, { seq: '2', kind: 'MESSAGE_KIND_GIFT', gift: { giftId: 'rose', count: 2, value: '10' } }] } },
+    {
+      batch: {
+        room: { kind: 'ROOM_KIND_LIVE', id: 'r' },
+        messages: [
+          { seq: '1', kind: 'MESSAGE_KIND_FUTURE' },
+          { seq: '2', kind: 'MESSAGE_KIND_GIFT', gift: { giftId: 'rose', count: 2, value: '10' } },
+        ],
+      },
+    },
     'ServerFrame',
   );
   expect(frame.batch!.messages!.map((m) => [m.seq, m.kind, m.gift?.value ?? null])).toEqual([

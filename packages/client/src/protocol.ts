@@ -1,7 +1,8 @@
 // The public wire protocol as the SDK speaks it: the classes generated from chat.proto alone (no
 // internal bus messages: this module is what a browser downloads) and the two encodings.
-// The SDK is published on its own, so it cannot import the workspace's @lomi/protocol; the names
-// below restate that package's, and test/sdk-package.test.ts fails if the two ever differ.
+// The socket's names are @lomi/protocol/socket's, bundled in (scripts/build.mjs); the SDK is
+// published on its own, so the rest restates @lomi/protocol's names, and test/e2e/sdk-package.test.ts
+// fails if the two ever differ.
 import './long-config';
 import { lomi } from '../generated/chat';
 import { fromJson, toJson } from './proto-json';
@@ -28,26 +29,9 @@ export type Sanction = lomi.chat.v1.Sanction;
 export const FilterAction = v1.FilterAction;
 export type FilterAction = lomi.chat.v1.FilterAction;
 
-/** The gateway's WebSocket endpoint. */
-export const WS_PATH = '/api/v1/ws/chat';
-/** A subprotocol entry carrying the JWT, for browsers that cannot set an Authorization header. */
-export const TOKEN_SUBPROTOCOL_PREFIX = 'lomi.token.';
+import { Encoding } from '@lomi/protocol/socket';
 
-/** Sec-WebSocket-Protocol values: binary protobuf frames (default) or the proto3 JSON mapping. */
-export const Encoding = {
-  PROTO: 'lomi.v1.proto',
-  JSON: 'lomi.v1.json',
-} as const;
-export type Encoding = (typeof Encoding)[keyof typeof Encoding];
-
-/** WebSocket close codes; see the end of chat.proto. */
-export const CloseCode = {
-  SHUTDOWN: 4000,
-  SLOW_CONSUMER: 4001,
-  RECOVERY_IMPOSSIBLE: 4002,
-  AUTH_FAILED: 4401,
-  BANNED: 4403,
-} as const;
+export { CloseCode, Encoding, isReconnectCode, TOKEN_SUBPROTOCOL_PREFIX, WS_PATH } from '@lomi/protocol/socket';
 
 /** Stable text form of a room, e.g. "live:abc", for maps keyed by room. */
 export function roomKey(room: Room): string {

@@ -74,9 +74,7 @@ export async function openSocket(url: string, token: string, options: SocketOpti
   if (options.tokenTransport === 'subprotocol') protocols.push(TOKEN_SUBPROTOCOL_PREFIX + token);
   if (options.tokenTransport === 'query') target.searchParams.set('token', token);
   const socket =
-    options.tokenTransport === 'header'
-      ? new WS(target.toString(), protocols, { headers: { authorization: `Bearer ${token}` } })
-      : new WS(target.toString(), protocols);
+    options.tokenTransport === 'header' ? new WS(target.toString(), protocols, { headers: { authorization: `Bearer ${token}` } }) : new WS(target.toString(), protocols);
   socket.binaryType = 'arraybuffer';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Pool, types, type CustomTypesConfig } from 'pg';
-import { UnreachableError, type Logger } from '@lomi/common';
+import { UnreachableError } from '@lomi/errors';
+import type { Logger } from '@lomi/service-runtime';
 import { createPgliteDb, PGLITE_SCHEME } from './pglite';
 import type { Database } from './schema';
 
@@ -12,10 +13,10 @@ function parseInt8(text: string): number {
   return n;
 }
 
-const typeParsers = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === types.builtins.INT8 ? parseInt8 : types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
-};
+// (pg-types types every parser as returning any)
+const getTypeParser: CustomTypesConfig['getTypeParser'] = (oid, format) =>
+  oid === types.builtins.INT8 ? parseInt8 : (types.getTypeParser(oid, format) as (text: string) => unknown);
+const typeParsers = { getTypeParser };
 
 /**
  * pg connection settings for `url` whose sessions see only the tables of `schema`: each

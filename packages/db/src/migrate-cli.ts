@@ -1,5 +1,5 @@
 // `pnpm migrate`: applies pending migrations to the LOMI_NAMESPACE schema of DATABASE_URL and exits.
-import { createLogger, parseEnv } from '@lomi/common';
+import { createLogger, parseEnv } from '@lomi/service-runtime';
 import { connectDb } from './db';
 import { migrateEnv } from './migrate-env';
 import { migrateToLatest } from './migrations';

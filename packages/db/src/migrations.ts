@@ -1,6 +1,6 @@
 // Migrations as code, in the order they apply: the keys sort lexically, so they carry a
 // zero-padded number. Never edit a migration that has shipped; add the next one.
-import { sqlStateOf } from '@lomi/common';
+import { sqlStateOf } from '@lomi/errors';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const migrations: Record<string, Migration> = {
@@ -71,12 +71,7 @@ const migrations: Record<string, Migration> = {
     // start and its end as two idempotent upserts on this key, so they may arrive in either
     // order (two workers) or twice (a retried batch) and still leave one correct row.
     async up(db: Kysely<unknown>) {
-      await db.schema
-        .createIndex('live_stream_viewers_session_key')
-        .on('live_stream_viewers')
-        .columns(['stream_id', 'user_id', 'joined_at'])
-        .unique()
-        .execute();
+      await db.schema.createIndex('live_stream_viewers_session_key').on('live_stream_viewers').columns(['stream_id', 'user_id', 'joined_at']).unique().execute();
     },
   },
   '0003_pins_receipts_activity_gifters': {
@@ -107,18 +102,17 @@ const migrations: Record<string, Migration> = {
 
       // The conversation list: newest activity first, per member. The persister moves both
       // columns forward in the transaction that stores the messages.
-      await db.schema.alterTable('conversations').addColumn('last_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('conversations')
+        .addColumn('last_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema
         .alterTable('conversations')
         .addColumn('last_activity_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
         .execute();
       await sql`update conversations set last_activity_at = created_at`.execute(db);
       for (const side of ['user_a', 'user_b']) {
-        await db.schema
-          .createIndex(`conversations_${side}_activity_idx`)
-          .on('conversations')
-          .columns([side, 'last_activity_at desc', 'id desc'])
-          .execute();
+        await db.schema.createIndex(`conversations_${side}_activity_idx`).on('conversations').columns([side, 'last_activity_at desc', 'id desc']).execute();
       }
 
       // Per-stream gift totals by sender, for the top gifters; kept by the persister in the
@@ -131,11 +125,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('gift_value', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('live_stream_gifters_pkey', ['stream_id', 'sender_id'])
         .execute();
-      await db.schema
-        .createIndex('live_stream_gifters_top_idx')
-        .on('live_stream_gifters')
-        .columns(['stream_id', 'gift_value desc'])
-        .execute();
+      await db.schema.createIndex('live_stream_gifters_top_idx').on('live_stream_gifters').columns(['stream_id', 'gift_value desc']).execute();
     },
   },
   '0004_room_sequences': {
@@ -276,11 +266,21 @@ const migrations: Record<string, Migration> = {
       await db.schema
         .createTable('live_room_settings')
         .addColumn('stream_id', 'text', (c) => c.primaryKey().references('live_streams.id').onDelete('cascade'))
-        .addColumn('slow_mode_s', 'integer', (c) => c.notNull().defaultTo(0).check(sql`slow_mode_s between 0 and 120`))
+        .addColumn('slow_mode_s', 'integer', (c) =>
+          c
+            .notNull()
+            .defaultTo(0)
+            .check(sql`slow_mode_s between 0 and 120`),
+        )
         .addColumn('word_filter', 'boolean', (c) => c.notNull().defaultTo(true))
         // A JSON array of the terms as the moderators gave them.
         .addColumn('blocked_terms', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
-        .addColumn('blocked_terms_action', 'text', (c) => c.notNull().defaultTo('refuse').check(sql`blocked_terms_action in ('refuse', 'mask')`))
+        .addColumn('blocked_terms_action', 'text', (c) =>
+          c
+            .notNull()
+            .defaultTo('refuse')
+            .check(sql`blocked_terms_action in ('refuse', 'mask')`),
+        )
         .addColumn('version', 'bigint', (c) => c.notNull())
         .addColumn('updated_by', 'text')
         .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
@@ -350,7 +350,7 @@ const DROPPED_MEANWHILE = new Set(['3F000', '42P01']);
  * use (createDb). Safe when several processes start at once: the Migrator holds a Postgres
  * advisory lock while it migrates. Returns the names it applied.
  */
-export async function migrateToLatest(db: Kysely<any>, schema: string): Promise<string[]> {
+export async function migrateToLatest<DB>(db: Kysely<DB>, schema: string): Promise<string[]> {
   // The Migrator creates the schema (tolerating a concurrent create) and keeps its own tables
   // there; the migrations' unqualified tables land there through the session's search_path.
   const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, migrationTableSchema: schema });

@@ -26,6 +26,13 @@ export interface MessagesTable {
   created_at: ColumnType<Date, Date, never>;
 }
 
+/**
+ * One writer per column: the message workers' service API creates the row (id, broadcaster_id,
+ * started_at) and ends it (status, ended_at, once: only a live row is ended); the presence workers
+ * raise peak_viewers and total_viewers (GREATEST, so two workers or a retried batch agree); the
+ * message workers' persister adds to total_messages, gift_count and gift_value in the transaction
+ * that inserts the messages they count.
+ */
 export interface LiveStreamsTable {
   id: string;
   broadcaster_id: string;

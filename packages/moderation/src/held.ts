@@ -1,11 +1,11 @@
 // What each process holds in memory of the moderation workers' state (roles, room settings,
-// timeouts and bans): read through `read` (Redis, else Postgres), trusted for MEMORY_TTL_MS, kept
-// current by an event the writer publishes after each change. NATS core may drop an event, hence
-// the expiry; and a process forgets everything when its bus reconnects (it may have missed some).
-// Reads of one key in flight are shared; a read that overlapped a forget answers its callers but
-// is not kept.
-import type { Bus, BusMessage } from '@lomi/bus';
-import type { Logger, Subjects } from '@lomi/common';
+// timeouts and bans): read through `read` (the cache, else Postgres), trusted for MEMORY_TTL_MS,
+// kept current by an event the writer publishes after each change. NATS core may drop an event,
+// hence the expiry; and a process forgets everything when its bus reconnects (it may have missed
+// some). Reads of one key in flight are shared; a read that overlapped a forget answers its
+// callers but is not kept.
+import type { Bus, BusMessage, Subjects } from '@lomi/bus';
+import type { Logger } from '@lomi/service-runtime';
 import type { RoomStores } from '@lomi/rooms';
 
 /** What every reader of the moderation state is made with. */

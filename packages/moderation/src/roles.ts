@@ -1,6 +1,6 @@
 // Who may do what, decided from roles the workers computed (state.ts), never from the client.
 // Every moderation command asks these, so the rules live here once.
-import { RequestError } from '@lomi/common';
+import { RequestError } from '@lomi/errors';
 import { ErrorCode, Role } from '@lomi/protocol';
 
 /** Roles that may moderate a room: pin and unpin now, delete, time out and ban later. */

@@ -1,14 +1,14 @@
 // Timeouts and bans of users in live rooms, as every service reads them: Postgres room_sanctions is
-// the record, written by the moderation workers only; Redis caches a room's active sanctions at
-// their version; each reader holds them in memory (held.ts), so a send or join of a user without
-// a sanction costs no round trip for it. A change is published as RoomSanctionsChanged and every
+// the record, written by the moderation workers only; the hot state caches a room's active
+// sanctions at their version; each reader holds them in memory (held.ts), so a send or join of a
+// user without a sanction costs no round trip for it. A change is published as RoomSanctionsChanged and every
 // reader drops the room.
-import { RequestError } from '@lomi/common';
+import { RequestError } from '@lomi/errors';
 import type { SanctionKindName } from '@lomi/db';
 import { ErrorCode, internal, roomKey, type Room } from '@lomi/protocol';
 import type { RoomStores } from '@lomi/rooms';
 import { createHeld, type ReaderDeps } from './held';
-import { createVersionedCache } from './versioned-cache';
+import { createVersionedCache, type VersionedCache } from './versioned-cache';
 
 /** What a user may not do in a live room, until `untilMs` (0 for a ban). */
 export interface ActiveSanction {
@@ -30,14 +30,11 @@ export async function loadRoomSanctions(db: RoomStores['db'], room: Room): Promi
   return new Map(rows.map((r) => [r.user_id, { kind: r.kind, untilMs: r.expires_at?.getTime() ?? 0 }]));
 }
 
-// Redis keeps a room's sanctions this long after they were written or read from Postgres.
-const CACHE_TTL_SECONDS = 3600;
-
-export function createRoomSanctionsCache({ db, redis, keys }: RoomStores) {
+export function createRoomSanctionsCache({ db, hot }: RoomStores): VersionedCache<Room, RoomSanctionMap> {
   return createVersionedCache<Room, RoomSanctionMap>({
-    redis,
-    key: keys.sanctions,
-    ttlSeconds: CACHE_TTL_SECONDS,
+    hot,
+    // Kept this long after they were written or read from Postgres.
+    piece: { name: 'room-sanctions', id: roomKey, redisKey: (keys, room) => keys.sanctions(room), ttlSeconds: 3600 },
     encode: (sanctions) => JSON.stringify(Object.fromEntries(sanctions)),
     decode: (raw) => new Map(Object.entries(JSON.parse(raw.toString()) as Record<string, ActiveSanction>)),
     load: async (room) => ({ value: await loadRoomSanctions(db, room), version: 0 }),
@@ -105,7 +102,7 @@ export function createRoomSanctions(deps: RoomSanctionsDeps) {
     /** Drops what this process holds of the room (the writer, at once; everyone else on the event). */
     forget: (room: Room) => held.forget(room),
 
-    /** The Redis cache, for the writer. */
+    /** The cache, for the writer. */
     cache,
 
     async stop(): Promise<void> {

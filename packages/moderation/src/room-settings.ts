@@ -1,10 +1,11 @@
 // A live room's settings (slow mode, the word filter, the room's own block list) as every service
 // reads them: Postgres live_room_settings is the record, written by the moderation workers only;
-// Redis caches it per room at its version; each reader holds it in memory (held.ts). A change is
+// the hot state caches it per room at its version; each reader holds it in memory (held.ts). A change is
 // published with the full settings (RoomSettingsChanged), so readers apply it without a read of
 // their own, within the event's delivery.
 import { createHeld, type ReaderDeps } from './held';
 import { createVersionedCache } from './versioned-cache';
+import type { CachedPiece } from './versioned-cache-store';
 import { chat, FilterAction, internal, roomKey, type lomi, type Room } from '@lomi/protocol';
 import type { RoomStores } from '@lomi/rooms';
 
@@ -27,7 +28,11 @@ export function publicSettings(settings: RoomSettings): lomi.chat.v1.IRoomSettin
 
 /** The room's settings as Postgres has them now (inside a transaction when `db` is one). */
 export async function loadRoomSettings(db: RoomStores['db'], room: Room): Promise<RoomSettings> {
-  const row = await db.selectFrom('live_room_settings').selectAll().where('stream_id', '=', room.id ?? '').executeTakeFirst();
+  const row = await db
+    .selectFrom('live_room_settings')
+    .selectAll()
+    .where('stream_id', '=', room.id ?? '')
+    .executeTakeFirst();
   if (!row) return DEFAULT_ROOM_SETTINGS;
   const terms = row.blocked_terms as string[];
   return chat.RoomSettings.create({
@@ -40,14 +45,19 @@ export async function loadRoomSettings(db: RoomStores['db'], room: Room): Promis
   });
 }
 
-// Redis keeps a room's settings this long after they were written or read from Postgres.
-const CACHE_TTL_SECONDS = 3600;
+export interface RoomSettingsCache {
+  read(room: Room): Promise<RoomSettings>;
+  /** For the moderation workers, after a change committed. */
+  write(room: Room, settings: RoomSettings): Promise<void>;
+}
 
-export function createRoomSettingsCache({ db, redis, keys }: RoomStores) {
+/** A live room's cached settings, kept this long after they were written or read from Postgres. */
+export const ROOM_SETTINGS_PIECE: CachedPiece<Room> = { name: 'room-settings', id: roomKey, redisKey: (keys, room) => keys.roomSettings(room), ttlSeconds: 3600 };
+
+export function createRoomSettingsCache({ db, hot }: RoomStores): RoomSettingsCache {
   const cache = createVersionedCache<Room, RoomSettings>({
-    redis,
-    key: keys.roomSettings,
-    ttlSeconds: CACHE_TTL_SECONDS,
+    hot,
+    piece: ROOM_SETTINGS_PIECE,
     encode: (settings) => Buffer.from(chat.RoomSettings.encode(settings).finish()),
     decode: (raw) => chat.RoomSettings.decode(raw),
     load: async (room) => {
@@ -57,8 +67,7 @@ export function createRoomSettingsCache({ db, redis, keys }: RoomStores) {
   });
   return {
     read: cache.read,
-    /** For the moderation workers, after a change committed. */
-    write: (room: Room, settings: RoomSettings) => cache.write(room, Number(settings.version), settings),
+    write: (room, settings) => cache.write(room, Number(settings.version), settings),
   };
 }
 
@@ -84,11 +93,11 @@ export function createRoomSettings(deps: RoomSettingsDeps) {
     newer: (value, current) => Number(value.version) >= Number(current.version),
   });
   return {
-    /** The live room's settings (memory, else Redis, else Postgres). */
+    /** The live room's settings (held, else cached, else Postgres). */
     get: (room: Room) => held.get(room),
     /** Takes settings this process just wrote (the writer, at once; everyone else on the event). */
     apply: (room: Room, settings: RoomSettings) => held.keep(room, settings),
-    /** The Redis cache, for the writer. */
+    /** The cache, for the writer. */
     cache,
     async stop(): Promise<void> {
       held.stop();

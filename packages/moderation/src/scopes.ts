@@ -1,9 +1,10 @@
 // A moderation scope is a list of users with a power: a stream's moderators, a channel's (every
 // stream of one broadcaster) or the platform's staff. Each has a key ("stream:<id>",
-// "channel:<broadcaster id>", "staff") that names it in the cache, in Redis and in the
+// "channel:<broadcaster id>", "staff") that names it in the caches and in the
 // ModerationChanged events, and is read from Postgres, the record, here.
 import type { RoomStores } from '@lomi/rooms';
-import { createVersionedCache } from './versioned-cache';
+import { createVersionedCache, type VersionedCache } from './versioned-cache';
+import type { CachedPiece } from './versioned-cache-store';
 
 export type Scope = string & { readonly __scope: unique symbol };
 
@@ -21,19 +22,28 @@ export async function loadScope(db: RoomStores['db'], scope: Scope): Promise<str
   if (scope === STAFF_SCOPE) return (await db.selectFrom('staff').select('user_id').execute()).map((r) => r.user_id);
   const colon = scope.indexOf(':');
   const kind = scope.slice(0, colon) === 'channel' ? 'channel' : 'stream';
-  const rows = await db.selectFrom('moderators').select('user_id').where('scope', '=', kind).where('scope_id', '=', scope.slice(colon + 1)).execute();
+  const rows = await db
+    .selectFrom('moderators')
+    .select('user_id')
+    .where('scope', '=', kind)
+    .where('scope_id', '=', scope.slice(colon + 1))
+    .execute();
   return rows.map((r) => r.user_id);
 }
 
-// Redis caches a scope for this long after it was written: a change whose writer died between
-// its commit and its cache write is seen at the latest then.
-const CACHE_TTL_SECONDS = 60;
+/** The cached users of a moderation scope. */
+export const SCOPE_PIECE: CachedPiece<Scope> = {
+  name: 'scope',
+  id: (scope) => scope,
+  redisKey: (keys, scope) => keys.moderationScope(scope),
+  // A change whose writer died between its commit and its cache write is seen at the latest then.
+  ttlSeconds: 60,
+};
 
-export function createScopeCache({ db, redis, keys }: RoomStores) {
+export function createScopeCache({ db, hot }: RoomStores): VersionedCache<Scope, string[]> {
   return createVersionedCache<Scope, string[]>({
-    redis,
-    key: keys.moderationScope,
-    ttlSeconds: CACHE_TTL_SECONDS,
+    hot,
+    piece: SCOPE_PIECE,
     encode: (ids) => JSON.stringify(ids),
     decode: (raw) => JSON.parse(raw.toString()) as string[],
     load: async (scope) => ({ value: await loadScope(db, scope), version: 0 }),

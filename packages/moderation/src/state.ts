@@ -1,5 +1,5 @@
 // The moderation state as every other service reads it: a user's role in a room, from the
-// moderation workers' record (Postgres, cached in Redis), held again in this process's memory
+// moderation workers' record (Postgres, cached in the hot state), held again in this process's memory
 // (held.ts). Each change is pushed as a ModerationChanged event after it is stored, and every
 // reader drops what it held of that scope, so a grant or revoke takes effect everywhere within
 // the event's delivery.

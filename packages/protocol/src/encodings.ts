@@ -2,13 +2,8 @@
 import { lomi } from '../generated/lomi';
 import JSON_NAMES from '../generated/json-names';
 import type { ClientFrame, ServerFrame } from './index';
+import { Encoding } from './socket';
 
-/** Sec-WebSocket-Protocol values. The first is the default when a client names none. */
-export const Encoding = {
-  PROTO: 'lomi.v1.proto',
-  JSON: 'lomi.v1.json',
-} as const;
-export type Encoding = (typeof Encoding)[keyof typeof Encoding];
 export const ENCODINGS: readonly Encoding[] = [Encoding.PROTO, Encoding.JSON];
 
 // The canonical proto3 JSON mapping: enum names, 64-bit integers as strings, no default values.

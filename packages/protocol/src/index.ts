@@ -27,7 +27,6 @@ export const Sanction = lomi.chat.v1.Sanction;
 export type Sanction = lomi.chat.v1.Sanction;
 export { lomi };
 export {
-  Encoding,
   ENCODINGS,
   FrameDecodeError,
   encodeServerFrame,
@@ -42,26 +41,33 @@ export {
 } from './encodings';
 export { EncodedMessage, encodePush } from './push-frames';
 
-/** A subprotocol entry carrying the JWT, for browsers that cannot set an Authorization header. */
-export const TOKEN_SUBPROTOCOL_PREFIX = 'lomi.token.';
-
-/** WebSocket close codes; see the end of chat.proto. */
-export const CloseCode = {
-  SHUTDOWN: 4000,
-  SLOW_CONSUMER: 4001,
-  RECOVERY_IMPOSSIBLE: 4002,
-  AUTH_FAILED: 4401,
-  BANNED: 4403,
-} as const;
+export { CloseCode, Encoding, isReconnectCode, TOKEN_SUBPROTOCOL_PREFIX, WS_PATH } from './socket';
 
 /** Room ids are NATS subject tokens and Redis hash tags, so they are restricted to a safe alphabet. */
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function roomKindName(kind: RoomKind | null | undefined): 'live' | 'private' | undefined {
-  if (kind === RoomKind.ROOM_KIND_LIVE) return 'live';
-  if (kind === RoomKind.ROOM_KIND_PRIVATE) return 'private';
-  return undefined;
+/** A room kind's two spellings, one per kind, and the way back. */
+function spelling<Live extends string, Private extends string>(live: Live, priv: Private) {
+  return {
+    of: (kind: RoomKind | null | undefined): Live | Private | undefined =>
+      kind === RoomKind.ROOM_KIND_LIVE ? live : kind === RoomKind.ROOM_KIND_PRIVATE ? priv : undefined,
+    kindOf: (text: string): RoomKind | undefined => (text === live ? RoomKind.ROOM_KIND_LIVE : text === priv ? RoomKind.ROOM_KIND_PRIVATE : undefined),
+  };
 }
+
+// NATS subjects and Redis key names spell a private room "dm"; Postgres records (room_kind),
+// logs, metrics labels and roomKey spell it "private". Both are stored, so neither may change.
+const TOKEN = spelling('live', 'dm');
+const NAME = spelling('live', 'private');
+
+/** A room kind as NATS subjects and Redis key names spell it ("live", "dm"). */
+export const roomKindToken = TOKEN.of;
+/** The room kind a roomKindToken names, or undefined. */
+export const roomKindOfToken = TOKEN.kindOf;
+/** A room kind as Postgres columns (room_kind), logs and metrics labels spell it ("live", "private"). */
+export const roomKindName = NAME.of;
+/** The room kind a roomKindName names, or undefined. */
+export const roomKindOfName = NAME.kindOf;
 
 /** Stable text form of a room, e.g. "live:abc" — used in logs, metrics labels and local maps. */
 export function roomKey(room: Room): string {

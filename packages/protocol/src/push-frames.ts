@@ -4,9 +4,10 @@
 // gateway under load allocated (10 MB/s at 5k viewers × 500 msg/s, an allocation profile), and
 // its collection a quarter of the gateway's CPU. Here a message is encoded once per encoding and
 // a batch is its pieces copied together. The bytes are exactly encodeServerFrame's for the same
-// frame (test/push-frames.test.ts holds them to it).
+// frame (test/e2e/push-frames.test.ts holds them to it).
 import { lomi } from '../generated/lomi';
-import { Encoding, encodeServerFrame, toJsonOptions } from './encodings';
+import { encodeServerFrame, toJsonOptions } from './encodings';
+import { Encoding } from './socket';
 import type { ChatMessage, Room } from './index';
 
 const chat = lomi.chat.v1;

@@ -1,5 +1,5 @@
 // Room facts (does it exist, is the stream live, who are the members, who of them is blocked),
-// read from Postgres and cached in the room's Redis meta key. Service operations overwrite the cache when they change
+// read from Postgres and cached in the room's meta (room-meta.ts). Service operations overwrite the cache when they change
 // a room; readers only fill an empty key, so a reader holding pre-change facts cannot undo them.
 // Shared by every worker that authorises room commands, so they all answer alike.
 //
@@ -7,9 +7,11 @@
 // last saw of the room, and the append script stores the message only if the key still holds
 // exactly that value (message-worker append.ts). So a send costs no Redis round trip of its own
 // for its facts, and is never authorised against facts that have changed since.
-import { coalescing, RequestError } from '@lomi/common';
+import { RequestError } from '@lomi/errors';
+import { coalescing } from '@lomi/service-runtime';
 import type { LiveStreamStatus } from '@lomi/db';
 import { ErrorCode, RoomKind, roomKey, type Room } from '@lomi/protocol';
+import { createRoomMetaStore } from './room-meta';
 import type { RoomStores } from './store';
 
 export type RoomFacts =
@@ -43,7 +45,8 @@ export function conversationMembers(a: string, b: string): [userA: string, userB
 
 export type Rooms = ReturnType<typeof createRooms>;
 
-export function createRooms({ db, redis, keys }: RoomStores) {
+export function createRooms({ db, hot }: RoomStores) {
+  const metas = createRoomMetaStore(hot);
   async function load(room: Room): Promise<RoomFacts> {
     const id = room.id ?? '';
     if (room.kind === RoomKind.ROOM_KIND_LIVE) {
@@ -55,9 +58,7 @@ export function createRooms({ db, redis, keys }: RoomStores) {
     const blocks = await db
       .selectFrom('user_blocks')
       .select('blocked_id')
-      .where((eb) =>
-        eb.or([eb.and({ blocker_id: row.user_a, blocked_id: row.user_b }), eb.and({ blocker_id: row.user_b, blocked_id: row.user_a })]),
-      )
+      .where((eb) => eb.or([eb.and({ blocker_id: row.user_a, blocked_id: row.user_b }), eb.and({ blocker_id: row.user_b, blocked_id: row.user_a })]))
       .execute();
     return { kind: 'private', members: [row.user_a, row.user_b], blocked: blocks.map((b) => b.blocked_id) };
   }
@@ -78,20 +79,20 @@ export function createRooms({ db, redis, keys }: RoomStores) {
 
   // Every join asks; a burst of them shares one read (callers only read the result).
   const read = coalescing(roomKey, async (room: Room): Promise<SeenFacts> => {
-    const cached = await redis.get(keys.meta(room));
+    const cached = await metas.get(room);
     if (cached) return see(room, cached)!;
     const loaded = await load(room);
     const meta = JSON.stringify(loaded);
     // Had another worker filled the key meanwhile, its value differs at most in facts that
     // changed since; the append script's check catches that.
-    await redis.set(keys.meta(room), meta, 'EX', ttl(loaded), 'NX');
+    await metas.fill(room, meta, ttl(loaded));
     return see(room, meta)!;
   });
   const facts = async (room: Room): Promise<RoomFacts> => (await read(room)).facts;
 
   async function remember(room: Room, changed: RoomFacts): Promise<void> {
     const meta = JSON.stringify(changed);
-    await redis.set(keys.meta(room), meta, 'EX', ttl(changed));
+    await metas.set(room, meta, ttl(changed));
     see(room, meta);
   }
 

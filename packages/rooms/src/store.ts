@@ -1,11 +1,8 @@
-import type { Keys } from '@lomi/common';
-import type { Database } from '@lomi/db';
-import type Redis from 'ioredis';
-import type { Kysely } from 'kysely';
+import type { Database, Kysely } from '@lomi/db';
+import type { HotState } from '@lomi/hot-state';
 
-/** The stores room state lives in: Postgres for the record, Redis for the cache and hot state. */
+/** The stores room state lives in: Postgres for the record, the hot state (Redis or memory) for caches and hot state. */
 export interface RoomStores {
   db: Kysely<Database>;
-  redis: Redis;
-  keys: Keys;
+  hot: HotState;
 }

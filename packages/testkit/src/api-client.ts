@@ -1,5 +1,6 @@
 // What a test needs of the app back end's side of a system, whether its services run in the
-// test process (system.ts) or as child processes (topology.ts): user tokens and the service API.
+// test process (test/support/system.ts) or as child processes (topology.ts): user tokens and the
+// service API.
 import { RoomKind, type Room } from '@lomi/protocol';
 import { SignJWT } from 'jose';
 

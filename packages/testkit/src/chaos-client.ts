@@ -169,7 +169,7 @@ export class ChaosClient {
   /** What an app does after `recovered: false`: page through the history after what it has (for up to 10 s). */
   private async reload(log: ViewerLog, afterSeq: number): Promise<void> {
     const deadline = performance.now() + RELOAD_FOR_MS;
-    for (let after = afterSeq; performance.now() < deadline; ) {
+    for (let after = afterSeq; performance.now() < deadline;) {
       try {
         const page = await this.client.history(log.room, { afterSeq: after, limit: 200 });
         for (const m of page.messages ?? []) {

@@ -1,7 +1,8 @@
 // The end of a fault experiment: waiting until the viewers have what they are owed and the
 // persister has drained (or until it is clear they never will), and reading what Postgres holds.
 import type { createDb } from '@lomi/db';
-import { connectRedis, createKeys, createLogger, OUTBOX_SHARDS } from '@lomi/common';
+import { connectRedis, createKeys, OUTBOX_SHARDS } from '@lomi/hot-state';
+import { createLogger } from '@lomi/service-runtime';
 import type { Room } from '@lomi/protocol';
 import { identityOf, type ViewerLog } from './chaos-client';
 import type { AckRecord } from './traffic';
@@ -29,10 +30,16 @@ export async function tablesOf(db: Store, namespace: string): Promise<ReturnType
 /** Every stored message of `rooms` in Postgres. */
 export async function storedRows(db: Store, namespace: string, rooms: Room[]): Promise<StoredRow[]> {
   if (rooms.length === 0) return [];
-  const rows = await (await tablesOf(db, namespace))
+  const rows = await (
+    await tablesOf(db, namespace)
+  )
     .selectFrom('messages')
     .select(['room_kind', 'room_id', 'seq', 'sender_id', 'client_msg_id'])
-    .where('room_id', 'in', rooms.map((r) => r.id ?? ''))
+    .where(
+      'room_id',
+      'in',
+      rooms.map((r) => r.id ?? ''),
+    )
     .execute();
   return rows.map((r) => ({ room: `${r.room_kind}:${r.room_id}`, seq: r.seq, identity: identityOf(r.sender_id, r.client_msg_id) }));
 }
@@ -62,12 +69,7 @@ function hasAll(view: ViewerLog, acks: Map<string, AckRecord[]>): boolean {
  * for `quietMs` while no client is `reconnecting()` (what is missing then is reported as lost,
  * not waited for), at most `timeoutMs`.
  */
-export async function settle(
-  acks: AckRecord[],
-  viewers: ViewerLog[],
-  reconnecting: () => boolean,
-  { quietMs = 3000, timeoutMs = 20_000 } = {},
-): Promise<void> {
+export async function settle(acks: AckRecord[], viewers: ViewerLog[], reconnecting: () => boolean, { quietMs = 3000, timeoutMs = 20_000 } = {}): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let progress = -1;
   let changedAt = performance.now();

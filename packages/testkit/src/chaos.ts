@@ -39,12 +39,7 @@ export interface Outcome {
 }
 
 /** Runs `fault` against live traffic and returns the verdict (the caller asserts on it). */
-export async function runExperiment(
-  name: string,
-  servers: ChaosServers,
-  options: ExperimentOptions,
-  fault: (x: Experiment) => Promise<void>,
-): Promise<Outcome> {
+export async function runExperiment(name: string, servers: ChaosServers, options: ExperimentOptions, fault: (x: Experiment) => Promise<void>): Promise<Outcome> {
   const topology = await startTopology(servers, options.topology);
   let traffic: Traffic | undefined;
   try {
@@ -95,7 +90,11 @@ export async function unchangedEpochs({ topology, traffic }: Experiment): Promis
   const unchanged: string[] = [];
   for (const room of traffic.rooms) {
     const first = traffic.viewers.find((v) => v.key === roomKey(room))!;
-    const probe = await ChaosClient.connect(topology, first.viewer, topology.gateways.findIndex((g) => g.running));
+    const probe = await ChaosClient.connect(
+      topology,
+      first.viewer,
+      topology.gateways.findIndex((g) => g.running),
+    );
     try {
       const now = await probe.join(room);
       if (now.epoch === first.epoch) unchanged.push(`${first.key} still in epoch ${now.epoch} (top seq ${now.joinTop})`);

@@ -1,6 +1,7 @@
 // The example blocks of docs/protocol.md: a marker line naming the example and the frame it shows,
-// then a ```json fence holding one frame in the JSON encoding. The generator (protocol-doc-cli.ts)
-// rewrites the fences from a real run; test/protocol-doc.test.ts decodes each as its marker claims.
+// then a ```json fence holding one frame in the JSON encoding. The generator
+// (test/support/protocol-doc-cli.ts) rewrites the fences from a real run;
+// test/e2e/protocol-doc.test.ts decodes each as its marker claims.
 //
 //   <!-- example send-text: ClientFrame.send -->
 //   ```json

@@ -42,30 +42,61 @@ export function frameGenerator(seed: number, maxFrameBytes: number) {
   const proto = (frame: object) => encodeClientFrame({ requestId: int(1000), ...frame }, Encoding.PROTO) as Uint8Array;
   const makers: [string, number, () => Frame][] = [
     ['random bytes', 25, () => ({ data: bytes(1 + int(256)), binary: true, json: false })],
-    ['truncated frame', 20, () => {
-      const full = proto(command());
-      return { data: full.subarray(0, int(full.length)), binary: true, json: false };
-    }],
-    ['wrong wire type', 15, () => {
-      const field = pick([1, 10, 11, 12, 13, 14, 19, 20, 99]);
-      const tag = (field << 3) | pick([0, 1, 2, 3, 4, 5, 6, 7]);
-      return { data: Uint8Array.from([...varint(tag), ...bytes(int(20))]), binary: true, json: false };
-    }],
+    [
+      'truncated frame',
+      20,
+      () => {
+        const full = proto(command());
+        return { data: full.subarray(0, int(full.length)), binary: true, json: false };
+      },
+    ],
+    [
+      'wrong wire type',
+      15,
+      () => {
+        const field = pick([1, 10, 11, 12, 13, 14, 19, 20, 99]);
+        const tag = (field << 3) | pick([0, 1, 2, 3, 4, 5, 6, 7]);
+        return { data: Uint8Array.from([...varint(tag), ...bytes(int(20))]), binary: true, json: false };
+      },
+    ],
     ['oversized frame', 1, () => ({ data: bytes(maxFrameBytes + 1 + int(maxFrameBytes)), binary: true, json: false })],
-    ['invalid UTF-8 JSON', 8, () => ({
-      data: Buffer.concat([Buffer.from('{"requestId":1,"send":{"text":"'), Buffer.from(pick([[0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xf8, 0x88]])), Buffer.from('"}}')]),
-      binary: false,
-      json: true,
-    })],
-    ['wrongly typed JSON', 16, () => ({
-      data: pick([
-        '[]', 'null', '1', '"x"', '{', '{"requestId":"x"}', '{"requestId":-1,"ping":{}}', '{"requestId":1e99,"ping":{}}',
-        '{"join":{"room":{"kind":"NOPE","id":1}}}', '{"send":{"room":[],"text":{}}}', '{"history":{"limit":"all"}}',
-        `${'['.repeat(5000)}${']'.repeat(5000)}`, '{"requestId":2,"join":null,"send":{}}', JSON.stringify({ requestId: 3, ...command() }),
-      ]),
-      binary: false,
-      json: true,
-    })],
+    [
+      'invalid UTF-8 JSON',
+      8,
+      () => ({
+        data: Buffer.concat([
+          Buffer.from('{"requestId":1,"send":{"text":"'),
+          Buffer.from(pick([[0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xf8, 0x88]])),
+          Buffer.from('"}}'),
+        ]),
+        binary: false,
+        json: true,
+      }),
+    ],
+    [
+      'wrongly typed JSON',
+      16,
+      () => ({
+        data: pick([
+          '[]',
+          'null',
+          '1',
+          '"x"',
+          '{',
+          '{"requestId":"x"}',
+          '{"requestId":-1,"ping":{}}',
+          '{"requestId":1e99,"ping":{}}',
+          '{"join":{"room":{"kind":"NOPE","id":1}}}',
+          '{"send":{"room":[],"text":{}}}',
+          '{"history":{"limit":"all"}}',
+          `${'['.repeat(5000)}${']'.repeat(5000)}`,
+          '{"requestId":2,"join":null,"send":{}}',
+          JSON.stringify({ requestId: 3, ...command() }),
+        ]),
+        binary: false,
+        json: true,
+      }),
+    ],
     ['bad room id', 15, () => ({ data: proto(command()), binary: true, json: false })],
   ];
   const total = makers.reduce((n, [, weight]) => n + weight, 0);

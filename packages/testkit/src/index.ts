@@ -1,5 +1,9 @@
-export * from './system';
-export * from './servers';
+export * from './server-urls';
+export { Reaper } from './reaper';
+export type { OwnedServer, StartOptions } from './owned-server';
+export { NATS_SERVER_BIN, startNatsCluster, startNatsServer, type NatsOptions, type NatsServer } from './nats-server';
+export { REDIS_SERVER_BIN, startRedisServer, type RedisOptions, type RedisServer } from './redis-server';
+export { findPostgresBinDir, POSTGRES_LIB_DIR, startPostgres, type PostgresOptions, type PostgresServer } from './postgres-server';
 export * from './ports';
 export * from './wait';
 export * from './collect';
@@ -17,3 +21,6 @@ export * from './raw-socket';
 export * from './fuzz';
 export * from './tcp-proxy';
 export * from './doc-examples';
+export * from './hot-states';
+export * from './process-sockets';
+export * from './redis-cluster';

@@ -2,8 +2,7 @@
 // frames, hand-written JSON with escapes the SDK would never produce) and records what comes
 // back, for input and fuzz experiments.
 import WebSocket from 'ws';
-import { Encoding, WS_PATH } from '@lomi/client';
-import { decodeServerFrame, type lomi } from '@lomi/protocol';
+import { decodeServerFrame, Encoding, WS_PATH, type lomi } from '@lomi/protocol';
 
 const REPLY_TIMEOUT_MS = 10_000;
 
@@ -72,11 +71,7 @@ export class RawSocket {
    * The first frame received (before or after this call) that `matches`, or undefined if the
    * socket closed first; rejects after a timeout naming `what`.
    */
-  next(
-    matches: (frame: lomi.chat.v1.ServerFrame) => boolean,
-    timeoutMs = REPLY_TIMEOUT_MS,
-    what = 'matching frame',
-  ): Promise<lomi.chat.v1.ServerFrame | undefined> {
+  next(matches: (frame: lomi.chat.v1.ServerFrame) => boolean, timeoutMs = REPLY_TIMEOUT_MS, what = 'matching frame'): Promise<lomi.chat.v1.ServerFrame | undefined> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const found = this.frames.find(matches);

@@ -1,8 +1,13 @@
 import WebSocket from 'ws';
-import { Encoding, WS_PATH } from '@lomi/client';
-import { batchMessages, decodeServerFrame, encodeClientFrame, type lomi, type Room } from '@lomi/protocol';
-import type { TestSystem } from './system';
+import { batchMessages, decodeServerFrame, encodeClientFrame, Encoding, WS_PATH, type lomi, type Room } from '@lomi/protocol';
 import { waitFor } from './wait';
+
+/** What a raw viewer needs of a running system: a gateway's address and a signed token. */
+export interface ViewerSystem {
+  wsUrl(gateway?: number): string;
+  user(name: string): string;
+  token(userId: string): Promise<string>;
+}
 
 export interface RawViewer {
   ws: WebSocket;
@@ -22,7 +27,7 @@ export interface RawViewer {
  * shows exactly what the gateway sent.
  */
 export async function rawViewer(
-  system: TestSystem,
+  system: ViewerSystem,
   name: string,
   room: Room,
   options: { gateway?: number; sinceSeq?: number; encoding?: Encoding } = {},

@@ -4,7 +4,7 @@
 // the last second of writes as a crashed machine would (Redis loads a truncated tail).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RedisServer } from './servers';
+import type { RedisServer } from './redis-server';
 
 const SAMPLE_MS = 100;
 /** Redis's default `appenddirname` and manifest name for `appendfilename appendonly.aof`. */

@@ -1,25 +1,24 @@
 // One service as deployed: `node services/<svc>/dist/main.js` in a child process of its own,
 // configured by environment, so a test can SIGKILL, SIGTERM, SIGSTOP or restart it by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { SERVICE_NODE_FLAGS } from '@lomi/common';
-import { GATEWAY_NODE_FLAGS } from '@lomi/gateway';
-import { Reaper } from './servers';
+import { GATEWAY_NODE_FLAGS, SERVICE_NODE_FLAGS } from '@lomi/service-runtime';
+import { cleanUpOnExit, Reaper } from './reaper';
 
 export type ServiceKind = 'gateway' | 'message-worker' | 'presence-worker' | 'moderation-worker';
 
 const OUTPUT_KEEP_LINES = 200;
 const READY_TIMEOUT_MS = 30_000;
 
+/** A service's built entry point in this workspace: spawned by path, so the test kit imports no service. */
+export function serviceMain(kind: ServiceKind): string {
+  return path.resolve(__dirname, '../../../services', kind, 'dist/main.js');
+}
+
 /** The log line (pino JSON, `msg`) each service writes once it takes requests. */
 function isReadyLine(kind: ServiceKind, line: { msg?: string }): boolean {
   return kind === 'gateway' ? line.msg === 'gateway listening' : line.msg === `${kind} started`;
-}
-
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function killAllSync(): void {
-  for (const child of live) child.kill('SIGKILL');
 }
 
 export class ServiceProcess {
@@ -71,22 +70,18 @@ export class ServiceProcess {
   async start(): Promise<void> {
     if (this.child) return;
     const flags = this.kind === 'gateway' ? GATEWAY_NODE_FLAGS : SERVICE_NODE_FLAGS;
-    const main = this.root ? `node_modules/@lomi/${this.kind}/dist/main.js` : require.resolve(`@lomi/${this.kind}/dist/main.js`);
+    const main = this.root ? `node_modules/@lomi/${this.kind}/dist/main.js` : serviceMain(this.kind);
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.env, LOG_LEVEL: 'info', ...(this.portNo ? { PORT: String(this.portNo) } : {}) };
     // From a production install, nothing may come from the workspace's node_modules.
     if (this.root) for (const name of ['NODE_PATH', 'NODE_OPTIONS']) delete env[name];
     const child = spawn(process.execPath, [...flags, main], { env, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    live.add(child);
-    if (!exitHookInstalled) {
-      process.on('exit', killAllSync);
-      exitHookInstalled = true;
-    }
+    const releaseOnExit = cleanUpOnExit(() => child.kill('SIGKILL'));
     // A crashed or SIGKILLed test process must not leave services behind, retrying forever.
     this.reaper = new Reaper('', 'SIGKILL');
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
-        live.delete(child);
+        releaseOnExit();
         this.reaper?.dispose();
         if (this.child === child) this.child = undefined;
         this.keep(`--- exited (${signal ? `signal ${signal}` : `code ${String(code)}`})`);
@@ -94,7 +89,7 @@ export class ServiceProcess {
       }),
     );
     const ready = new Promise<void>((resolve, reject) => {
-      for (const stream of [child.stdout!, child.stderr!]) {
+      for (const stream of [child.stdout, child.stderr]) {
         createInterface({ input: stream }).on('line', (text) => {
           this.keep(text);
           let line: { msg?: string; port?: number; metricsPort?: number };

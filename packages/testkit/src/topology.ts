@@ -1,20 +1,14 @@
 // The deployed topology for fault experiments: gateways, message workers, a presence worker and
 // a moderation worker, each a child process (service-process.ts), on private NATS, Redis and
-// Postgres servers (servers.ts) that a test file starts once and faults by PID. Every topology
+// Postgres servers (owned-server.ts) that a test file starts once and faults by PID. Every topology
 // gets a namespace of its own, so experiments sharing those servers do not see each other.
 import { randomBytes } from 'node:crypto';
 import { createDb } from '@lomi/db';
 import type { Room } from '@lomi/protocol';
 import { createLiveRoom, createPrivateRoom, serviceApi, signUserToken, type ServiceApi, type TokenClaims } from './api-client';
-import {
-  startNatsCluster,
-  startNatsServer,
-  startPostgres,
-  startRedisServer,
-  type NatsServer,
-  type PostgresServer,
-  type RedisServer,
-} from './servers';
+import { startNatsCluster, startNatsServer, type NatsServer } from './nats-server';
+import { startPostgres, type PostgresServer } from './postgres-server';
+import { startRedisServer, type RedisServer } from './redis-server';
 import { spawnService, type ServiceKind, type ServiceProcess } from './service-process';
 
 export interface ChaosServers {
@@ -154,8 +148,7 @@ export class Topology {
 /** Starts the topology, every service at once (workers migrate the database safely side by side). */
 export async function startTopology(servers: ChaosServers, options: TopologyOptions = {}): Promise<Topology> {
   const topology = new Topology(servers, options.env ?? {});
-  const spawn = (kind: ServiceKind, name: string, extra: Record<string, string> = {}) =>
-    spawnService(kind, name, { ...topology.env, ...extra });
+  const spawn = (kind: ServiceKind, name: string, extra: Record<string, string> = {}) => spawnService(kind, name, { ...topology.env, ...extra });
   const started = await Promise.allSettled([
     ...Array.from({ length: options.messageWorkers ?? 2 }, (_, i) => spawn('message-worker', `message-worker-${i + 1}`, options.messageWorkerEnv)),
     spawn('presence-worker', 'presence-worker'),

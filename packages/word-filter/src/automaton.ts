@@ -26,7 +26,7 @@ export class TrieBuilder {
   add(symbols: readonly number[], term: string, openEnd: boolean): void {
     let node = 0;
     for (const c of symbols) {
-      const kids = (this.children[node] ??= new Map());
+      const kids = (this.children[node] ??= new Map<number, number>());
       let next = kids.get(c);
       if (next === undefined) {
         next = this.edges.length;
@@ -108,9 +108,7 @@ export class Trie {
     for (let i = 0; i < text.length; i++) {
       const f = flags[i]!;
       const c = cp[i]!;
-      const begins = floating
-        ? c !== BREAK && (f & TRAIL_SKIP) === 0 && ((f & WORD_START) !== 0 || c !== cp[i - 1])
-        : (f & WORD_START) !== 0;
+      const begins = floating ? c !== BREAK && (f & TRAIL_SKIP) === 0 && ((f & WORD_START) !== 0 || c !== cp[i - 1]) : (f & WORD_START) !== 0;
       if (begins && this.mayMatchFrom(text, i)) this.walk(text, i, floating, out);
     }
   }

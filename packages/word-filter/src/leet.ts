@@ -2,8 +2,22 @@
 // use one for two letters, both readings are kept (1 and | for i or l, 6 for g or b): the matcher
 // tries both, so no single guess can be evaded.
 const TABLE: Record<string, string> = {
-  '0': 'o', '1': 'il', '3': 'e', '4': 'a', '5': 's', '6': 'gb', '7': 't', '8': 'b', '9': 'g',
-  '@': 'a', '$': 's', '!': 'i', '|': 'il', '+': 't', '€': 'e', '¢': 'c',
+  '0': 'o',
+  '1': 'il',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '6': 'gb',
+  '7': 't',
+  '8': 'b',
+  '9': 'g',
+  '@': 'a',
+  $: 's',
+  '!': 'i',
+  '|': 'il',
+  '+': 't',
+  '€': 'e',
+  '¢': 'c',
 };
 
 /** Code point → [reading, second reading or 0]. */

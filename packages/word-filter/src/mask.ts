@@ -10,7 +10,7 @@ export function maskText(text: string, matches: readonly WordMatch[]): string {
   let pos = 0;
   for (const { start, end } of matches) {
     out += text.slice(pos, start);
-    for (let i = start; i < end; ) {
+    for (let i = start; i < end;) {
       const cp = text.codePointAt(i)!;
       const width = cp > 0xffff ? 2 : 1;
       if (isWhitespace(cp)) out += text.slice(i, i + width);

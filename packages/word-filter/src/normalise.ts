@@ -86,7 +86,7 @@ export class NormalisedText {
     let n = 0;
     let gap = false;
     let apostrophesOnly = false;
-    for (let i = 0; i < text.length; ) {
+    for (let i = 0; i < text.length;) {
       const c = text.charCodeAt(i);
       if (c < 128) {
         const kind = ASCII_KIND[c]!;

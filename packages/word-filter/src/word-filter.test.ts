@@ -13,7 +13,7 @@ test('a message matching no list passes unchanged', () => {
   expect(new WordFilter([compileWordList([], { action: 'refuse' })]).check('kill yourself')).toEqual({ action: 'pass' });
 });
 
-test("a match in a refusing list refuses the message, even when a masking list matches first", () => {
+test('a match in a refusing list refuses the message, even when a masking list matches first', () => {
   const verdict = new WordFilter([deployment, roomA]).check('spoiler: k i l l  yourself');
   expect(verdict).toEqual({ action: 'refuse', matches: [{ start: 9, end: 26, term: 'kill yourself' }] });
 });

@@ -68,12 +68,7 @@ export function compileWordList(terms: readonly string[], options: WordListOptio
     const { symbols, leadingStar, trailingStar } = parseTerm(term, index);
     (leadingStar ? floating : anchored).add(symbols, term, trailingStar);
   });
-  return new WordList(
-    options.action,
-    terms.length,
-    anchored.empty ? null : anchored.build(),
-    floating.empty ? null : floating.build(),
-  );
+  return new WordList(options.action, terms.length, anchored.empty ? null : anchored.build(), floating.empty ? null : floating.build());
 }
 
 /** A term read exactly as a message would be, so that both meet in the same normalised form. */

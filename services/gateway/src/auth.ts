@@ -3,7 +3,7 @@
 // `lomi.token.<jwt>` Sec-WebSocket-Protocol entry (browsers cannot set headers on WebSockets).
 import { createPublicKey, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { verify, type VerifyOptions } from 'jsonwebtoken';
-import { userIdProblem } from '@lomi/common';
+import { userIdProblem } from '@lomi/validation';
 import { TOKEN_SUBPROTOCOL_PREFIX } from '@lomi/protocol';
 import type { GatewayConfig } from './config';
 
@@ -39,15 +39,13 @@ export function extractToken(c: UpgradeCredentials): string | undefined {
 
 /**
  * Checks a user JWT completely before it returns (throws AuthError). Synchronous on purpose: a
- * WebSocket upgrade is answered before uWS's upgrade callback returns (see gateway.ts), and jose,
+ * WebSocket upgrade is answered before uWS's upgrade callback returns (see chat-upgrade.ts), and jose,
  * async only, checks RS256 on the thread pool.
  */
 export type Authenticator = (token: string) => AuthenticatedUser;
 
 export function createAuthenticator(config: GatewayConfig): Authenticator {
-  const key: KeyObject = config.JWT_SECRET
-    ? createSecretKey(Buffer.from(config.JWT_SECRET, 'utf8'))
-    : createPublicKey(config.JWT_PUBLIC_KEY as string);
+  const key: KeyObject = config.JWT_SECRET ? createSecretKey(Buffer.from(config.JWT_SECRET, 'utf8')) : createPublicKey(config.JWT_PUBLIC_KEY as string);
   const options: VerifyOptions & { complete: false } = {
     algorithms: [config.JWT_SECRET ? 'HS256' : 'RS256'],
     audience: config.JWT_AUDIENCE,

@@ -1,20 +1,24 @@
 // Handles one decoded client frame: join/leave are gateway-side membership plus a worker call,
 // send/history go straight to the message workers, ping is answered here.
-import { errorCodeName, failureOf, type Logger, type WorkerKind } from '@lomi/common';
-import { ErrorCode, ROOM_ID_PATTERN, RoomKind, roomKey, type lomi, type ServerFrame } from '@lomi/protocol';
+import type { WorkerKind } from '@lomi/bus';
+import { errorCodeName, failureOf } from '@lomi/errors';
+import type { Logger } from '@lomi/service-runtime';
+import { ErrorCode, RoomKind, roomKey, type lomi, type ServerFrame } from '@lomi/protocol';
+import { roomProblem } from '@lomi/validation';
 import { AuthError, type Authenticator } from './auth';
 import type { Connection } from './connection';
 import type { JoinBatches } from './join-batches';
 import type { ConnectionLimits } from './limits';
 import type { GatewayMetrics } from './metrics';
 import type { PresenceReporter } from './presence-reporter';
-import type { RoomChannel, RoomChannels } from './room-channels';
+import type { RoomChannel } from './room-channel';
+import type { RoomChannels } from './room-channels';
 import type { TokenLifetime } from './token-lifetime';
 import type { WorkerClient } from './worker-client';
 
 export interface CommandDeps {
   gatewayId: string;
-  channels: RoomChannels;
+  channels: RoomChannels<Connection>;
   joins: JoinBatches;
   workers: WorkerClient;
   presence: PresenceReporter;
@@ -74,12 +78,7 @@ function needsJoin(command: Command, room: lomi.chat.v1.IRoom): boolean {
   return command === 'send' && room.kind === RoomKind.ROOM_KIND_LIVE;
 }
 
-function invalidRoom(room: lomi.chat.v1.IRoom | null | undefined): string | undefined {
-  if (!room) return 'room is required';
-  if (room.kind !== RoomKind.ROOM_KIND_LIVE && room.kind !== RoomKind.ROOM_KIND_PRIVATE) return 'room.kind must be LIVE or PRIVATE';
-  if (!room.id || !ROOM_ID_PATTERN.test(room.id)) return 'room.id must be 1-64 characters of A-Z a-z 0-9 _ -';
-  return undefined;
-}
+export type CommandHandler = ReturnType<typeof createCommandHandler>;
 
 export function createCommandHandler(deps: CommandDeps) {
   const { channels, workers, metrics } = deps;
@@ -100,18 +99,17 @@ export function createCommandHandler(deps: CommandDeps) {
     const refusal = conn.rooms.has(key) ? undefined : deps.limits.joinRefusal(conn);
     if (refusal) return errorFrame(requestId, ErrorCode.ERROR_CODE_LIMIT_EXCEEDED, refusal.message);
     conn.joining.add(key);
-    let channel: RoomChannel | undefined;
+    let channel: RoomChannel<Connection> | undefined;
     try {
-      channel = await channels.acquire(join.room!, conn);
+      channel = await channels.ensure(join.room!, conn);
       const outcome = await deps.joins.join(channel.room, { userId: conn.userId, sinceSeq: join.sinceSeq, epoch: join.epoch ?? '' });
       if (conn.closed) return undefined;
       const joined = outcome.joined;
       if (!joined) return { requestId, error: outcome.error };
-      channels.initialise(channel, Number(joined.topSeq), joined.epoch ?? '', Number(joined.epochStartSeq));
+      channel.initialise(Number(joined.topSeq), joined.epoch ?? '', Number(joined.epochStartSeq));
       const sinceSeq = join.sinceSeq != null ? Number(join.sinceSeq) : undefined;
       const shard = channel.fanOut.shardFor(conn);
-      const messages =
-        sinceSeq !== undefined && joined.recovered ? await channels.catchUp(channel, joined.messages ?? [], sinceSeq, shard) : [];
+      const messages = sinceSeq !== undefined && joined.recovered ? await channel.catchUp(joined.messages ?? [], sinceSeq, shard) : [];
       if (conn.closed) return undefined;
       // From here to the subscribe nothing awaits: the reply ends exactly where the topic begins.
       deps.send(conn, {
@@ -147,7 +145,7 @@ export function createCommandHandler(deps: CommandDeps) {
     let expiresAt: number;
     try {
       const user = deps.authenticate(token);
-      if (user.userId !== conn.userId) throw new AuthError('the token is of another user than this connection\'s');
+      if (user.userId !== conn.userId) throw new AuthError("the token is of another user than this connection's");
       expiresAt = user.expiresAt;
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
@@ -164,7 +162,7 @@ export function createCommandHandler(deps: CommandDeps) {
     return { requestId, left: { room } };
   }
 
-  function leaveChannel(conn: Connection, channel: RoomChannel): void {
+  function leaveChannel(conn: Connection, channel: RoomChannel<Connection>): void {
     conn.rooms.delete(channel.key);
     deps.presence.left(conn, channel.room);
     channels.release(channel, conn);
@@ -185,7 +183,7 @@ export function createCommandHandler(deps: CommandDeps) {
           if (frame.requestId !== 0) reply = { requestId: frame.requestId, pong: { serverTimeMs: Date.now() } };
         } else {
           const room = ROOMLESS.has(command) ? undefined : (frame[command] as { room?: lomi.chat.v1.IRoom | null }).room;
-          const problem = ROOMLESS.has(command) ? undefined : invalidRoom(room);
+          const problem = ROOMLESS.has(command) ? undefined : roomProblem(room);
           if (problem) reply = errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BAD_REQUEST, problem);
           else if (command === 'join') reply = await join(conn, frame, frame.join!);
           else if (command === 'leave') reply = leave(conn, frame.requestId, room!);
@@ -193,8 +191,7 @@ export function createCommandHandler(deps: CommandDeps) {
             reply = conn.bannedFrom.has(roomKey(room!))
               ? errorFrame(frame.requestId, ErrorCode.ERROR_CODE_BANNED, 'you are banned from this room')
               : errorFrame(frame.requestId, ErrorCode.ERROR_CODE_NOT_JOINED, 'join the live room before sending to it');
-          }
-          else if (command === 'refresh') reply = refresh(conn, frame.requestId, frame.refresh!.token ?? '');
+          } else if (command === 'refresh') reply = refresh(conn, frame.requestId, frame.refresh!.token ?? '');
           else reply = await forward(conn, frame, ROUTES[command]);
         }
       } catch (err) {
@@ -206,7 +203,7 @@ export function createCommandHandler(deps: CommandDeps) {
     },
 
     /** Takes a socket out of a room its user was banned from (it has been told by the push). */
-    banned(conn: Connection, channel: RoomChannel): void {
+    banned(conn: Connection, channel: RoomChannel<Connection>): void {
       if (conn.rooms.get(channel.key) !== channel) return;
       leaveChannel(conn, channel);
       conn.bannedFrom.add(channel.key);

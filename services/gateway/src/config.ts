@@ -1,4 +1,4 @@
-import { commonEnv, parseEnv, port, positiveInt, z } from '@lomi/common';
+import { commonEnv, parseEnv, port, positiveInt, z } from '@lomi/service-runtime';
 
 export const gatewayEnv = z
   .object({
@@ -53,10 +53,7 @@ export const gatewayEnv = z
      * the next messages through (each socket written is a 5–10 µs syscall).
      */
     FANOUT_TURN_SOCKETS: positiveInt.default(128),
-    /**
-     * And bytes it writes in one turn (at least one shard's sockets): a busy room's frames grow
-     * to 16 KB each, and 128 sockets of those held a gateway's acks up for 5–15 ms.
-     */
+    /** And bytes it writes in one turn (at least one shard's sockets); docs/decisions/0022 says why both. */
     FANOUT_TURN_BYTES: positiveInt.default(256 * 1024),
     /** Rooms one connection may have joined at once. */
     MAX_ROOMS_PER_CONNECTION: positiveInt.default(50),
@@ -88,7 +85,14 @@ export const gatewayEnv = z
     CORS_ORIGINS: z
       .string()
       .optional()
-      .transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : undefined))
+      .transform((v) =>
+        v
+          ? v
+              .split(',')
+              .map((o) => o.trim())
+              .filter(Boolean)
+          : undefined,
+      )
       .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'each must be "*" or an origin like https://app.example.com (no path)')).optional()),
     /** How often the platform-banned users are loaded again from the moderation workers, repairing a ban event this gateway missed. */
     BANS_RESYNC_MS: positiveInt.default(60_000),

@@ -2,7 +2,9 @@
 // id, and the live stream or private conversation the demo needs, which the app back end creates
 // in a real deployment. Registered only with DEV_TOKENS=true, which the config refuses with
 // LOMI_ENV=production: anyone who can reach these routes can be any user.
-import { failureOf, userIdProblem, type Logger } from '@lomi/common';
+import { failureOf } from '@lomi/errors';
+import type { Logger } from '@lomi/service-runtime';
+import { userIdProblem } from '@lomi/validation';
 import { ErrorCode, type lomi } from '@lomi/protocol';
 import { sign } from 'jsonwebtoken';
 import { bearerToken, type AuthenticatedUser, type Authenticator } from './auth';

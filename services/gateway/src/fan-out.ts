@@ -9,8 +9,8 @@
 // drain, so a message waits for at most one sweep, and a hot room's frames grow instead of its
 // latency.
 import { EncodedMessage, Encoding, ENCODINGS, encodePush, encodeServerFrame, roomKey, RoomKind, type ChatMessage, type Room, type ServerFrame } from '@lomi/protocol';
-import type { Connection } from './connection';
 import type { GatewayMetrics } from './metrics';
+import type { RoomMember } from './room-member';
 import type { TemplatedApp } from './uws';
 
 /**
@@ -19,25 +19,20 @@ import type { TemplatedApp } from './uws';
  */
 const LIVE_ROOM_SHARDS = 64;
 /**
- * Largest batch frame, in bytes of its messages in the frame's encoding. uWS writes a frame of
- * up to 16 KB (its cork buffer) straight to the socket; a bigger one goes through the socket's
- * backpressure buffer instead, which made a gateway falling behind deliver three times less: at
- * 10k viewers × 500 msg/s, frames of 300–800 messages (70–170 KB) brought 1.3–1.7M
- * deliveries/s, frames of at most 64 messages 5.7M (`pnpm bench`).
+ * Largest batch frame, in bytes of its messages: uWS writes a frame within its 16 KB cork buffer
+ * straight to the socket, a bigger one through its backpressure buffer (docs/decisions/0020).
  */
 const FRAME_BYTES = 16 * 1024;
 /**
- * The fan-out delay histogram samples one shard in this many (a private room's only shard
- * always). Observing every message at every shard cost 1.4% of a gateway's CPU at 10k viewers ×
- * 100 msg/s (perf); shards are visited in order, so every fourth one still spans the whole sweep.
+ * The fan-out delay histogram samples one shard in this many (a private room's only shard always):
+ * observing them all costs the fan-out's core noticeably (docs/decisions/0021).
  */
 const DELAY_SAMPLE_SHARDS = 4;
 
 export type RoomEvent = { message: ChatMessage } | { frame: ServerFrame };
 /**
- * A room event as the fan-out keeps it: a message encoded, or any other push. One shape for
- * both: with two, the sweep's code, optimised while only messages came, was thrown away and
- * recompiled when a room's first viewer-count push arrived (V8 --trace-deopt: "wrong map").
+ * A room event as the fan-out keeps it: a message encoded, or any other push. One object shape
+ * for both, so V8 keeps the sweep's optimised code (docs/decisions/0024).
  */
 interface Logged {
   encoded: EncodedMessage | undefined;
@@ -46,23 +41,15 @@ interface Logged {
 type EncodedFrames = { frames: (Uint8Array | string)[]; bytes: number };
 
 export interface FanOutDeps {
-  app: TemplatedApp;
+  app: Pick<TemplatedApp, 'publish'>;
   metrics: GatewayMetrics;
   /** Longest a message of a busy room waits so that it shares a frame with the next ones. */
   batchWindowMs: number;
   /** Frames per second one busy room's fan-out may cost; sets its window below batchWindowMs. */
   batchFramesPerS: number;
-  /**
-   * Sockets one turn of a sweep writes to before it yields. Every socket written is a syscall
-   * (5–10 µs), so one publish to 5,000 sockets would hold the loop for 30–50 ms, and sender
-   * acks, joins and the next messages would all wait behind it.
-   */
+  /** Sockets one turn of a sweep writes to before it yields, so acks and joins are not held up (docs/decisions/0022). */
   turnSockets: number;
-  /**
-   * Bytes one turn writes before it yields (at least one shard's): a busy room's frames grow to
-   * 16 KB, and 128 sockets of them would hold the loop for as long as 128 × 16 KB of loopback
-   * writes take.
-   */
+  /** Bytes one turn writes before it yields (at least one shard's). */
   turnBytes: number;
 }
 
@@ -99,7 +86,7 @@ export class RoomFanOut {
   private readonly topics: Record<Encoding, string[]>;
   /** Subscribed sockets of each shard, per encoding. */
   private readonly subscribers: Record<Encoding, number[]>;
-  private readonly shardOf = new Map<Connection, number>();
+  private readonly shardOf = new Map<RoomMember, number>();
   private shardsAssigned = 0;
   /** Events not yet sent to every shard; log[0] is event number logStart. */
   private log: Logged[] = [];
@@ -130,8 +117,8 @@ export class RoomFanOut {
     const key = roomKey(room);
     const topics = (suffix: string) => Array.from({ length: shards }, (_, i) => `${key}|${suffix}${i}`);
     this.shards = shards;
-    this.topics = { [Encoding.PROTO]: topics('p'), [Encoding.JSON]: topics('j') } as Record<Encoding, string[]>;
-    this.subscribers = { [Encoding.PROTO]: new Array(shards).fill(0), [Encoding.JSON]: new Array(shards).fill(0) } as Record<Encoding, number[]>;
+    this.topics = { [Encoding.PROTO]: topics('p'), [Encoding.JSON]: topics('j') };
+    this.subscribers = { [Encoding.PROTO]: new Array(shards).fill(0), [Encoding.JSON]: new Array(shards).fill(0) };
     this.cursors = new Array<number>(shards).fill(0);
     this.edges = new Array<number>(shards).fill(0);
   }
@@ -148,18 +135,18 @@ export class RoomFanOut {
   }
 
   /** The shard for a socket about to subscribe: its current one, or the next in turn. */
-  shardFor(conn: Connection): number {
+  shardFor(conn: RoomMember): number {
     return this.shardOf.get(conn) ?? this.shardsAssigned++ % this.shards;
   }
 
-  subscribe(conn: Connection, shard: number): void {
+  subscribe(conn: RoomMember, shard: number): void {
     if (this.shardOf.has(conn) || !conn.ws) return;
     conn.ws.subscribe(this.topics[conn.encoding][shard]!);
     this.shardOf.set(conn, shard);
     this.subscribers[conn.encoding][shard]! += 1;
   }
 
-  unsubscribe(conn: Connection): void {
+  unsubscribe(conn: RoomMember): void {
     const shard = this.shardOf.get(conn);
     if (shard === undefined) return;
     this.shardOf.delete(conn);
@@ -208,14 +195,10 @@ export class RoomFanOut {
   private scheduleSweep(): void {
     if (this.sweepScheduled || this.sweepNext !== undefined || this.closed) return;
     this.sweepScheduled = true;
-    // A quiet room sweeps on the next turn of the event loop. A hot room (it swept less than a
-    // batch window ago) waits for the window to end, so each socket gets one frame per window
-    // carrying every message of it: far fewer sends per delivered message, at a latency cost
-    // bounded by the window. Every frame is a syscall to each local socket, so the window grows
-    // with them: a room of 10 sockets waits under a millisecond, one of 500 about 40 ms, which
-    // takes its gateway's fan-out CPU at 100 msg/s to half, with sender acks and p99 latency
-    // better for it (`pnpm bench`, 1k viewers). Publishing outside the NATS callback also keeps
-    // uWS publish out of any corked handler, where it degrades to one syscall per message.
+    // A quiet room sweeps on the next turn; a hot one (it swept less than a window ago) waits for
+    // the window, which grows with its sockets, so each socket gets one frame per window
+    // (docs/decisions/0023). Outside the NATS callback, uWS publish is also out of any corked
+    // handler, where it degrades to one syscall per message.
     const { batchWindowMs, batchFramesPerS } = this.deps;
     const window = Math.min(batchWindowMs, (this.shardOf.size * 1000) / batchFramesPerS);
     const wait = this.lastSweepAt + window - performance.now();

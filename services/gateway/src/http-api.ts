@@ -1,7 +1,9 @@
 // HTTP beside the WebSocket: health probes for Kubernetes (also on METRICS_PORT, with /metrics),
 // and the service API for the app back end (authenticated with the service token, forwarded to
 // the workers).
-import { errorCodeName, failureOf, type Logger, type Readiness, type WorkerKind } from '@lomi/common';
+import type { WorkerKind } from '@lomi/bus';
+import { errorCodeName, failureOf, httpStatusOf } from '@lomi/errors';
+import type { Logger, Readiness } from '@lomi/service-runtime';
 import { ErrorCode, illFormedString, internal, ROOM_ID_PATTERN, RoomKind, toJsonOptions, type lomi } from '@lomi/protocol';
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isServiceToken, type AuthenticatedUser, type Authenticator } from './auth';
@@ -11,15 +13,6 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
 import type { WorkerClient } from './worker-client';
 
 const MAX_BODY_BYTES = 64 * 1024;
-
-const STATUS_OF_CODE: Partial<Record<ErrorCode, string>> = {
-  [ErrorCode.ERROR_CODE_BAD_REQUEST]: '400 Bad Request',
-  [ErrorCode.ERROR_CODE_FORBIDDEN]: '403 Forbidden',
-  [ErrorCode.ERROR_CODE_NOT_FOUND]: '404 Not Found',
-  [ErrorCode.ERROR_CODE_ROOM_CLOSED]: '409 Conflict',
-  [ErrorCode.ERROR_CODE_RATE_LIMITED]: '429 Too Many Requests',
-  [ErrorCode.ERROR_CODE_UNAVAILABLE]: '503 Service Unavailable',
-};
 
 /**
  * Read-only routes answered by a worker. Callers authenticate with a user JWT or the service
@@ -82,7 +75,8 @@ export class Reply {
   }
   /** Answers with the HTTP status of a protocol error code. */
   errorCode(code: ErrorCode, message: string): void {
-    this.error(STATUS_OF_CODE[code] ?? '500 Internal Server Error', errorCodeName(code), message);
+    const status = httpStatusOf(code);
+    this.error(`${status} ${STATUS_CODES[status]}`, errorCodeName(code), message);
   }
   /** Collects the request body, refusing anything larger than MAX_BODY_BYTES. */
   body(): Promise<Buffer | undefined> {
@@ -138,12 +132,7 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
     new Reply(res, req, origins).send(ready ? '200 OK' : '503 Service Unavailable', text, 'text/plain');
   });
 
-  const service = (
-    pattern: string,
-    op: ServiceOp,
-    successStatus: (r: lomi.internal.v1.ServiceReply) => string,
-    worker: ServiceWorker = 'message',
-  ) => {
+  const service = (pattern: string, op: ServiceOp, successStatus: (r: lomi.internal.v1.ServiceReply) => string, worker: ServiceWorker = 'message') => {
     app.post(pattern, (res: HttpResponse, req: HttpRequest) => {
       const reply = new Reply(res, req, origins);
       const authorization = req.getHeader('authorization');
@@ -171,7 +160,7 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
           const result = await deps.workers.service(worker, op(body, params));
           if (result.error) return reply.errorCode(result.error.code ?? ErrorCode.ERROR_CODE_INTERNAL, result.error.message ?? '');
           // The body is the reply's result (conversation, live_stream, moderation_change, room_settings) alone.
-          const value = internal.ServiceReply.toObject(result, { ...toJsonOptions, defaults: true })[result.result ?? ''];
+          const value: unknown = internal.ServiceReply.toObject(result, { ...toJsonOptions, defaults: true })[result.result ?? ''];
           reply.json(successStatus(result), value);
         } catch (err) {
           // 503 when no worker or NATS answered, 500 (logged with its stack) for a bug.
@@ -220,13 +209,23 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
   }
 
   const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  // A path id that is not a room id goes on as '': the workers refuse it with their own message.
+  const pathId = (id: string | undefined) => (ROOM_ID_PATTERN.test(id ?? '') ? id : '');
   service(
     '/api/v1/conversations',
     (b) => ({ createConversation: { userA: text(b.userA), userB: text(b.userB) } }),
     (r) => (r.conversation?.created ? '201 Created' : '200 OK'),
   );
-  service('/api/v1/live', (b) => ({ createLiveStream: { broadcasterId: text(b.broadcasterId), id: text(b.id) } }), () => '201 Created');
-  service('/api/v1/live/:id/end', (_b, [id]) => ({ endLiveStream: { id: ROOM_ID_PATTERN.test(id ?? '') ? id : '' } }), () => '200 OK');
+  service(
+    '/api/v1/live',
+    (b) => ({ createLiveStream: { broadcasterId: text(b.broadcasterId), id: text(b.id) } }),
+    () => '201 Created',
+  );
+  service(
+    '/api/v1/live/:id/end',
+    (_b, [id]) => ({ endLiveStream: { id: pathId(id) } }),
+    () => '200 OK',
+  );
 
   // Moderation (moderation workers): 200 {changed}, false when it already was so.
   const ok = () => '200 OK';
@@ -240,29 +239,46 @@ export function registerHttpApi(app: TemplatedApp, deps: HttpApiDeps): void {
   service('/api/v1/platform/ban', (b) => ({ banUser: ban(b) }), ok, 'moderation');
   service('/api/v1/platform/unban', (b) => ({ unbanUser: ban(b) }), ok, 'moderation');
   // Room moderation as staff would do it (room-actions.ts in the moderation worker).
-  const liveRoom = (id: string | undefined) => ({ kind: RoomKind.ROOM_KIND_LIVE, id: ROOM_ID_PATTERN.test(id ?? '') ? id : '' });
+  const liveRoom = (id: string | undefined) => ({ kind: RoomKind.ROOM_KIND_LIVE, id: pathId(id) });
   const moderate = (b: Record<string, unknown>, action: lomi.internal.v1.IRoomModeration) => ({ roomModeration: { actorId: text(b.actorId), ...action } });
   const flag = (v: unknown) => v === true;
   const seqParam = (seq: string | undefined) => (/^\d{1,15}$/.test(seq ?? '') ? Number(seq) : 0);
-  for (const [prefix, kind] of [['live', RoomKind.ROOM_KIND_LIVE], ['conversations', RoomKind.ROOM_KIND_PRIVATE]] as const) {
+  for (const [prefix, kind] of [
+    ['live', RoomKind.ROOM_KIND_LIVE],
+    ['conversations', RoomKind.ROOM_KIND_PRIVATE],
+  ] as const) {
     service(
       `/api/v1/${prefix}/:id/messages/:seq/delete`,
-      (b, [id, seq]) => moderate(b, { deleteMessage: { room: { kind, id: ROOM_ID_PATTERN.test(id ?? '') ? id : '' }, seq: seqParam(seq), reason: text(b.reason) } }),
+      (b, [id, seq]) => moderate(b, { deleteMessage: { room: { kind, id: pathId(id) }, seq: seqParam(seq), reason: text(b.reason) } }),
       ok,
       'moderation',
     );
   }
   service(
     '/api/v1/live/:id/timeout',
-    (b, [id]) => moderate(b, { timeoutUser: { room: liveRoom(id), userId: text(b.userId), durationS: typeof b.durationS === 'number' && Number.isInteger(b.durationS) && b.durationS > 0 ? Math.min(b.durationS, 0xffffffff) : 0, reason: text(b.reason), clearMessages: flag(b.clearMessages) } }),
+    (b, [id]) =>
+      moderate(b, {
+        timeoutUser: {
+          room: liveRoom(id),
+          userId: text(b.userId),
+          durationS: typeof b.durationS === 'number' && Number.isInteger(b.durationS) && b.durationS > 0 ? Math.min(b.durationS, 0xffffffff) : 0,
+          reason: text(b.reason),
+          clearMessages: flag(b.clearMessages),
+        },
+      }),
     ok,
     'moderation',
   );
-  service('/api/v1/live/:id/ban', (b, [id]) => moderate(b, { banUser: { room: liveRoom(id), userId: text(b.userId), reason: text(b.reason), clearMessages: flag(b.clearMessages) } }), ok, 'moderation');
+  service(
+    '/api/v1/live/:id/ban',
+    (b, [id]) => moderate(b, { banUser: { room: liveRoom(id), userId: text(b.userId), reason: text(b.reason), clearMessages: flag(b.clearMessages) } }),
+    ok,
+    'moderation',
+  );
   service('/api/v1/live/:id/unban', (b, [id]) => moderate(b, { unbanUser: { room: liveRoom(id), userId: text(b.userId) } }), ok, 'moderation');
   service(
     '/api/v1/live/:id/settings',
-    (b, [id]) => ({ setRoomSettings: { streamId: ROOM_ID_PATTERN.test(id ?? '') ? id : '', settings: roomSettingsPatch(b), actorId: text(b.actorId) } }),
+    (b, [id]) => ({ setRoomSettings: { streamId: pathId(id), settings: roomSettingsPatch(b), actorId: text(b.actorId) } }),
     ok,
     'moderation',
   );

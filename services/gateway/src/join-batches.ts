@@ -4,7 +4,8 @@
 // once, the recovered messages after the joiner's since_seq). A gateway's viewers coming back at
 // once are then a few dozen requests, each reading the room's state and recovery range once,
 // instead of one request, one top read and one history read per socket.
-import { endOfTurn, failureOf, type Logger } from '@lomi/common';
+import { failureOf } from '@lomi/errors';
+import { endOfTurn, type Logger } from '@lomi/service-runtime';
 import { ErrorCode, roomKey, type ChatMessage, type lomi, type Room } from '@lomi/protocol';
 import type { GatewayMetrics } from './metrics';
 import type { WorkerClient } from './worker-client';

@@ -1,8 +1,9 @@
 // Abuse limits of one gateway: connections per user and per client address, handshakes per
 // second per address, rooms per connection and per user. Kept in this process's memory: a
-// WebSocket upgrade is decided before uWS's upgrade callback returns (gateway.ts says why), with
+// WebSocket upgrade is decided before uWS's upgrade callback returns (chat-upgrade.ts says why), with
 // no time to ask a shared store, so each gateway counts only its own sockets.
 import type { Counter } from 'prom-client';
+import type { GatewayConfig } from './config';
 import type { Connection } from './connection';
 
 export type LimitName = 'handshakes_per_ip' | 'connections_per_ip' | 'connections_per_user' | 'rooms_per_connection' | 'rooms_per_user';
@@ -21,6 +22,17 @@ export interface LimitSettings {
   handshakesPerSPerIp: number;
   roomsPerConnection: number;
   roomsPerUser: number;
+}
+
+/** The limits the gateway config sets. */
+export function limitSettings(config: GatewayConfig): LimitSettings {
+  return {
+    connectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
+    connectionsPerIp: config.MAX_CONNECTIONS_PER_IP,
+    handshakesPerSPerIp: config.MAX_HANDSHAKES_PER_S_PER_IP,
+    roomsPerConnection: config.MAX_ROOMS_PER_CONNECTION,
+    roomsPerUser: config.MAX_ROOMS_PER_USER,
+  };
 }
 
 /** Buckets that have refilled since are dropped this often, so the map holds only recent addresses. */
@@ -60,7 +72,11 @@ class TokenBuckets {
  * nearest to us saw; a client can write anything before it), else the socket's peer address.
  */
 export function clientAddress(socketAddress: string, proxyHeader: string): string {
-  const forwarded = proxyHeader.split(',').map((a) => a.trim()).filter(Boolean).at(-1);
+  const forwarded = proxyHeader
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean)
+    .at(-1);
   return forwarded ?? socketAddress;
 }
 

@@ -1,7 +1,6 @@
-import { createLogger, runService } from '@lomi/common';
+import { createLogger, GATEWAY_NODE_FLAGS, runService } from '@lomi/service-runtime';
 import { loadGatewayConfig } from './config';
 import { startGateway } from './gateway';
-import { GATEWAY_NODE_FLAGS } from './node-flags';
 
 runService(
   'gateway',

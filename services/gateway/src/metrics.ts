@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { createRegistry, LATENCY_BUCKETS } from '@lomi/common';
+import { createRegistry, LATENCY_BUCKETS } from '@lomi/service-runtime';
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
@@ -66,8 +66,7 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
     fanOutDelay: new Histogram({
       name: 'lomi_gateway_fanout_delay_seconds',
       help: 'Age of a room message (since its worker created it, on that host clock) when the gateway wrote it to a group of local sockets (one group in four of a live room): storage, NATS, the batch window and the sweep',
-      // Finer than LATENCY_BUCKETS between 50 ms and 1 s, where a busy room's fan-out lives:
-      // its p99 is interpolated within a bucket, and 300–500 ms put it past the e2e p99 itself.
+      // Finer than LATENCY_BUCKETS between 50 ms and 1 s, where a busy room's p99 lives (docs/decisions/0027).
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1, 2.5, 5],
       registers: [registry],
     }),

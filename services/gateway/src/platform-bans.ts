@@ -1,14 +1,14 @@
 // Platform bans at the gateway. An upgrade is decided before uWS's upgrade callback returns
-// (gateway.ts says why), so the banned user ids are held in memory: loaded from the moderation
+// (chat-upgrade.ts says why), so the banned user ids are held in memory: loaded from the moderation
 // workers at start (BannedUsersRequest pages), kept current by their PlatformBanChanged events,
 // and loaded again every BANS_RESYNC_MS and whenever NATS reconnects, since NATS core may drop an
 // event. A load that fails is retried with backoff. Until the first load succeeds (no moderation
 // worker up yet) bans cannot be enforced here: upgrades are let through, and the sockets of
 // banned users are closed once it succeeds. Each ban heard, and each load, closes the banned
 // users' sockets with 4403.
-import type { Logger, Subjects } from '@lomi/common';
+import type { Bus, Subjects } from '@lomi/bus';
+import type { Logger } from '@lomi/service-runtime';
 import { internal, type lomi } from '@lomi/protocol';
-import type { Bus } from '@lomi/bus';
 import type { WorkerClient } from './worker-client';
 
 const PAGE = 5000;

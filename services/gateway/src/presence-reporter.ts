@@ -2,13 +2,12 @@
 // and which users are in which live room (for viewer counts and join/leave messages). Changes are
 // reported only at the edges that matter — a user's FIRST connection here joining a room, their
 // LAST one leaving it — and a heartbeat repeats the whole state periodically, in slices.
-// Changes are sent in batches every REPORT_INTERVAL_MS: at a connect burst one NATS message per
-// socket and per join cost the gateway, NATS and the presence workers more CPU than anything
-// else a join does. A batch holds at most one change per socket and per user of a room, so the
-// workers may apply its parts in any order. The workers hold every entry with the TTL we state,
+// Changes are sent in batches every REPORT_INTERVAL_MS, which a connect burst needs
+// (docs/decisions/0025); a batch holds at most one change per socket and per user of a room, so
+// the workers may apply its parts in any order. The workers hold every entry with the TTL we state,
 // so if this process dies without a word its users disappear when the TTL runs out.
-import type { Bus } from '@lomi/bus';
-import type { Logger, Subjects } from '@lomi/common';
+import type { Bus, Subjects } from '@lomi/bus';
+import type { Logger } from '@lomi/service-runtime';
 import { internal, roomKey, RoomKind, type lomi, type Room } from '@lomi/protocol';
 
 /** A heartbeat is split into reports of about this many bytes, far below NATS's 1 MB default. */
@@ -18,11 +17,8 @@ const ENTRY_OVERHEAD_BYTES = 8;
 /** How long a change may wait to share a report; viewer counts are pushed at most once a second anyway. */
 const REPORT_INTERVAL_MS = 25;
 /**
- * A heartbeat goes out as this many reports spread over the first half of its interval (so
- * every entry is still refreshed well within the TTL, at least twice the interval). Sent at
- * once, 10k sockets' refreshes cost a presence worker about half a second of CPU and Redis
- * some 50k commands in one burst, competing with everything else that moment (`pnpm bench`,
- * 10k viewers: the presence worker's CPU per 5 s window swung between 0 and 0.16 cores).
+ * A heartbeat goes out as this many reports spread over the first half of its interval, not in
+ * one burst (docs/decisions/0026); every entry is still refreshed well within the TTL.
  */
 const HEARTBEAT_SLICES = 20;
 

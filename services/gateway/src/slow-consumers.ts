@@ -8,6 +8,7 @@
 //    own limit, can still hold gigabytes.
 import { CloseCode } from '@lomi/protocol';
 import type { Connection } from './connection';
+import type { RoomMember } from './room-member';
 
 export type SlowConsumerLimit = 'socket' | 'gateway';
 
@@ -23,7 +24,7 @@ export interface SlowConsumerSweepOptions {
 }
 
 /** Closes a socket that fell too far behind, telling the client to reconnect and recover. */
-export function closeSlowConsumer(conn: Connection): void {
+export function closeSlowConsumer(conn: RoomMember): void {
   if (!conn.closed && conn.ws) conn.ws.end(CloseCode.SLOW_CONSUMER, 'slow consumer; reconnect and recover');
 }
 

@@ -10,8 +10,7 @@ function loadNative(): typeof UWS {
     return require(file) as typeof UWS;
   } catch (err) {
     throw new Error(
-      `the native uWebSockets.js build ${file} does not load on this platform (Node ${process.version}); ` +
-        `refusing to start without it: ${(err as Error).message}`,
+      `the native uWebSockets.js build ${file} does not load on this platform (Node ${process.version}); ` + `refusing to start without it: ${(err as Error).message}`,
     );
   }
 }
@@ -21,4 +20,4 @@ export const uws = loadNative();
 /** The native app also has close() (ends every socket), which the bundled typings omit. */
 export type TemplatedApp = UWS.TemplatedApp & { close(): void };
 export const createApp = (): TemplatedApp => uws.App() as TemplatedApp;
-export type { WebSocket, HttpResponse, HttpRequest, us_listen_socket } from 'uWebSockets.js';
+export type { WebSocket, WebSocketBehavior, HttpResponse, HttpRequest, us_listen_socket } from 'uWebSockets.js';

@@ -1,7 +1,7 @@
 // The gateway's only way to reach workers: request/reply over the bus to their queue groups.
 // Every failure to get an answer becomes an UNAVAILABLE error the client can retry on.
-import { NoResponderError, type Bus } from '@lomi/bus';
-import { endOfTurn, type Subjects, type WorkerKind } from '@lomi/common';
+import { NoResponderError, type Bus, type Subjects, type WorkerKind } from '@lomi/bus';
+import { endOfTurn } from '@lomi/service-runtime';
 import { ErrorCode, internal, type lomi } from '@lomi/protocol';
 
 export interface WorkerClient {
@@ -29,9 +29,7 @@ export function createWorkerClient(bus: Bus, subjects: Subjects): WorkerClient {
   return {
     async command(worker, req) {
       try {
-        const reply = internal.CommandReply.decode(
-          await request(subjects.commands[worker], internal.CommandRequest.encode(req).finish()),
-        );
+        const reply = internal.CommandReply.decode(await request(subjects.commands[worker], internal.CommandRequest.encode(req).finish()));
         return { ...reply.frame, requestId: req.frame?.requestId ?? 0 };
       } catch (err) {
         if (!(err instanceof NoResponderError)) throw err;

@@ -1,6 +1,6 @@
 // Read-only HTTP calls forwarded by gateways (ApiRequest → ApiReply with a JSON body). Called
 // with the service token the app back end may read any room; a user reads what they may join.
-import { createApiDispatcher } from '@lomi/common';
+import { createApiDispatcher } from '@lomi/dispatch';
 import { chat, ErrorCode, int64Json, RoomKind, toJsonOptions, type lomi } from '@lomi/protocol';
 import type { WorkerContext } from './context';
 import { rejection, RequestError } from './errors';

@@ -1,6 +1,7 @@
 // Client commands forwarded by gateways: send, history, receipts and the conversation list (joins
 // come in batches: joins.ts). Every outcome is a reply frame.
-import { createCommandDispatcher, randomId, storableId, storableText, type AfterReply } from '@lomi/common';
+import { createCommandDispatcher, type AfterReply } from '@lomi/dispatch';
+import { randomId, storableId, storableText } from '@lomi/validation';
 import { chat, ErrorCode, internal, MessageKind, RoomKind, type lomi, type ServerFrame } from '@lomi/protocol';
 import type { Append } from './append';
 import type { WorkerContext } from './context';

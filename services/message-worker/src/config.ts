@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { commonEnv, databaseEnv, parseEnv, port, positiveInt, redisEnv, z } from '@lomi/common';
+import { commonEnv, databaseEnv, parseEnv, port, positiveInt, redisEnv, z } from '@lomi/service-runtime';
 import { compileWordList, WordListError } from '@lomi/word-filter';
 
 const coins = 'must be a whole number of coins above 0';
@@ -13,9 +13,7 @@ const giftCatalog = z
       return z.NEVER;
     }
   })
-  .pipe(
-    z.record(z.string().min(1).max(64), z.number().int(coins).positive(coins), 'must be a JSON object of gift id → coins'),
-  );
+  .pipe(z.record(z.string().min(1).max(64), z.number().int(coins).positive(coins), 'must be a JSON object of gift id → coins'));
 
 /** Most terms in the deployment's block list. */
 export const DEPLOYMENT_TERMS_MAX = 100_000;
@@ -33,7 +31,10 @@ const wordListFile = z
       ctx.issues.push({ code: 'custom', message: `cannot read ${path}: ${(err as Error).message}`, input: path });
       return z.NEVER;
     }
-    const terms = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+    const terms = text
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
     try {
       compileWordList(terms, { action: 'refuse', maxTerms: DEPLOYMENT_TERMS_MAX });
     } catch (err) {

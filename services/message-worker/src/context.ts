@@ -1,4 +1,4 @@
-import type { WorkerContext as Context } from '@lomi/rooms';
+import type { WorkerContext as Context } from '@lomi/worker-runtime';
 import type { MessageWorkerConfig } from './config';
 import type { Metrics } from './metrics';
 

@@ -1,50 +1,21 @@
 // A user's conversation list, newest activity first, paged with an opaque keyset cursor.
-//
-// Ordered by conversations.last_activity_at, which the persister moves forward in the same
-// transaction that stores the messages: durable, exact after a Redis loss, and one indexed query
-// per page. The price is that the order lags the chat by the persister's delay (tens of ms); the
-// last message itself is read from the room's history, so it is never stale.
-import { unstorable } from '@lomi/common';
+// Ordered by conversations.last_activity_at, which the persister moves with the messages (why
+// Postgres alone: docs/decisions/0017); the last message itself is read from the room's history.
 import { RoomKind, type lomi } from '@lomi/protocol';
-import { sql } from 'kysely';
 import type { WorkerContext } from './context';
+import { decodeCursor, encodeCursor } from './conversation-cursor';
 import { badRequest } from './errors';
 import type { History } from './history';
 import { otherMember, type Receipts } from './receipts';
+import { sql } from '@lomi/db';
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 
-// The activity time travels in microseconds (Postgres' precision): a cursor rounded to
-// milliseconds would skip or repeat conversations at a page boundary.
-type Cursor = [activityUs: string, id: string];
-
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-function decodeCursor(text: string): Cursor | undefined {
-  if (!text) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    const [activityUs, id] = Array.isArray(parsed) && parsed.length === 2 ? parsed : [];
-    // The id goes into the query: one Postgres cannot take would fail the page instead of refusing it.
-    if (/^\d{1,17}$/.test(String(activityUs)) && typeof id === 'string' && !unstorable(id, 'id')) {
-      return parsed as Cursor;
-    }
-  } catch {
-    // falls through to the refusal
-  }
-  throw badRequest('invalid cursor');
-}
-
 export function createConversationList(ctx: WorkerContext, history: History, receipts: Receipts) {
   const { db } = ctx;
 
-  async function summary(
-    userId: string,
-    row: { id: string; user_a: string; user_b: string; activity_us: string },
-  ): Promise<lomi.chat.v1.IConversationSummary> {
+  async function summary(userId: string, row: { id: string; user_a: string; user_b: string; activity_us: string }): Promise<lomi.chat.v1.IConversationSummary> {
     const room = { kind: RoomKind.ROOM_KIND_PRIVATE, id: row.id };
     const otherUserId = otherMember([row.user_a, row.user_b], userId);
     const top = await history.top(room);
@@ -66,12 +37,7 @@ export function createConversationList(ctx: WorkerContext, history: History, rec
     const after = decodeCursor(cmd.cursor ?? '');
     const rows = await db
       .selectFrom('conversations')
-      .select([
-        'id',
-        'user_a',
-        'user_b',
-        sql<string>`(extract(epoch from last_activity_at) * 1000000)::bigint::text`.as('activity_us'),
-      ])
+      .select(['id', 'user_a', 'user_b', sql<string>`(extract(epoch from last_activity_at) * 1000000)::bigint::text`.as('activity_us')])
       .where((eb) => eb.or([eb('user_a', '=', userId), eb('user_b', '=', userId)]))
       // A conversation with someone the user blocked leaves their list (it comes back on unblock).
       .where(({ not, exists, selectFrom }) =>

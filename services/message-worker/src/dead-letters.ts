@@ -5,20 +5,20 @@
 // lomi_persist_dead_letters_total (alerted on), and deleted from the outbox like stored ones.
 // In Postgres rather than a Redis stream: the row holds only bytes (bytea) and text of ours, which
 // Postgres takes whatever the message held, and it sits beside the messages it is missing from.
-import { sqlStateOf } from '@lomi/common';
+import { sqlStateOf } from '@lomi/errors';
 import { roomKindName, type lomi, type Room } from '@lomi/protocol';
 import type { WorkerContext } from './context';
 import { storeMessages, UnstorableMessageError } from './message-store';
-import { decodeEntry, messageBytes, type StreamEntry } from './stream-entries';
+import { decodeEntry, type LogEntry } from './room-log';
 
 /** An outbox entry that could not be stored, and why. */
 interface Refused {
-  entry: StreamEntry;
+  entry: LogEntry;
   err: unknown;
 }
 
 interface Decoded {
-  entry: StreamEntry;
+  entry: LogEntry;
   message: lomi.chat.v1.ChatMessage;
 }
 
@@ -33,16 +33,18 @@ export function isDataError(err: unknown): boolean {
   return err instanceof UnstorableMessageError;
 }
 
-const seqOf = ([id]: StreamEntry) => Number.parseInt(id.toString(), 10);
-
 export function createDeadLetters(ctx: WorkerContext) {
-  const { db, keys, log, metrics } = ctx;
+  const { db, log, metrics } = ctx;
 
   /** Stores `items` of `room`, halving the batch around data errors; returns how many were stored. */
   async function storeSplitting(room: Room, items: Decoded[], refused: Refused[]): Promise<number> {
     if (items.length === 0) return 0;
     try {
-      await storeMessages(db, room, items.map((i) => i.message));
+      await storeMessages(
+        db,
+        room,
+        items.map((i) => i.message),
+      );
       return items.length;
     } catch (err) {
       // Anything else (Postgres down) is retried whole, after a back-off, by the persister.
@@ -61,8 +63,8 @@ export function createDeadLetters(ctx: WorkerContext) {
     const rows = refused.map(({ entry, err }) => ({
       room_kind: roomKindName(room.kind)!,
       room_id: room.id ?? '',
-      seq: seqOf(entry),
-      entry: messageBytes(entry) ?? Buffer.alloc(0),
+      seq: entry.seq,
+      entry: Buffer.from(entry.bytes ?? []),
       // The one character Postgres text cannot hold, should an error message quote it.
       error: String(err instanceof Error ? err.message : err).replaceAll('\0', '\\0'),
       sqlstate: sqlStateOf(err) ?? null,
@@ -81,13 +83,11 @@ export function createDeadLetters(ctx: WorkerContext) {
 
   return {
     /**
-     * Stores one batch of an outbox's entries, setting aside those that can never be stored.
+     * Stores one batch of `room`'s outbox entries, setting aside those that can never be stored.
      * Returns how many were stored; throws (nothing set aside) on any other failure.
      */
-    async store(outboxKey: string, entries: StreamEntry[]): Promise<number> {
+    async store(room: Room, entries: LogEntry[]): Promise<number> {
       // The outbox's own room, not the messages' (a message without one is refused as a row).
-      const room = keys.roomOfOutbox(outboxKey);
-      if (!room) throw new Error(`${outboxKey} is not an outbox key`);
       const refused: Refused[] = [];
       const decoded: Decoded[] = [];
       for (const entry of entries) {

@@ -1,5 +1,5 @@
 // When a stored message may be acked and published (ACK_DURABILITY). `redis`: as soon as the
-// append script stored it. `replica`: once a Redis replica has it too (one WAIT per event-loop
+// room log's append stored it. `replica`: once a Redis replica has it too (one WAIT per event-loop
 // turn covers every append of the turn, which went out on the same connection before it).
 // `postgres`: only once its row is committed in Postgres, so a Redis that
 // loses its state loses nothing that was acked. Commits are grouped per room: one transaction at
@@ -13,34 +13,15 @@
 // only in Redis: gateways would fill that gap from Redis, and if Redis then lost the earlier
 // message, a reset's hole (above the highest stored seq) would not cover it, and its sender's
 // retry would be delivered a second time under a new seq. The committed entries leave the outbox.
-import { endOfTurn, UnavailableError } from '@lomi/common';
+import { UnavailableError } from '@lomi/errors';
+import { endOfTurn } from '@lomi/service-runtime';
 import { roomKey, type lomi, type Room } from '@lomi/protocol';
-import type { Result } from 'ioredis';
 import type { WorkerContext } from './context';
 import type { History } from './history';
-import { LEASE_OF } from './lease';
 import { storeDurably, type Durable } from './message-store';
-import { decodeEntry, type StreamEntry } from './stream-entries';
+import { decodeEntry, type Outbox, type RoomLog } from './room-log';
 
 type StoredMessage = lomi.chat.v1.ChatMessage;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    lomiOutboxUpToBuffer(seqKey: string, epochKey: string, leaseKey: string, outboxKey: string, seq: number): Result<[Buffer, StreamEntry[]?], Context>;
-  }
-}
-
-// KEYS: seq, epoch, lease, outbox. ARGV: a seq. While Redis holds the room's lease and the seq is
-// of its epoch (above the epoch's start), the outbox holds every message of the epoch up to that
-// seq that may not be in Postgres yet: returns {'ok', those entries}. Else {'void'}: Redis lost
-// the room's state, a reset must decide what exists first; or {'older'}: an earlier epoch's
-// message, whose reset already decided.
-const OUTBOX_UP_TO = `${LEASE_OF}
-local lease = leaseOf(KEYS[1], KEYS[2], KEYS[3])
-if not lease then return {'void'} end
-if tonumber(ARGV[1]) <= tonumber(lease[4]) then return {'older'} end
-return {'ok', redis.call('XRANGE', KEYS[4], '-', ARGV[1] .. '-0')}
-`;
 
 /** A stored message, or the one a resend turned out to repeat (Redis had forgotten its client_msg_id). */
 export type Settled = { message: StoredMessage; duplicate: boolean };
@@ -61,47 +42,49 @@ type RoomCommits = { room: Room; waiting: Waiter[] };
 
 export type Durability = ReturnType<typeof createDurability>;
 
-export function createDurability(ctx: WorkerContext, history: History) {
-  const { redis, keys } = ctx;
+export function createDurability(ctx: WorkerContext, roomLog: RoomLog, outbox: Outbox, history: History) {
   const strict = ctx.config.ACK_DURABILITY === 'postgres';
   const replica = ctx.config.ACK_DURABILITY === 'replica';
   let replicating: Promise<void> | undefined;
+  let replicatedRooms = new Map<string, Room>();
 
-  /** Resolves once a replica has every write this worker made to Redis before the end of this turn. */
-  function replicated(): Promise<void> {
+  /** Resolves once a replica has every write this worker made to `room`'s server before the end of this turn. */
+  function replicated(room: Room): Promise<void> {
+    replicatedRooms.set(roomKey(room), room);
     replicating ??= endOfTurn().then(async () => {
+      const turnRooms = [...replicatedRooms.values()];
+      replicatedRooms = new Map();
       replicating = undefined;
-      const confirmed = await redis.wait(1, ctx.config.ACK_REPLICA_TIMEOUT_MS);
-      if (confirmed < 1) throw new ReplicaUnavailableError(`no Redis replica confirmed the write within ${ctx.config.ACK_REPLICA_TIMEOUT_MS} ms; retry`);
+      if (!(await roomLog.replicated(ctx.config.ACK_REPLICA_TIMEOUT_MS, turnRooms)))
+        throw new ReplicaUnavailableError(`no Redis replica confirmed the write within ${ctx.config.ACK_REPLICA_TIMEOUT_MS} ms; retry`);
     });
     return replicating;
   }
   const rooms = new Map<string, RoomCommits>();
-  if (strict) redis.defineCommand('lomiOutboxUpTo', { numberOfKeys: 4, lua: OUTBOX_UP_TO });
 
   /**
-   * The outbox's messages of the room below `messages` that Postgres may not have yet, and their
-   * entry ids. Undecodable entries are left to the persister, which sets them aside.
+   * The outbox's messages of the room below `messages` that Postgres may not have yet, and the
+   * seqs of the outbox entries read. Undecodable entries are left to the persister, which sets them aside.
    */
-  async function outboxBelow(room: Room, messages: StoredMessage[]): Promise<{ below: StoredMessage[]; ids: Buffer[] }> {
+  async function outboxBelow(room: Room, messages: StoredMessage[]): Promise<{ below: StoredMessage[]; seqs: number[] }> {
     const own = new Set(messages.map((m) => m.seq));
     const top = Math.max(...own);
-    const [status, entries = []] = await redis.lomiOutboxUpToBuffer(keys.seq(room), keys.epoch(room), keys.seqLease(room), keys.outbox(room), top);
+    const upTo = await outbox.upTo(room, top);
     // Resetting first makes the batch's seqs either stored or in the reset's hole (dropped as lost).
-    if (status.toString() === 'void') await history.top(room);
+    if (upTo.status === 'void') await history.top(room);
     const below: StoredMessage[] = [];
-    const ids: Buffer[] = [];
-    for (const entry of entries) {
+    const seqs: number[] = [];
+    for (const entry of upTo.status === 'ok' ? upTo.entries : []) {
       let message: StoredMessage;
       try {
         message = decodeEntry(entry);
       } catch {
         continue;
       }
-      ids.push(entry[0]);
+      seqs.push(entry.seq);
       if (!own.has(message.seq)) below.push(message);
     }
-    return { below, ids };
+    return { below, seqs };
   }
 
   /** Commits the room's waiting messages, then again while more came meanwhile. */
@@ -111,12 +94,12 @@ export function createDurability(ctx: WorkerContext, history: History) {
       const batch = commits.waiting.splice(0);
       try {
         const messages = batch.map((w) => w.message);
-        const { below, ids } = await outboxBelow(room, messages);
+        const { below, seqs } = await outboxBelow(room, messages);
         const outcomes = await storeDurably(ctx.db, room, [...below, ...messages]);
         for (const w of batch) w.resolve(outcomes.get(w.message.id)!);
         // Stored, or known to the reset as lost: the persister need not see them again (it would
         // skip them, so a failure here costs nothing but that).
-        if (ids.length > 0) await redis.xdel(keys.outbox(room), ...ids).catch(() => undefined);
+        await outbox.remove(room, seqs).catch(() => undefined);
       } catch (err) {
         for (const w of batch) w.reject(err);
       }
@@ -152,14 +135,14 @@ export function createDurability(ctx: WorkerContext, history: History) {
     /** Resolves once `message` (just appended) may be acked: at once, once on a replica, or once committed in Postgres. */
     async settle(message: StoredMessage): Promise<Settled> {
       if (strict) return settled(message);
-      if (replica) await replicated();
+      if (replica) await replicated(message.room as Room);
       return { message, duplicate: false };
     },
 
     /** The message a resend repeats (stored at `seq`), once it may be acked again; undefined if no longer stored. */
     async original(room: Room, seq: number): Promise<StoredMessage | undefined> {
       const [original] = await history.read(room, seq - 1, seq);
-      if (replica) await replicated();
+      if (replica) await replicated(room);
       if (!strict) return original;
       if (!original) throw new MessageLostError(`the message at seq ${seq} that this send repeats is no longer stored`);
       return (await settled(original)).message;

@@ -1,7 +1,6 @@
 // A room's chain of epochs in Postgres (room_epochs): the resets that lie above a seq.
-import type { Database } from '@lomi/db';
+import type { Database, Kysely } from '@lomi/db';
 import type { lomi, Room } from '@lomi/protocol';
-import type { Kysely } from 'kysely';
 import { roomColumns } from './room-columns';
 
 /** The room's resets whose start_seq is at least `fromSeq`, oldest first (a room's first epoch is none). */

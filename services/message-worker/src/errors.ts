@@ -1,10 +1,10 @@
-// Refusals and failures: the shared request helpers of @lomi/common, plus what only this worker
+// Refusals and failures: the shared ones (@lomi/errors, @lomi/dispatch, @lomi/worker-runtime), plus what only this worker
 // answers with (RATE_LIMITED carries a retry time).
-import { RequestError } from '@lomi/common';
+import { RequestError } from '@lomi/errors';
 import { ErrorCode } from '@lomi/protocol';
 
-export { badRequest, decodeRequest, RequestError } from '@lomi/common';
-export { rejection, replyHandler } from '@lomi/rooms';
+export { badRequest, RequestError } from '@lomi/errors';
+export { rejection, replyHandler } from '@lomi/worker-runtime';
 
 /** Over the sender's rate limit: nothing was stored; the same send may be retried after the wait. */
 export class RateLimitedError extends RequestError {

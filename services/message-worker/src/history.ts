@@ -1,24 +1,23 @@
-// Reading a room's messages: the Redis history stream first, and for the part trimmed from it,
+// Reading a room's messages: the room log's history first, and for the part trimmed from it,
 // Postgres (plus the outbox, for messages trimmed before the persister wrote them). Deleted
 // messages come back as tombstones (tombstones.ts).
 import type { lomi, Room } from '@lomi/protocol';
 import type { WorkerContext } from './context';
 import { resetsFrom } from './epochs';
-import type { RoomState } from './lease';
 import { storedMessagesBetween } from './message-store';
+import { decodeEntry, type Outbox, type RoomLog, type RoomState } from './room-log';
 import type { Sequences } from './sequences';
-import { decodeEntry, entryId, type StreamEntry } from './stream-entries';
 import type { Tombstones } from './tombstones';
 
 export type History = ReturnType<typeof createHistory>;
 
-export function createHistory(ctx: WorkerContext, sequences: Sequences, tombstones: Tombstones) {
-  const { redis, db, keys } = ctx;
+export function createHistory(ctx: WorkerContext, roomLog: RoomLog, outbox: Outbox, sequences: Sequences, tombstones: Tombstones) {
+  const { db } = ctx;
 
   async function olderThanHistory(room: Room, afterSeq: number, untilSeq: number): Promise<lomi.chat.v1.ChatMessage[]> {
     // The outbox first: the persister deletes an entry only after its row committed, so whatever
     // is gone from the outbox by now is visible to the Postgres query that follows.
-    const pending = (await redis.xrangeBuffer(keys.outbox(room), entryId(afterSeq + 1), entryId(untilSeq))).map(decodeEntry);
+    const pending = (await outbox.range(room, afterSeq, untilSeq)).map(decodeEntry);
     const bySeq = new Map((await storedMessagesBetween(db, room, afterSeq, untilSeq)).map((m) => [m.seq, m]));
     for (const m of pending) bySeq.set(m.seq, m);
     const older = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
@@ -27,7 +26,7 @@ export function createHistory(ctx: WorkerContext, sequences: Sequences, tombston
   }
 
   return {
-    /** The room's newest seq, epoch and epoch start; a room whose state Redis lost is reset first. */
+    /** The room's newest seq, epoch and epoch start; a room whose state the room log lost is reset first. */
     top: (room: Room): Promise<RoomState> => sequences.current(room),
 
     /**
@@ -46,15 +45,9 @@ export function createHistory(ctx: WorkerContext, sequences: Sequences, tombston
      */
     async read(room: Room, afterSeq: number, untilSeq: number): Promise<lomi.chat.v1.ChatMessage[]> {
       if (untilSeq <= afterSeq) return [];
-      // The room's tombstones come in the same round trip (a room has few, usually none).
-      const [[rangeErr, entries], [deletionsErr, deletions]] = (await redis
-        .pipeline()
-        .xrangeBuffer(keys.history(room), entryId(afterSeq + 1), entryId(untilSeq))
-        .hgetall(keys.deletions(room))
-        .exec())! as [[Error | null, StreamEntry[]], [Error | null, Record<string, string>]];
-      if (rangeErr ?? deletionsErr) throw rangeErr ?? deletionsErr;
+      const { entries, deletions } = await roomLog.read(room, afterSeq, untilSeq);
       const recent = entries.map(decodeEntry);
-      tombstones.fromRedis(recent, deletions);
+      tombstones.fromRoomLog(recent, deletions);
       const firstRecent = recent[0]?.seq ?? untilSeq + 1;
       if (firstRecent === afterSeq + 1) return recent;
       return [...(await olderThanHistory(room, afterSeq, firstRecent - 1)), ...recent];

@@ -3,13 +3,14 @@
 // pin and viewer count are read once; and the widest recovery range the joiners ask for is read
 // once, each recovered joiner getting the part after its since_seq. So a reconnect storm into
 // one room costs Redis a few reads per batch instead of a few per socket.
-import { coalescing } from '@lomi/common';
+import { createDispatcher } from '@lomi/dispatch';
+import { coalescing } from '@lomi/service-runtime';
 import { publicSettings, type ModerationState, type RoomSanctions, type RoomSettingsReader } from '@lomi/moderation';
 import type { PresenceReader } from '@lomi/presence';
 import type { Pins } from '@lomi/rooms';
 import { internal, roomKey, type lomi, type Role, type Room } from '@lomi/protocol';
 import type { WorkerContext } from './context';
-import { badRequest, decodeRequest, rejection, RequestError } from './errors';
+import { badRequest, rejection, RequestError } from './errors';
 import type { History } from './history';
 import { otherMember, type Receipts } from './receipts';
 import type { Recover } from './recovery';
@@ -64,7 +65,12 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
       top(room),
       live ? liveState(room) : undefined,
       // Which joiners the viewer count already holds (another socket of theirs is in the room).
-      live ? presence.counted(room, admitted.map((j) => j.userId!)) : undefined,
+      live
+        ? presence.counted(
+            room,
+            admitted.map((j) => j.userId!),
+          )
+        : undefined,
       Promise.all(
         request.joiners.map((j, i) => {
           const facts = admissions[i]!.facts;
@@ -88,7 +94,12 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
     }
     // Each result may still grow by its `recovered` flag (2 bytes) and a longer length prefix.
     const replyBytes = internal.JoinBatchReply.encode(reply).finish().length + 3 * admitted.length;
-    const { recovered, messages } = await recover(room, request.joiners.map((j, i) => (admissions[i]!.error ? {} : j)), now, replyBytes);
+    const { recovered, messages } = await recover(
+      room,
+      request.joiners.map((j, i) => (admissions[i]!.error ? {} : j)),
+      now,
+      replyBytes,
+    );
     recovered.forEach((yes, i) => {
       if (yes) reply.results![i]!.recovered = true;
     });
@@ -96,16 +107,11 @@ export function createJoinHandler(ctx: WorkerContext, parts: JoinParts) {
     return reply;
   }
 
-  /** Decodes a JoinBatchRequest and returns the encoded JoinBatchReply; never throws. */
-  return async function handleJoinBatch(data: Uint8Array): Promise<Uint8Array> {
-    const started = performance.now();
-    let reply: lomi.internal.v1.IJoinBatchReply;
-    try {
-      reply = await answer(decodeRequest(internal.JoinBatchRequest, data));
-    } catch (err) {
-      reply = { error: rejection(ctx, 'join', err) };
-    }
-    ctx.metrics.commandSeconds.observe({ command: 'join_batch', outcome: reply.error ? 'error' : 'ok' }, (performance.now() - started) / 1000);
-    return internal.JoinBatchReply.encode(reply).finish();
-  };
+  return createDispatcher<lomi.internal.v1.JoinBatchRequest, lomi.internal.v1.IJoinBatchReply>({
+    request: internal.JoinBatchRequest,
+    reply: internal.JoinBatchReply,
+    answer,
+    fail: (err) => ({ error: rejection(ctx, 'join', err) }),
+    observe: (reply, _request, seconds) => ctx.metrics.commandSeconds.observe({ command: 'join_batch', outcome: reply.error ? 'error' : 'ok' }, seconds),
+  });
 }

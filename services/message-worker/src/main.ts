@@ -1,4 +1,4 @@
-import { runService } from '@lomi/common';
+import { runService } from '@lomi/service-runtime';
 import { loadMessageWorkerConfig } from './config';
 import { startMessageWorker } from './worker';
 

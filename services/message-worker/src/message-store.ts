@@ -1,7 +1,6 @@
 // Messages in Postgres: the durable record behind the Redis streams.
-import type { Database, MessageKindName, MessagesTable } from '@lomi/db';
+import { type Database, type Insertable, type Kysely, type MessageKindName, type MessagesTable, type Selectable, sql, type Transaction } from '@lomi/db';
 import { chat, MessageKind, RoomKind, type lomi, type Room } from '@lomi/protocol';
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { resetsFrom } from './epochs';
 import { SeqSpace } from './holes';
 import { roomColumns, roomKindColumn, UnstorableMessageError } from './room-columns';
@@ -183,7 +182,13 @@ async function insertCounted(trx: Transaction<Database>, room: Room, messages: S
 export async function storeMessages(db: Kysely<Database>, room: Room, messages: StoredMessage[]): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const lost = await inHoles(trx, room, messages);
-    return (await insertCounted(trx, room, messages.filter((m) => !lost.has(m.seq)))).size;
+    return (
+      await insertCounted(
+        trx,
+        room,
+        messages.filter((m) => !lost.has(m.seq)),
+      )
+    ).size;
   });
 }
 
@@ -206,7 +211,17 @@ export async function storeDurably(db: Kysely<Database>, room: Room, messages: S
     const present = new Set(
       skipped.length === 0
         ? []
-        : (await trx.selectFrom('messages').select('id').where('id', 'in', skipped.map((m) => m.id)).execute()).map((r) => r.id),
+        : (
+            await trx
+              .selectFrom('messages')
+              .select('id')
+              .where(
+                'id',
+                'in',
+                skipped.map((m) => m.id),
+              )
+              .execute()
+          ).map((r) => r.id),
     );
     for (const m of kept) {
       if (inserted.has(m.id) || present.has(m.id)) {
@@ -226,13 +241,7 @@ export async function storeDurably(db: Kysely<Database>, room: Room, messages: S
 }
 
 /** The client_msg_ids (with their seqs) of `senderId`'s messages in the room up to `untilSeq`, created since `since`. */
-export async function clientMsgIdsOf(
-  db: Kysely<Database>,
-  room: Room,
-  senderId: string,
-  untilSeq: number,
-  since: Date,
-): Promise<{ clientMsgId: string; seq: number }[]> {
+export async function clientMsgIdsOf(db: Kysely<Database>, room: Room, senderId: string, untilSeq: number, since: Date): Promise<{ clientMsgId: string; seq: number }[]> {
   const rows = await db
     .selectFrom('messages')
     .select(['client_msg_id', 'seq'])

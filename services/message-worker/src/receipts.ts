@@ -1,32 +1,32 @@
-// Read and delivery receipts of private rooms, and the unread counts derived from them.
-//
-// Postgres (conversation_reads) is the only store: receipts change at human pace, and a GREATEST
-// upsert is already atomic and forward-only, so a Redis copy would add a second source of truth
-// (to reseed after a Redis loss) without saving anything that matters. Reading up to a seq
-// implies having received it, so a read also moves the delivered seq.
-//
-// Unread count = messages FROM THE OTHER MEMBER after my read seq, counted when asked rather than
-// kept as a counter: it is then right after any offline period, any number of workers and any
-// Redis loss, and one index range count per conversation is cheap for a 1-on-1 room.
+// Read and delivery receipts of private rooms, and the unread counts derived from them, in
+// Postgres (conversation_reads) alone (docs/decisions/0017). Reading up to a seq implies having
+// received it, so a read also moves the delivered seq. Unread count = messages FROM THE OTHER
+// MEMBER after my read seq, counted when asked rather than kept as a counter.
 import type { lomi, Room } from '@lomi/protocol';
-import { sql } from 'kysely';
+import { sql } from '@lomi/db';
 import type { WorkerContext } from './context';
 import { countStoredFrom } from './message-store';
-import { decodeEntry, entryId } from './stream-entries';
+import { decodeEntry, type Outbox } from './room-log';
 
 export type ReceiptKind = 'read' | 'delivered';
 
 export type Receipts = ReturnType<typeof createReceipts>;
 
-export function createReceipts(ctx: WorkerContext) {
-  const { db, redis, keys } = ctx;
+export function createReceipts(ctx: WorkerContext, outbox: Outbox) {
+  const { db } = ctx;
 
   async function unreadCount(room: Room, otherId: string, myReadSeq: number): Promise<number> {
     // The outbox first: the persister deletes an entry only after its row committed, so a message
     // gone from the outbox by now is counted by the Postgres query, and one still in it is
     // counted here (and left out of the query, in case its row has just committed).
-    const pending = (await redis.xrangeBuffer(keys.outbox(room), entryId(myReadSeq + 1), '+')).map(decodeEntry);
-    const stored = await countStoredFrom(db, room, otherId, myReadSeq, pending.map((m) => m.seq));
+    const pending = (await outbox.range(room, myReadSeq)).map(decodeEntry);
+    const stored = await countStoredFrom(
+      db,
+      room,
+      otherId,
+      myReadSeq,
+      pending.map((m) => m.seq),
+    );
     return stored + pending.filter((m) => m.senderId === otherId).length;
   }
 
@@ -49,10 +49,7 @@ export function createReceipts(ctx: WorkerContext) {
               updated_at: sql`now()`,
             })
             .where((eb) =>
-              eb.or([
-                eb('conversation_reads.read_seq', '<', eb.ref('excluded.read_seq')),
-                eb('conversation_reads.delivered_seq', '<', eb.ref('excluded.delivered_seq')),
-              ]),
+              eb.or([eb('conversation_reads.read_seq', '<', eb.ref('excluded.read_seq')), eb('conversation_reads.delivered_seq', '<', eb.ref('excluded.delivered_seq'))]),
             ),
         )
         .returning(['read_seq', 'delivered_seq'])

@@ -7,7 +7,7 @@ import type { ChatMessage, lomi, Room } from '@lomi/protocol';
 import type { WorkerContext } from './context';
 import type { History } from './history';
 import { SeqSpace } from './holes';
-import type { RoomState } from './lease';
+import type { RoomState } from './room-log';
 import { messageBudget, prefixWithin } from './payload';
 
 /** Where a joiner comes back from: as in JoinRoom ('' epoch = the current one). */
@@ -58,7 +58,7 @@ export function createRecovery(ctx: WorkerContext, history: History) {
     const recovered = joiners.map(() => false);
     const since = joiners.map((j) => (j.sinceSeq == null ? undefined : Number(j.sinceSeq)));
     const otherEpoch = (j: Returning) => Boolean(j.epoch) && j.epoch !== top.epoch;
-    const candidates = joiners.flatMap((_, i) => (since[i] !== undefined && since[i]! <= top.topSeq ? [i] : []));
+    const candidates = joiners.flatMap((_, i) => (since[i] !== undefined && since[i] <= top.topSeq ? [i] : []));
     if (candidates.length === 0) return { recovered, messages: [] };
 
     const from = Math.min(...candidates.map((i) => since[i]!));

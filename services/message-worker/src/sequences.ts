@@ -1,17 +1,17 @@
 // Which seqs Redis may hand out in a room (hi/lo). Postgres (room_sequences) holds the room's
-// epoch and a reserved ceiling; Redis holds a lease up to that ceiling (lease.ts) and increments
+// epoch and a reserved ceiling; Redis holds a lease up to that ceiling (the room log) and increments
 // within it. Whenever Redis lost the room's state — a restart with or without persistence, an AOF
 // missing its last second, a failover, an expiry — its lease is void and a reset moves the room
 // to a new epoch starting at the ceiling: above every seq ever handed out, so no seq names two
 // messages. Postgres always commits a range before Redis may use it.
 import { setTimeout as delay } from 'node:timers/promises';
-import { randomId } from '@lomi/common';
+import { randomId } from '@lomi/validation';
 import { internal, roomKey, type Room } from '@lomi/protocol';
-import { sql } from 'kysely';
+import { sql } from '@lomi/db';
 import type { WorkerContext } from './context';
-import type { Lease, LeasePlan, RoomState } from './lease';
 import { maxStoredSeq } from './message-store';
 import { roomColumns } from './room-columns';
+import type { LeasePlan, RoomLog, RoomState } from './room-log';
 
 /** A reset that never settles (Redis failing between each step) is given up after this many rounds. */
 const STATE_ATTEMPTS = 3;
@@ -30,7 +30,7 @@ export class SeqLeaseUnavailableError extends Error {
 
 export type Sequences = ReturnType<typeof createSequences>;
 
-export function createSequences(ctx: WorkerContext, lease: Lease) {
+export function createSequences(ctx: WorkerContext, roomLog: RoomLog) {
   const { db, config, bus, subjects, log } = ctx;
   const block = config.SEQ_BLOCK_SIZE;
   const resetting = new Map<string, Promise<void>>();
@@ -56,7 +56,7 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
         .where((eb) => eb.and(columns))
         .forUpdate()
         .executeTakeFirstOrThrow();
-      const held = await lease.inspect(room);
+      const held = await roomLog.inspect(room);
       if (row.epoch !== '' && held.validEpoch === row.epoch) return 'nothing';
       if (row.epoch !== '') {
         const { age } = await trx
@@ -102,7 +102,7 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
         .where((eb) => eb.and(roomColumns(room)))
         .forUpdate()
         .executeTakeFirst();
-      return row?.epoch === plan.epoch && (await lease.install(room, plan));
+      return row?.epoch === plan.epoch && (await roomLog.install(room, plan));
     });
   }
 
@@ -140,7 +140,7 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
       .executeTakeFirst();
     // The epoch moved on: a reset happened or is due.
     if (!row) return reset(room);
-    await lease.raise(room, epoch, row.reserved_until);
+    await roomLog.raise(room, epoch, row.reserved_until);
   }
 
   function extend(room: Room, epoch: string): Promise<void> {
@@ -159,7 +159,7 @@ export function createSequences(ctx: WorkerContext, lease: Lease) {
     /** The room's state, resetting it first if Redis lost it. */
     async current(room: Room): Promise<RoomState> {
       for (let attempt = 1; attempt <= STATE_ATTEMPTS; attempt++) {
-        const state = await lease.state(room);
+        const state = await roomLog.state(room);
         if (state) return state;
         await reset(room);
       }

@@ -1,16 +1,13 @@
 // Room lifecycle operations from the app's back end (through the gateway's HTTP endpoint).
-import type { LiveStreamsTable } from '@lomi/db';
-import { ErrorCode, internal, ROOM_ID_PATTERN, RoomKind, type lomi, type Room } from '@lomi/protocol';
-import { createServiceDispatcher, randomId, storableUserId } from '@lomi/common';
-import { sql, type Selectable } from 'kysely';
+import { type LiveStreamsTable, type Selectable, sql } from '@lomi/db';
+import { ErrorCode, internal, RoomKind, type lomi, type Room } from '@lomi/protocol';
+import { createServiceDispatcher } from '@lomi/dispatch';
+import { randomId, storableUserId, validRoomId } from '@lomi/validation';
 import type { WorkerContext } from './context';
 import { badRequest, rejection, RequestError } from './errors';
 import { conversationMembers, type Rooms } from './rooms';
 
-function streamId(value: string): string {
-  if (!ROOM_ID_PATTERN.test(value)) throw badRequest('stream id must be 1–64 characters of A-Z a-z 0-9 _ -');
-  return value;
-}
+const streamId = (value: string): string => validRoomId('stream id', value);
 
 const liveRoom = (id: string): Room => ({ kind: RoomKind.ROOM_KIND_LIVE, id });
 
@@ -38,9 +35,7 @@ export function createServiceHandler(ctx: WorkerContext, rooms: Rooms) {
       .onConflict((oc) => oc.columns(['user_a', 'user_b']).doNothing())
       .returning('id')
       .executeTakeFirst();
-    const id =
-      inserted?.id ??
-      (await db.selectFrom('conversations').select('id').where('user_a', '=', userA).where('user_b', '=', userB).executeTakeFirstOrThrow()).id;
+    const id = inserted?.id ?? (await db.selectFrom('conversations').select('id').where('user_a', '=', userA).where('user_b', '=', userB).executeTakeFirstOrThrow()).id;
     // Read back rather than assumed: a block between the two may predate the conversation.
     await rooms.reload({ kind: RoomKind.ROOM_KIND_PRIVATE, id });
     return { id, memberIds: [userA, userB], created: inserted !== undefined };

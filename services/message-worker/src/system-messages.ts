@@ -2,7 +2,7 @@
 // append as any message, so they get a seq, reach Postgres and are replayed on recovery, then
 // published to the room like any other.
 import { chat, internal, MessageKind, RoomKind, type lomi } from '@lomi/protocol';
-import { randomId, storableId, storableText } from '@lomi/common';
+import { randomId, storableId, storableText } from '@lomi/validation';
 import type { Append } from './append';
 import type { WorkerContext } from './context';
 import type { Durability } from './durability';
@@ -41,5 +41,7 @@ export function createSystemMessageHandler(ctx: WorkerContext, append: Append, d
     return stored.seq;
   }
 
-  return replyHandler(ctx, 'system_message', internal.SystemMessageRequest, internal.SystemMessageReply, async (request: lomi.internal.v1.SystemMessageRequest) => ({ seq: await store(request) }));
+  return replyHandler(ctx, 'system_message', internal.SystemMessageRequest, internal.SystemMessageReply, async (request: lomi.internal.v1.SystemMessageRequest) => ({
+    seq: await store(request),
+  }));
 }

@@ -1,23 +1,17 @@
 // Deleted messages. The moderation workers decide who may delete what and ask here
 // (TombstoneRequest), because history is this worker's: Postgres message_deletions is the record,
 // kept apart from `messages` so a deletion holds for a message the persister has not written yet;
-// the room's Redis hash of deletions lets reads of its streams apply them without Postgres. Every
+// the room log keeps the room's deletions beside its history, so reads of it apply them without Postgres. Every
 // read of history (pages, recovery, gap fills, the conversation list) returns a tombstone in place
 // of a deleted message: seq, id, sender, kind and times kept, content and gift gone.
-import { storableUserId } from '@lomi/common';
+import { storableUserId } from '@lomi/validation';
 import { internal, MessageKind, type lomi, type Room } from '@lomi/protocol';
-import { sql } from 'kysely';
+import { sql } from '@lomi/db';
 import type { WorkerContext } from './context';
 import { badRequest, replyHandler } from './errors';
 import { roomColumns, roomKindColumn } from './room-columns';
+import { decodeEntry, type Deletion, type RoomLog } from './room-log';
 import { validRoom } from './rooms';
-import { decodeEntry, type StreamEntry } from './stream-entries';
-
-/** Who deleted a message and when (Unix ms). */
-interface Deletion {
-  by: string;
-  at: number;
-}
 
 /** A clear looks at this many of the room's newest messages for the user's. */
 const CLEAR_SCAN = 1000;
@@ -33,19 +27,18 @@ function tombstone(m: lomi.chat.v1.ChatMessage, d: Deletion): void {
 
 export type Tombstones = ReturnType<typeof createTombstones>;
 
-export function createTombstones(ctx: WorkerContext) {
-  const { db, redis, keys, bus, subjects, config } = ctx;
+export function createTombstones(ctx: WorkerContext, roomLog: RoomLog) {
+  const { db, bus, subjects } = ctx;
 
   /** The user's messages among the room's newest CLEAR_SCAN, not already deleted. */
   async function recentOf(room: Room, senderId: string): Promise<number[]> {
-    const entries = (await redis.xrevrangeBuffer(keys.history(room), '+', '-', 'COUNT', CLEAR_SCAN)) as StreamEntry[];
-    return entries
+    return (await roomLog.latest(room, CLEAR_SCAN))
       .map(decodeEntry)
       .filter((m) => m.senderId === senderId && m.kind !== MessageKind.MESSAGE_KIND_SYSTEM)
       .map((m) => Number(m.seq));
   }
 
-  /** Records the deletions (a repeat keeps the first), mirrors them in Redis and tells the room of the new ones. */
+  /** Records the deletions (a repeat keeps the first), mirrors them in the room log and tells the room of the new ones. */
   async function remove(room: Room, seqs: number[], by: string): Promise<number[]> {
     if (seqs.length === 0) return [];
     const at = new Date();
@@ -56,10 +49,12 @@ export function createTombstones(ctx: WorkerContext) {
       .onConflict((oc) => oc.columns(['room_kind', 'room_id', 'seq']).doUpdateSet({ seq: (eb) => eb.ref('excluded.seq') }))
       .returning(['seq', 'deleted_by', 'deleted_at', sql<boolean>`xmax = 0`.as('fresh')])
       .execute();
-    // Every row, not only the fresh ones: a retry repairs a Redis write that failed the first time.
-    const fields = rows.flatMap((r) => [String(r.seq), JSON.stringify({ by: r.deleted_by, at: r.deleted_at.getTime() } satisfies Deletion)]);
-    await redis.multi().hset(keys.deletions(room), ...fields).expire(keys.deletions(room), config.HISTORY_TTL_SECONDS).exec();
-    const fresh = rows.filter((r) => r.fresh).map((r) => Number(r.seq)).sort((a, b) => a - b);
+    // Every row, not only the fresh ones: a retry repairs a room log write that failed the first time.
+    await roomLog.recordDeletions(room, new Map(rows.map((r) => [Number(r.seq), { by: r.deleted_by, at: r.deleted_at.getTime() }])));
+    const fresh = rows
+      .filter((r) => r.fresh)
+      .map((r) => Number(r.seq))
+      .sort((a, b) => a - b);
     if (fresh.length > 0) {
       const messageDeleted = { room, seqs: fresh, deletedBy: by, deletedAtMs: at.getTime() };
       bus.publish(subjects.room(room), internal.RoomEvent.encode({ messageDeleted }).finish());
@@ -83,11 +78,11 @@ export function createTombstones(ctx: WorkerContext) {
     /** Answers a TombstoneRequest. */
     handle: replyHandler(ctx, 'tombstone', internal.TombstoneRequest, internal.TombstoneReply, answer),
 
-    /** Replaces deleted messages read from the room's Redis streams with tombstones, in place; `deletions` is its hash (seq → deletion). */
-    fromRedis(messages: lomi.chat.v1.ChatMessage[], deletions: Record<string, string>): void {
+    /** Replaces deleted messages read from the room log with tombstones, in place; `deletions` are its (seq → deletion). */
+    fromRoomLog(messages: lomi.chat.v1.ChatMessage[], deletions: Map<number, Deletion>): void {
       for (const m of messages) {
-        const d = deletions[String(m.seq)];
-        if (d) tombstone(m, JSON.parse(d) as Deletion);
+        const d = deletions.get(Number(m.seq));
+        if (d) tombstone(m, d);
       }
     },
 

@@ -3,7 +3,7 @@
 // kept per room, so a message is matched against ready automatons, never a loop over terms.
 // The deployment's list applies in private rooms too (they have no settings), and in every live
 // room whose word filter is on.
-import { RequestError } from '@lomi/common';
+import { RequestError } from '@lomi/errors';
 import type { RoomSettings } from '@lomi/moderation';
 import { ErrorCode, FilterAction, roomKey, type Room } from '@lomi/protocol';
 import { compileWordList, WordFilter } from '@lomi/word-filter';

@@ -1,7 +1,8 @@
 // Read-only HTTP calls forwarded by gateways. GET /api/v1/live/:id/pinned: whoever may join the
 // stream (or the app back end). GET /api/v1/live/:id/moderation-log: its broadcaster, moderators
 // and staff, or the app back end. GET /api/v1/reports: the app back end only.
-import { createApiDispatcher, validRoom } from '@lomi/common';
+import { createApiDispatcher } from '@lomi/dispatch';
+import { validRoom } from '@lomi/validation';
 import { assertMayModerate } from '@lomi/moderation';
 import { chat, int64Json, RoomKind, toJsonOptions, type lomi } from '@lomi/protocol';
 import type { ModerationContext } from './context';

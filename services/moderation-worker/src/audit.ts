@@ -1,9 +1,8 @@
 // The moderation log: every moderation action is appended here, by the moderation workers only,
 // in the transaction that makes the change when there is one. Read back by
 // GET /api/v1/live/:id/moderation-log (api.ts).
-import type { Database } from '@lomi/db';
+import type { Database, Kysely } from '@lomi/db';
 import { roomKindName, type Room } from '@lomi/protocol';
-import type { Kysely } from 'kysely';
 import type { ModerationContext } from './context';
 
 /** What was done; new actions add a name here. */

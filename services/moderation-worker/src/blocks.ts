@@ -3,7 +3,8 @@
 // send is refused FORBIDDEN, room facts in @lomi/rooms), and the blocker's conversation list
 // leaves it out (the message worker's list query). Holds for a conversation created later too:
 // its facts are read with the blocks.
-import { badRequest, storableUserId } from '@lomi/common';
+import { badRequest } from '@lomi/errors';
+import { storableUserId } from '@lomi/validation';
 import { RoomKind, type lomi } from '@lomi/protocol';
 import { conversationMembers } from '@lomi/rooms';
 import type { ModerationContext } from './context';
@@ -31,7 +32,11 @@ export function createBlocks(ctx: ModerationContext) {
   return {
     async block(userId: string, cmd: lomi.chat.v1.IBlockUser): Promise<void> {
       const other = target(userId, cmd);
-      await db.insertInto('user_blocks').values({ blocker_id: userId, blocked_id: other }).onConflict((oc) => oc.doNothing()).execute();
+      await db
+        .insertInto('user_blocks')
+        .values({ blocker_id: userId, blocked_id: other })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
       await refresh(userId, other);
     },
 

@@ -3,7 +3,9 @@
 // staff), delete, time out, ban and unban (room-actions.ts), report a message (by anyone in
 // the room), and block and unblock a user (blocks.ts). Roles come from the moderation state on
 // every command; whoever may not is refused FORBIDDEN and nothing changes.
-import { badRequest, createCommandDispatcher, randomId, RequestError, storableText, storableUserId, validRoom } from '@lomi/common';
+import { createCommandDispatcher } from '@lomi/dispatch';
+import { badRequest, RequestError } from '@lomi/errors';
+import { randomId, storableText, storableUserId, validRoom } from '@lomi/validation';
 import { assertMayActOn, assertMayManageModerators, assertMayModerate } from '@lomi/moderation';
 import { chat, ErrorCode, MessageKind, ModeratorScope, RoomKind, type lomi, type Room, type ServerFrame } from '@lomi/protocol';
 import type { RoomFacts } from '@lomi/rooms';
@@ -123,42 +125,46 @@ export function createCommandHandler(ctx: ModerationContext, { storedMessage, gr
     return { ok: {} };
   }
 
-  return createCommandDispatcher(async ({ userId, frame }) => {
-    if (!frame) throw badRequest('frame is required');
-    if (!userId) throw badRequest('user_id is required');
-    switch (frame.command) {
-      case 'pin':
-        return pin(userId, frame.pin as lomi.chat.v1.PinMessage);
-      case 'unpin':
-        return unpin(userId, frame.unpin as lomi.chat.v1.UnpinMessage);
-      case 'grantModerator':
-        return moderatorGrant(userId, frame.grantModerator!, true);
-      case 'revokeModerator':
-        return moderatorGrant(userId, frame.revokeModerator!, false);
-      case 'setRoomSettings':
-        return setRoomSettings(userId, frame.setRoomSettings!);
-      case 'deleteMessage': {
-        const { room, facts, actor } = await anyRoom(userId, frame.deleteMessage?.room);
-        await actions.deleteMessage(actor, room, facts, frame.deleteMessage!);
-        return { ok: {} };
+  return createCommandDispatcher(
+    async ({ userId, frame }) => {
+      if (!frame) throw badRequest('frame is required');
+      if (!userId) throw badRequest('user_id is required');
+      switch (frame.command) {
+        case 'pin':
+          return pin(userId, frame.pin as lomi.chat.v1.PinMessage);
+        case 'unpin':
+          return unpin(userId, frame.unpin as lomi.chat.v1.UnpinMessage);
+        case 'grantModerator':
+          return moderatorGrant(userId, frame.grantModerator!, true);
+        case 'revokeModerator':
+          return moderatorGrant(userId, frame.revokeModerator!, false);
+        case 'setRoomSettings':
+          return setRoomSettings(userId, frame.setRoomSettings!);
+        case 'deleteMessage': {
+          const { room, facts, actor } = await anyRoom(userId, frame.deleteMessage?.room);
+          await actions.deleteMessage(actor, room, facts, frame.deleteMessage!);
+          return { ok: {} };
+        }
+        case 'timeoutUser':
+          return sanction(userId, frame.timeoutUser!, actions.timeout);
+        case 'banUser':
+          return sanction(userId, frame.banUser!, actions.ban);
+        case 'unbanUser':
+          return sanction(userId, frame.unbanUser!, actions.unban);
+        case 'blockUser':
+          await blocks.block(userId, frame.blockUser!);
+          return { ok: {} };
+        case 'unblockUser':
+          await blocks.unblock(userId, frame.unblockUser!);
+          return { ok: {} };
+        case 'reportMessage':
+          await reports.report(userId, frame.reportMessage!);
+          return { ok: {} };
+        default:
+          throw badRequest(`the moderation worker does not handle ${frame.command ?? 'an empty'} command`);
       }
-      case 'timeoutUser':
-        return sanction(userId, frame.timeoutUser!, actions.timeout);
-      case 'banUser':
-        return sanction(userId, frame.banUser!, actions.ban);
-      case 'unbanUser':
-        return sanction(userId, frame.unbanUser!, actions.unban);
-      case 'blockUser':
-        await blocks.block(userId, frame.blockUser!);
-        return { ok: {} };
-      case 'unblockUser':
-        await blocks.unblock(userId, frame.unblockUser!);
-        return { ok: {} };
-      case 'reportMessage':
-        await reports.report(userId, frame.reportMessage!);
-        return { ok: {} };
-      default:
-        throw badRequest(`the moderation worker does not handle ${frame.command ?? 'an empty'} command`);
-    }
-  }, ctx.reject, metrics.commandSeconds);
+    },
+    ctx.reject,
+    metrics.commandSeconds,
+  );
 }

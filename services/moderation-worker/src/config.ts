@@ -1,4 +1,4 @@
-import { commonEnv, databaseEnv, parseEnv, port, positiveInt, redisEnv, z } from '@lomi/common';
+import { commonEnv, databaseEnv, parseEnv, port, positiveInt, redisEnv, z } from '@lomi/service-runtime';
 
 export const moderationWorkerEnv = z
   .object({

@@ -1,7 +1,8 @@
-import type { ClientRequest } from '@lomi/common';
-import type { ModerationState, RoomSanctions, RoomSettingsReader, createScopeCache } from '@lomi/moderation';
+import type { ClientRequest } from '@lomi/dispatch';
+import type { ModerationState, RoomSanctions, RoomSettingsReader, Scope, VersionedCache } from '@lomi/moderation';
 import type { ProtocolError } from '@lomi/protocol';
-import type { Pins, Rooms, WorkerContext } from '@lomi/rooms';
+import type { Pins, Rooms } from '@lomi/rooms';
+import type { WorkerContext } from '@lomi/worker-runtime';
 import type { AuditLog } from './audit';
 import type { ModerationWorkerConfig } from './config';
 import type { Metrics } from './metrics';
@@ -15,7 +16,7 @@ export type ModerationContext = WorkerContext<ModerationWorkerConfig, Metrics> &
   rooms: Rooms;
   pins: Pins;
   moderation: ModerationState;
-  scopeCache: ReturnType<typeof createScopeCache>;
+  scopeCache: VersionedCache<Scope, string[]>;
   audit: AuditLog;
   /** Live rooms' settings, read like every other service does, and their cache, which this worker writes. */
   roomSettings: RoomSettingsReader;

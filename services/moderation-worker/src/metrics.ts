@@ -1,4 +1,4 @@
-import { createCommandSeconds } from '@lomi/common';
+import { createCommandSeconds } from '@lomi/service-runtime';
 import { Counter, type Registry } from 'prom-client';
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,6 +1,8 @@
-import { createLogger, QueueGroup, type Logger } from '@lomi/common';
+import { QueueGroup } from '@lomi/bus';
+import { createLogger, type Logger } from '@lomi/service-runtime';
 import { createModerationState, createRoomSanctions, createRoomSettings, createScopeCache } from '@lomi/moderation';
-import { createPins, createRooms, rejection, startWorker, type RunningWorker } from '@lomi/rooms';
+import { createPins, createRooms } from '@lomi/rooms';
+import { rejection, startWorker, type RunningWorker } from '@lomi/worker-runtime';
 import { createApiHandler } from './api';
 import { createAuditLog } from './audit';
 import { createBlocks } from './blocks';
@@ -21,10 +23,7 @@ import { createStreamEndHandler } from './stream-end';
 export type ModerationWorker = RunningWorker;
 
 /** Connects to Postgres, Redis and NATS (connections of its own) and starts serving. */
-export function startModerationWorker(
-  config: ModerationWorkerConfig,
-  log: Logger = createLogger('moderation-worker', config.LOG_LEVEL),
-): Promise<ModerationWorker> {
+export function startModerationWorker(config: ModerationWorkerConfig, log: Logger = createLogger('moderation-worker', config.LOG_LEVEL)): Promise<ModerationWorker> {
   return startWorker(
     {
       name: 'moderation-worker',

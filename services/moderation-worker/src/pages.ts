@@ -1,6 +1,6 @@
 // Paging of the moderation workers' lists (moderation log, reports): newest first, `limit` rows
 // a page, `cursor` = the id of the last row of the previous page (opaque to callers).
-import { badRequest } from '@lomi/common';
+import { badRequest } from '@lomi/errors';
 
 const LIMIT_DEFAULT = 50;
 const LIMIT_MAX = 200;

@@ -2,12 +2,14 @@
 // every gateway keeps the banned ids in memory, loaded from here at start and at each resync
 // (BannedUsersRequest, a page at a time) and kept current by the PlatformBanChanged event
 // published after each change commits. Gateways close the user's sockets (4403) when they hear it.
-import { badRequest, decodeRequest, storableUserId } from '@lomi/common';
+import { createDispatcher } from '@lomi/dispatch';
+import { badRequest } from '@lomi/errors';
+import { storableUserId } from '@lomi/validation';
 import { internal, type lomi } from '@lomi/protocol';
-import { sql } from 'kysely';
 import type { ModerationContext } from './context';
 import { reasonText } from './reasons';
 import { lockedVersion } from './versions';
+import { sql } from '@lomi/db';
 
 const PAGE_DEFAULT = 5000;
 const PAGE_MAX = 10_000;
@@ -26,11 +28,13 @@ export function createPlatformBans(ctx: ModerationContext) {
     const { changed, version } = await db.transaction().execute(async (trx) => {
       const version = await lockedVersion(trx, config.LOMI_NAMESPACE, `ban.${userId}`);
       const result = banned
-        ? (await trx
-            .insertInto('platform_bans')
-            .values({ user_id: userId, reason: reason!, banned_by: actorId ?? null })
-            .onConflict((oc) => oc.column('user_id').doNothing())
-            .executeTakeFirst()).numInsertedOrUpdatedRows
+        ? (
+            await trx
+              .insertInto('platform_bans')
+              .values({ user_id: userId, reason: reason!, banned_by: actorId ?? null })
+              .onConflict((oc) => oc.column('user_id').doNothing())
+              .executeTakeFirst()
+          ).numInsertedOrUpdatedRows
         : (await trx.deleteFrom('platform_bans').where('user_id', '=', userId).executeTakeFirst()).numDeletedRows;
       const changed = (result ?? 0n) > 0n;
       if (changed) await audit.record({ action: banned ? 'platform_ban' : 'platform_unban', targetUserId: userId, actorId, reason }, trx);
@@ -45,11 +49,11 @@ export function createPlatformBans(ctx: ModerationContext) {
     ban: (op: lomi.internal.v1.IPlatformBan) => change(op, true),
     unban: (op: lomi.internal.v1.IPlatformBan) => change(op, false),
 
-    /** Answers a gateway's BannedUsersRequest with one page of banned ids; never throws. */
-    async handleBannedUsers(data: Uint8Array): Promise<Uint8Array> {
-      let reply: lomi.internal.v1.IBannedUsersReply;
-      try {
-        const request = decodeRequest(internal.BannedUsersRequest, data);
+    /** Answers a gateway's BannedUsersRequest with one page of banned ids. */
+    handleBannedUsers: createDispatcher<lomi.internal.v1.BannedUsersRequest, lomi.internal.v1.IBannedUsersReply>({
+      request: internal.BannedUsersRequest,
+      reply: internal.BannedUsersReply,
+      async answer(request) {
         const limit = Math.min(request.limit || PAGE_DEFAULT, PAGE_MAX);
         const rows = await db
           .selectFrom('platform_bans')
@@ -59,11 +63,9 @@ export function createPlatformBans(ctx: ModerationContext) {
           .orderBy(sql`user_id collate "C"`)
           .limit(limit + 1)
           .execute();
-        reply = { userIds: rows.slice(0, limit).map((r) => r.user_id), more: rows.length > limit };
-      } catch (err) {
-        reply = { error: ctx.reject('banned_users', err) };
-      }
-      return internal.BannedUsersReply.encode(reply).finish();
-    },
+        return { userIds: rows.slice(0, limit).map((r) => r.user_id), more: rows.length > limit };
+      },
+      fail: (err) => ({ error: ctx.reject('banned_users', err) }),
+    }),
   };
 }

@@ -1,4 +1,5 @@
-import { badRequest, storableText } from '@lomi/common';
+import { badRequest } from '@lomi/errors';
+import { storableText } from '@lomi/validation';
 
 const codePoints = (s: string) => [...s].length;
 

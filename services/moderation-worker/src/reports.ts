@@ -1,14 +1,13 @@
 // Message reports: any member or viewer of a room reports a stored message; the app's moderators
 // list the reports with the service API. A report keeps the message as it was when reported
 // (whatever later happens to it) with its sender, the reporter, the reason and the time.
-import { badRequest, RequestError, validRoom } from '@lomi/common';
-import { chat, ErrorCode, int64Json, RoomKind, roomKindName, toJsonOptions, type lomi, type Room } from '@lomi/protocol';
+import { badRequest, RequestError } from '@lomi/errors';
+import { validRoom } from '@lomi/validation';
+import { chat, ErrorCode, int64Json, roomKindName, roomKindOfName, toJsonOptions, type lomi, type Room } from '@lomi/protocol';
 import type { ModerationContext } from './context';
 import { page, pageRequest } from './pages';
 import { reasonText } from './reasons';
 import type { StoredMessages } from './stored-messages';
-
-const ROOM_KINDS: Record<string, RoomKind> = { live: RoomKind.ROOM_KIND_LIVE, private: RoomKind.ROOM_KIND_PRIVATE };
 
 export function createReports(ctx: ModerationContext, storedMessage: StoredMessages) {
   const { db, rooms, config, metrics } = ctx;
@@ -43,11 +42,16 @@ export function createReports(ctx: ModerationContext, storedMessage: StoredMessa
     const { room_kind: kind, room_id: id } = request.params;
     let room: Room | undefined;
     if (kind || id) {
-      if (!kind || !Object.hasOwn(ROOM_KINDS, kind)) throw badRequest('room_kind must be live or private (with room_id)');
-      room = validRoom({ kind: ROOM_KINDS[kind], id });
+      const roomKind = kind ? roomKindOfName(kind) : undefined;
+      if (roomKind === undefined) throw badRequest('room_kind must be live or private (with room_id)');
+      room = validRoom({ kind: roomKind, id });
     }
     const wanted = pageRequest(request.params);
-    let query = db.selectFrom('message_reports').selectAll().orderBy('id', 'desc').limit(wanted.limit + 1);
+    let query = db
+      .selectFrom('message_reports')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(wanted.limit + 1);
     if (room) query = query.where('room_kind', '=', roomKindName(room.kind)!).where('room_id', '=', room.id ?? '');
     if (wanted.beforeId !== undefined) query = query.where('id', '<', wanted.beforeId);
     const { rows, nextCursor } = page(await query.execute(), wanted);

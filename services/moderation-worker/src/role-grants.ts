@@ -5,10 +5,9 @@
 // other reader hears a ModerationChanged event: the change holds everywhere within a second.
 // A repeated grant or revoke changes nothing and logs nothing, but still rewrites the cache and
 // tells the readers, so a retry repairs a change whose writer died before telling anyone.
-import type { Database, ModeratorScopeKind } from '@lomi/db';
+import type { Database, Kysely, ModeratorScopeKind } from '@lomi/db';
 import { channelScope, STAFF_SCOPE, streamScope, loadScope, type Scope } from '@lomi/moderation';
 import { internal } from '@lomi/protocol';
-import type { Kysely } from 'kysely';
 import type { ModerationAction } from './audit';
 import type { ModerationContext } from './context';
 import { lockedVersion } from './versions';
@@ -69,14 +68,7 @@ export function createRoleGrants(ctx: ModerationContext) {
       return changeScope(
         scopeOf(ref),
         async (trx) =>
-          done(
-            await trx
-              .deleteFrom('moderators')
-              .where('scope', '=', ref.kind)
-              .where('scope_id', '=', ref.id)
-              .where('user_id', '=', userId)
-              .executeTakeFirst(),
-          ),
+          done(await trx.deleteFrom('moderators').where('scope', '=', ref.kind).where('scope_id', '=', ref.id).where('user_id', '=', userId).executeTakeFirst()),
         { action: 'revoke_moderator', targetUserId: userId, channelId: ref.kind === 'channel' ? ref.id : undefined, ...origin },
       );
     },
@@ -97,11 +89,11 @@ export function createRoleGrants(ctx: ModerationContext) {
     },
 
     revokeStaff(userId: string, actorId?: string): Promise<boolean> {
-      return changeScope(
-        STAFF_SCOPE,
-        async (trx) => done(await trx.deleteFrom('staff').where('user_id', '=', userId).executeTakeFirst()),
-        { action: 'revoke_staff', targetUserId: userId, actorId },
-      );
+      return changeScope(STAFF_SCOPE, async (trx) => done(await trx.deleteFrom('staff').where('user_id', '=', userId).executeTakeFirst()), {
+        action: 'revoke_staff',
+        targetUserId: userId,
+        actorId,
+      });
     },
   };
 }

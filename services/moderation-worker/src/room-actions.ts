@@ -3,7 +3,8 @@
 // Sanctions are stored here (Postgres room_sanctions, under the room's lock, with their log entry),
 // cached in Redis at their version, announced to every reader (RoomSanctionsChanged) and pushed to
 // the room (UserSanctioned). Deletions are asked of the message workers, who own history.
-import { badRequest, RequestError, storableUserId } from '@lomi/common';
+import { badRequest, RequestError } from '@lomi/errors';
+import { storableUserId } from '@lomi/validation';
 import { assertMayActOn, assertMayModerate, loadRoomSanctions } from '@lomi/moderation';
 import { ErrorCode, internal, MessageKind, Role, Sanction, type lomi, type Room } from '@lomi/protocol';
 import type { RoomFacts } from '@lomi/rooms';
@@ -26,7 +27,8 @@ export const serviceActor = (actorId?: string): Actor => ({ id: actorId || 'serv
 
 const TIMEOUT_MAX_S = 14 * 86_400;
 
-type Change = { sanction: typeof Sanction.SANCTION_TIMEOUT; durationS: number } | { sanction: typeof Sanction.SANCTION_BAN } | { sanction: typeof Sanction.SANCTION_NONE };
+type Change =
+  { sanction: typeof Sanction.SANCTION_TIMEOUT; durationS: number } | { sanction: typeof Sanction.SANCTION_BAN } | { sanction: typeof Sanction.SANCTION_NONE };
 
 export type RoomActions = ReturnType<typeof createRoomActions>;
 
@@ -62,7 +64,14 @@ export function createRoomActions(ctx: ModerationContext, storedMessage: StoredM
     }
     if (message.deletedBy) return;
     await tombstone({ room, seqs: [seq], deletedBy: actor.id });
-    await audit.record({ action: 'delete_message', actorId: actor.logId, room, targetUserId: message.senderId ?? undefined, messageSeq: seq, reason: reason || undefined });
+    await audit.record({
+      action: 'delete_message',
+      actorId: actor.logId,
+      room,
+      targetUserId: message.senderId ?? undefined,
+      messageSeq: seq,
+      reason: reason || undefined,
+    });
   }
 
   /** Stores the user's new sanction in the live room (or lifts it), then tells every reader and the room. */
@@ -74,7 +83,12 @@ export function createRoomActions(ctx: ModerationContext, storedMessage: StoredM
       if (change.sanction === Sanction.SANCTION_NONE) {
         await trx.deleteFrom('room_sanctions').where('stream_id', '=', streamId).where('user_id', '=', target).execute();
       } else {
-        const row = { kind: change.sanction === Sanction.SANCTION_BAN ? ('ban' as const) : ('timeout' as const), expires_at: expiresAt, reason, moderator_id: actor.logId ?? null };
+        const row = {
+          kind: change.sanction === Sanction.SANCTION_BAN ? ('ban' as const) : ('timeout' as const),
+          expires_at: expiresAt,
+          reason,
+          moderator_id: actor.logId ?? null,
+        };
         await trx
           .insertInto('room_sanctions')
           .values({ stream_id: streamId, user_id: target, ...row })

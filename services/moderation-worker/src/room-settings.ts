@@ -3,12 +3,12 @@
 // room's settings lock: the new settings at a new version, and its moderation log entry. Then the
 // Redis cache takes them (an older version never replaces a newer one), every message worker gets
 // them in a RoomSettingsChanged event, and the room's sockets in a RoomSettingsUpdate push.
-import { badRequest, storableText } from '@lomi/common';
-import type { Database } from '@lomi/db';
+import { badRequest } from '@lomi/errors';
+import { storableText } from '@lomi/validation';
+import type { Database, Kysely } from '@lomi/db';
 import { loadRoomSettings, publicSettings, type RoomSettings } from '@lomi/moderation';
 import { chat, FilterAction, internal, type lomi, type Room } from '@lomi/protocol';
 import { compileWordList, WordListError } from '@lomi/word-filter';
-import type { Kysely } from 'kysely';
 import type { ModerationContext } from './context';
 import { lockedVersion } from './versions';
 

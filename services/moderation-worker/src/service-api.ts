@@ -2,8 +2,10 @@
 // stream or a channel, staff, platform bans, and deleting, timing out, banning and unbanning in
 // rooms (as staff). The back end is trusted: no role is checked, but
 // every change is in the moderation log, with the actor_id it names, if any.
-import { badRequest, createServiceDispatcher, RequestError, storableUserId, validRoom } from '@lomi/common';
-import { ErrorCode, ROOM_ID_PATTERN, RoomKind, type lomi, type Room } from '@lomi/protocol';
+import { createServiceDispatcher } from '@lomi/dispatch';
+import { badRequest, RequestError } from '@lomi/errors';
+import { storableUserId, validRoom, validRoomId } from '@lomi/validation';
+import { ErrorCode, RoomKind, type lomi, type Room } from '@lomi/protocol';
 import type { ModerationContext } from './context';
 import type { PlatformBans } from './platform-bans';
 import type { ModeratorScopeRef, Origin, RoleGrants } from './role-grants';
@@ -25,8 +27,7 @@ export function createServiceHandler(ctx: ModerationContext, { grants, bans, set
     if (Boolean(op.streamId) === Boolean(op.channelId)) throw badRequest('give exactly one of stream_id and channel_id');
     const actorId = actor(op.actorId);
     if (op.channelId) return { ref: { kind: 'channel', id: storableUserId('channel_id', op.channelId) }, origin: { actorId } };
-    if (!ROOM_ID_PATTERN.test(op.streamId!)) throw badRequest('stream_id must be 1–64 characters of A-Z a-z 0-9 _ -');
-    const room: Room = { kind: RoomKind.ROOM_KIND_LIVE, id: op.streamId! };
+    const room: Room = { kind: RoomKind.ROOM_KIND_LIVE, id: validRoomId('stream_id', op.streamId) };
     if ((await ctx.rooms.facts(room)).kind !== 'live') throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such live stream');
     return { ref: { kind: 'stream', id: op.streamId! }, origin: { actorId, room } };
   }
@@ -44,8 +45,7 @@ export function createServiceHandler(ctx: ModerationContext, { grants, bans, set
 
   /** An existing live stream's settings; refused once it ended, like the moderators' command. */
   async function roomSettings(op: lomi.internal.v1.IRoomSettingsChange): Promise<lomi.internal.v1.IServiceReply> {
-    if (!ROOM_ID_PATTERN.test(op.streamId ?? '')) throw badRequest('stream id must be 1–64 characters of A-Z a-z 0-9 _ -');
-    const room: Room = { kind: RoomKind.ROOM_KIND_LIVE, id: op.streamId! };
+    const room: Room = { kind: RoomKind.ROOM_KIND_LIVE, id: validRoomId('stream id', op.streamId) };
     const facts = await ctx.rooms.facts(room);
     if (facts.kind !== 'live') throw new RequestError(ErrorCode.ERROR_CODE_NOT_FOUND, 'no such live stream');
     if (facts.status === 'ended') throw new RequestError(ErrorCode.ERROR_CODE_ROOM_CLOSED, 'the live stream has ended');

@@ -1,4 +1,4 @@
-import { badRequest, RequestError } from '@lomi/common';
+import { badRequest, RequestError } from '@lomi/errors';
 import { ErrorCode, internal, type lomi, type Room } from '@lomi/protocol';
 import type { ModerationContext } from './context';
 

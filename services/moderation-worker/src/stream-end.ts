@@ -1,6 +1,6 @@
 // A live stream ended (the message worker's StreamEnded event): its pin goes with it, so the
 // pinned endpoint of an ended stream says "none". No push: the room is closed.
-import { validRoom } from '@lomi/common';
+import { validRoom } from '@lomi/validation';
 import { internal, RoomKind } from '@lomi/protocol';
 import type { ModerationContext } from './context';
 

@@ -1,5 +1,4 @@
-import type { Database } from '@lomi/db';
-import { sql, type Kysely } from 'kysely';
+import { type Database, type Kysely, sql } from '@lomi/db';
 
 /**
  * Locks one piece of moderation state (a scope's users, a user's platform ban) until `trx` ends

@@ -1,5 +1,7 @@
 // Client commands the gateways route to the presence workers: `typing` (SetTyping).
-import { badRequest, createCommandDispatcher, validRoom } from '@lomi/common';
+import { createCommandDispatcher } from '@lomi/dispatch';
+import { badRequest } from '@lomi/errors';
+import { validRoom } from '@lomi/validation';
 import type { Histogram } from 'prom-client';
 import { RoomKind, type lomi, type ProtocolError, type ServerFrame } from '@lomi/protocol';
 import type { Rooms } from '@lomi/rooms';
@@ -22,11 +24,15 @@ export function createCommandHandler(
     return { ok: {} };
   }
 
-  return createCommandDispatcher(async (request) => {
-    const { userId, frame } = request;
-    if (!frame) throw badRequest('frame is required');
-    if (!userId) throw badRequest('user_id is required');
-    if (frame.command !== 'typing') throw badRequest(`the presence worker does not handle ${frame.command ?? 'an empty'} command`);
-    return setTyping(request, frame.typing!);
-  }, reject, commandSeconds);
+  return createCommandDispatcher(
+    async (request) => {
+      const { userId, frame } = request;
+      if (!frame) throw badRequest('frame is required');
+      if (!userId) throw badRequest('user_id is required');
+      if (frame.command !== 'typing') throw badRequest(`the presence worker does not handle ${frame.command ?? 'an empty'} command`);
+      return setTyping(request, frame.typing!);
+    },
+    reject,
+    commandSeconds,
+  );
 }

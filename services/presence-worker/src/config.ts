@@ -1,4 +1,4 @@
-import { commonEnv, databaseEnv, parseEnv, port, positiveInt, redisEnv, z } from '@lomi/common';
+import { commonEnv, databaseEnv, parseEnv, port, positiveInt, redisEnv, z } from '@lomi/service-runtime';
 
 const nonNegativeInt = z.coerce.number().int().min(0);
 
@@ -18,8 +18,7 @@ export const presenceWorkerEnv = z
     /**
      * Deliveries per second one room's viewer-count pushes may cost. Each push goes to every
      * viewer: a room of more viewers than this gets its count less often than every
-     * VIEWER_PUSH_INTERVAL_MS (5,000 viewers: every 5 s). Pushed once a second, the counts of a
-     * 10k-viewer stream filling up were twice as many frames as its join replies (`pnpm bench`).
+     * VIEWER_PUSH_INTERVAL_MS (5,000 viewers: every 5 s; docs/decisions/0013).
      */
     VIEWER_PUSH_DELIVERIES_PER_S: positiveInt.default(1000),
     /** Longest time between two pushes of a changed count, however big the room. */

@@ -1,4 +1,4 @@
-import type { WorkerContext } from '@lomi/rooms';
+import type { WorkerContext } from '@lomi/worker-runtime';
 import type { PresenceWorkerConfig } from './config';
 import type { Metrics } from './metrics';
 

@@ -1,5 +1,5 @@
 // A service of its own so it scales and fails independently of message handling.
-import { runService } from '@lomi/common';
+import { runService } from '@lomi/service-runtime';
 import { loadPresenceWorkerConfig } from './config';
 import { startPresenceWorker } from './presence-worker';
 

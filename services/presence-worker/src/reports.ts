@@ -1,11 +1,9 @@
 // Presence reports from gateways (published, no reply): batches of joins and leaves of live rooms
 // and of sockets opening and closing, and the periodic heartbeat that refreshes all of it.
+import type { ActiveRoomsStore, Connection, RoomPresenceStore, UserConnectionsStore } from '@lomi/presence';
 import { ROOM_ID_PATTERN, RoomKind, internal, type lomi, type Room } from '@lomi/protocol';
-import type { ActiveRooms } from './active-rooms';
 import type { PresenceContext } from './context';
-import type { RoomPresence } from './room-presence';
 import type { Typing } from './typing';
-import type { UserConnections } from './user-connections';
 import type { ApplyChange } from './viewer-changes';
 
 /** Gateways only report live rooms; anything else is ignored rather than trusted. */
@@ -14,10 +12,14 @@ function liveRoom(room: lomi.chat.v1.IRoom | null | undefined): Room | undefined
   return { kind: room.kind, id: room.id };
 }
 
+function asConnections(reported: lomi.internal.v1.IConnectionPresence[]): Connection[] {
+  return reported.map(({ userId, connectionId }) => ({ userId: userId ?? '', connectionId: connectionId ?? '' }));
+}
+
 export interface ReportDeps {
-  presence: RoomPresence;
-  activeRooms: ActiveRooms;
-  connections: UserConnections;
+  presence: RoomPresenceStore;
+  activeRooms: ActiveRoomsStore;
+  connections: UserConnectionsStore;
   typing: Typing;
   apply: ApplyChange;
 }
@@ -28,9 +30,9 @@ export function createReportHandler(ctx: PresenceContext, deps: ReportDeps) {
   async function add(report: lomi.internal.v1.PresenceReport, reported: lomi.chat.v1.IRoom | null | undefined, userIds: string[]): Promise<void> {
     const room = liveRoom(reported);
     if (!room || userIds.length === 0) return;
-    // Both sent at once, in this order: listed before the entries exist, so the sweeper never
-    // misses them, and without an await in between, so the Redis commands of successive reports
-    // run in the order the reports arrived (a leave right after its join stays after it).
+    // Both started at once, in this order: listed before the entries exist, so the sweeper never
+    // misses them, and without an await in between, so the store operations of successive
+    // reports run in the order the reports arrived (a leave right after its join stays after it).
     const [, change] = await Promise.all([activeRooms.touch(room), presence.add(room, report, userIds)]);
     await apply(change);
   }
@@ -45,9 +47,10 @@ export function createReportHandler(ctx: PresenceContext, deps: ReportDeps) {
     // independent: all of them are started at once. Decoded messages fill every field; the
     // generated types only say so for the top level.
     const heartbeat = report.heartbeat as lomi.internal.v1.PresenceHeartbeat | null;
+    const closed = asConnections(report.disconnected);
     await Promise.all([
-      connections.open([...report.connected, ...(heartbeat?.connections ?? [])], report),
-      connections.close(report.disconnected).then(() => typing.disconnected(report.disconnected)),
+      connections.open(asConnections([...report.connected, ...(heartbeat?.connections ?? [])]), report),
+      connections.close(closed).then(() => typing.disconnected(closed)),
       ...[...report.joined, ...(heartbeat?.rooms ?? [])].map((r) => add(report, r.room, r.userIds ?? [])),
       ...report.left.map((r) => remove(report, r.room, r.userIds ?? [])),
     ]);

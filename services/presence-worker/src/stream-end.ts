@@ -1,13 +1,13 @@
 // A live stream ended (the message worker's StreamEnded event): every viewer departs at once,
 // no one may arrive any more, open viewing sessions are closed and the stream's peak and total
 // are written one last time. No "left" messages: the room itself is closed.
+import type { RoomPresenceStore } from '@lomi/presence';
 import { internal, RoomKind } from '@lomi/protocol';
-import { validRoom } from '@lomi/common';
+import { validRoom } from '@lomi/validation';
 import type { PresenceContext } from './context';
-import type { RoomPresence } from './room-presence';
 import type { ViewingSessions } from './viewing-sessions';
 
-export function createStreamEndHandler(ctx: PresenceContext, presence: RoomPresence, sessions: ViewingSessions) {
+export function createStreamEndHandler(ctx: PresenceContext, presence: RoomPresenceStore, sessions: ViewingSessions) {
   return async function handleStreamEnded(data: Uint8Array): Promise<void> {
     try {
       const room = validRoom(internal.StreamEnded.decode(data).room);

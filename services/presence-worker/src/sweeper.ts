@@ -1,22 +1,21 @@
 // The periodic pass over every room with presence or typing state: expires viewers of gateways
 // that went silent (kill -9) and typists who stopped without saying so, publishes viewer counts
 // that the push interval held back, sends due join/leave digests, and forgets rooms left empty.
-// One worker sweeps per tick (a lock in Redis); the room scripts are atomic, so an overlap
+// One worker sweeps per tick (the sweep lock); the room operations are atomic, so an overlap
 // between two workers would repeat no push and no departure.
-import type { ActiveRooms } from './active-rooms';
+import type { ActiveRoomsStore, RoomPresenceStore } from '@lomi/presence';
+import { RoomKind, type Room } from '@lomi/protocol';
 import type { PresenceContext } from './context';
 import type { JoinLeaveMessages } from './join-leave-messages';
-import type { RoomPresence } from './room-presence';
 import type { Typing } from './typing';
 import type { ApplyChange } from './viewer-changes';
-import { RoomKind, type Room } from '@lomi/protocol';
 
 /** Rooms swept at once. */
 const CONCURRENCY = 32;
 
 export interface SweeperDeps {
-  activeRooms: ActiveRooms;
-  presence: RoomPresence;
+  activeRooms: ActiveRoomsStore;
+  presence: RoomPresenceStore;
   typing: Typing;
   messages: JoinLeaveMessages;
   apply: ApplyChange;
@@ -24,7 +23,7 @@ export interface SweeperDeps {
 }
 
 export function startSweeper(ctx: PresenceContext, deps: SweeperDeps) {
-  const { redis, keys, config, log } = ctx;
+  const { config, log } = ctx;
   const { activeRooms, presence, typing, messages, apply } = deps;
 
   /** Sweeps one room; returns whether it still holds any state. */
@@ -39,8 +38,7 @@ export function startSweeper(ctx: PresenceContext, deps: SweeperDeps) {
   }
 
   async function tick(): Promise<void> {
-    const mine = await redis.set(keys.presenceSweepLock, deps.workerId, 'PX', config.PRESENCE_SWEEP_MS, 'NX');
-    if (!mine) return;
+    if (!(await activeRooms.lockSweep(deps.workerId, config.PRESENCE_SWEEP_MS))) return;
     const startedAt = Date.now();
     const rooms = await activeRooms.list();
     for (let i = 0; i < rooms.length; i += CONCURRENCY) {

@@ -1,10 +1,10 @@
 // What follows from a live room's presence changing, whoever noticed it (a gateway report, the
 // sweeper, a read): the coalesced viewer-count push, the viewing sessions in Postgres and the
 // join/leave messages.
+import type { PresenceChange } from '@lomi/presence';
 import { internal } from '@lomi/protocol';
 import type { PresenceContext } from './context';
 import type { JoinLeaveMessages } from './join-leave-messages';
-import type { PresenceChange } from './room-presence';
 import type { ViewingSessions } from './viewing-sessions';
 
 export type ApplyChange = (change: PresenceChange) => Promise<void>;

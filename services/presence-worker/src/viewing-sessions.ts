@@ -1,5 +1,5 @@
 // Viewing sessions and viewer statistics in Postgres, written by this worker rather than by
-// triggers: the worker already knows from Redis, atomically, when a DISTINCT user arrives or
+// triggers: the worker already knows from its store, atomically, when a DISTINCT user arrives or
 // departs and what the concurrent count and the distinct total are, whereas a trigger would have
 // to recount open sessions (O(viewers)) on every insert. The writes are batched (a stream start
 // brings thousands of joins a second) and made commutative and idempotent, so two workers, a
@@ -7,9 +7,9 @@
 //  - a session is keyed by (stream, user, joined_at) — a unique index, migration 0002 — and its
 //    start and its end are two upserts on that key;
 //  - peak and total only ever grow, with GREATEST.
-import { sql } from 'kysely';
+import { sql } from '@lomi/db';
+import type { PresenceChange } from '@lomi/presence';
 import type { PresenceContext } from './context';
-import type { PresenceChange } from './room-presence';
 
 /** How often queued session changes are written. */
 const FLUSH_MS = 200;
@@ -17,11 +17,24 @@ const FLUSH_MS = 200;
 const BATCH_ROWS = 2000;
 const RETRY_MAX_MS = 10_000;
 
-interface SessionRow {
+export interface SessionRow {
   stream_id: string;
   user_id: string;
   joined_at: Date;
   left_at: Date | null;
+}
+
+/**
+ * One row per session, for one statement (which may not upsert a row twice): a session that
+ * began and ended within the batch becomes its closed row alone.
+ */
+export function uniqueSessions(batch: SessionRow[]): SessionRow[] {
+  const byKey = new Map<string, SessionRow>();
+  for (const row of batch) {
+    const key = `${row.stream_id}|${row.user_id}|${row.joined_at.getTime()}`;
+    if (!byKey.get(key)?.left_at) byKey.set(key, row);
+  }
+  return [...byKey.values()];
 }
 
 export type ViewingSessions = ReturnType<typeof startViewingSessions>;
@@ -36,14 +49,7 @@ export function startViewingSessions(ctx: PresenceContext) {
   let timer: NodeJS.Timeout | undefined;
 
   async function writeRows(batch: SessionRow[]): Promise<void> {
-    // One statement may not upsert a row twice: a session that began and ended within one batch
-    // becomes its closed row alone.
-    const byKey = new Map<string, SessionRow>();
-    for (const row of batch) {
-      const key = `${row.stream_id}|${row.user_id}|${row.joined_at.getTime()}`;
-      if (!byKey.get(key)?.left_at) byKey.set(key, row);
-    }
-    const unique = [...byKey.values()];
+    const unique = uniqueSessions(batch);
     for (let i = 0; i < unique.length; i += BATCH_ROWS) {
       await db
         .insertInto('live_stream_viewers')
@@ -118,7 +124,7 @@ export function startViewingSessions(ctx: PresenceContext) {
     record(change: PresenceChange): void {
       const streamId = change.room.id ?? '';
       for (const s of change.arrivals) rows.push({ stream_id: streamId, user_id: s.userId, joined_at: new Date(s.since), left_at: null });
-      // joined_at is Redis time; never let this worker's clock put the end before the start.
+      // joined_at is the store's time; never let this worker's clock put the end before the start.
       const leftAt = (since: number) => new Date(Math.max(Date.now(), since));
       for (const s of change.departures) rows.push({ stream_id: streamId, user_id: s.userId, joined_at: new Date(s.since), left_at: leftAt(s.since) });
       merge(streamId, change.peak, change.everCount);
@@ -128,7 +134,12 @@ export function startViewingSessions(ctx: PresenceContext) {
     /** The stream ended: writes what is queued, then closes any session still open in Postgres. */
     async closeStream(streamId: string): Promise<void> {
       await flush();
-      await db.updateTable('live_stream_viewers').set({ left_at: sql`now()` }).where('stream_id', '=', streamId).where('left_at', 'is', null).execute();
+      await db
+        .updateTable('live_stream_viewers')
+        .set({ left_at: sql`now()` })
+        .where('stream_id', '=', streamId)
+        .where('left_at', 'is', null)
+        .execute();
     },
 
     /** Writes what is queued, trying once more if Postgres fails. */

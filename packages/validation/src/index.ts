@@ -1,0 +1,3 @@
+export { randomId } from './ids';
+export { roomProblem, validRoom, validRoomId } from './room';
+export { storableId, storableText, storableUserId, unstorable, userIdProblem, USER_ID_MAX, type TextKind } from './text';

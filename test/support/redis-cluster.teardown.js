@@ -1,0 +1,3 @@
+module.exports = async () => {
+  await globalThis.__lomiRedisCluster?.stop();
+};
