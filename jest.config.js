@@ -4,11 +4,11 @@
  * test/e2e/, over the real wire to real NATS, Redis and Postgres. test/support/ holds what they
  * share that is no test: the in-process test system and the projects' setup files.
  *
- * Two projects: `distributed` runs everything on the servers; `embedded` runs the end-to-end
- * suites of the core features again with the bus and the durable record inside the test process
- * (NATS_URL=memory:, DATABASE_URL=pglite:memory), so both implementations of those seams pass the
- * same tests. Left out of it: tests that need a server or a process by nature (they start, stop
- * or kill one, or read tables with pg directly).
+ * Four projects (docs/testing.md): `distributed` runs everything on the servers; `embedded` runs the
+ * end-to-end suites of the core features again with every seam inside the test process
+ * (NATS_URL=memory:, REDIS_URL=memory:, DATABASE_URL=pglite:memory), so both implementations of
+ * those seams pass the same tests; `redis-cluster` runs the live and private suites on a Redis
+ * Cluster; `alone` holds the suites that load the whole machine, which `pnpm test` runs last.
  */
 const base = {
   testEnvironment: 'node',
@@ -69,12 +69,23 @@ const EMBEDDED = [
 // spread over every master, and what a failover costs.
 const REDIS_CLUSTER = ['live-fanout', 'private-room', 'history', 'recovery', 'pins', 'presence', 'typing', 'receipts', 'conversations', 'rate-limit'];
 
+// Suites that load the whole machine for minutes: run after the others, alone (`pnpm test` runs
+// this project second), so they neither starve nor are starved by the suites beside them.
+const ALONE = ['room-churn'];
+
 module.exports = {
   testTimeout: 60_000,
   // Two cores: more workers only make the timing-sensitive fan-out tests slower.
   maxWorkers: 2,
   projects: [
-    { ...base, displayName: 'distributed', roots: ['<rootDir>/test', '<rootDir>/packages', '<rootDir>/services'], testMatch: ['**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'distributed',
+      roots: ['<rootDir>/test', '<rootDir>/packages', '<rootDir>/services'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: [...base.testPathIgnorePatterns, ...ALONE.map((name) => `/test/e2e/${name}\\.test\\.ts$`)],
+    },
+    { ...base, displayName: 'alone', roots: ['<rootDir>/test/e2e'], testMatch: ALONE.map((name) => `<rootDir>/test/e2e/${name}.test.ts`) },
     {
       ...base,
       displayName: 'embedded',
