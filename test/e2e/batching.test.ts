@@ -67,12 +67,12 @@ test('a batch names its room once, and the client SDK gives each of its messages
   await sender.join(room);
 
   await Promise.all(Array.from({ length: 10 }, (_, i) => sender.send(room, `named ${i}`)));
-  await waitFor(() => raw.pushes().reduce((n, f) => n + (f.batch?.messages.length ?? 1), 0) >= 10, 'all 10 messages');
+  await waitFor(() => raw.pushes().reduce((n, f) => n + (f.batch?.messages?.length ?? 1), 0) >= 10, 'all 10 messages');
   const batches = raw.pushes().filter((f) => f.batch);
   expect(batches.length).toBeGreaterThan(0);
   for (const { batch } of batches) {
     expect(batch!.room).toMatchObject({ kind: room.kind, id: room.id });
-    for (const m of batch!.messages) expect(m.room).toBeNull();
+    for (const m of batch!.messages!) expect(m.room).toBeNull();
   }
   // The SDK files messages by their room: all ten are found there.
   const received = await log.waitFor(room, 10);

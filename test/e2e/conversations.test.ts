@@ -69,7 +69,7 @@ test('newest activity first, with last message and unread counts, paged without 
 });
 
 test('a user sees only their own conversations; bad cursors and limits are refused', async () => {
-  const [a, b, c] = ['ol-a', 'ol-b', 'ol-c'].map((n) => system.user(n));
+  const [a, b, c] = [system.user('ol-a'), system.user('ol-b'), system.user('ol-c')];
   const room = await system.createPrivateRoom(a, b);
   const stranger = await system.connect(c);
   expect((await stranger.listConversations()).conversations ?? []).toHaveLength(0);

@@ -10,7 +10,7 @@ afterAll(() => system.stop());
 
 async function get(path: string, token?: string) {
   const res = await fetch(`${system.httpUrl()}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as any };
 }
 
 test('the history command pages forwards and backwards in seq order', async () => {

@@ -6,6 +6,7 @@ import { OUTBOX_SHARDS } from '@lomi/hot-state';
 import { retryingUnavailable, spawnService, waitFor, type ServiceProcess } from '@lomi/testkit';
 import { startSystem, type TestSystem } from '../support/system';
 import { Pool } from 'pg';
+import type { Room } from '@lomi/client';
 
 const CONVERSATIONS = 2000;
 
@@ -44,7 +45,7 @@ test('three workers share the outbox shards; one killed, the others take its sha
   );
 
   const senderId = system.user('po-sender');
-  const rooms = [];
+  const rooms: Room[] = [];
   for (let i = 0; i < CONVERSATIONS; i += 50) {
     rooms.push(
       ...(await Promise.all(Array.from({ length: Math.min(50, CONVERSATIONS - i) }, (_, k) => system.createPrivateRoom(senderId, system.user(`po-peer-${i + k}`))))),

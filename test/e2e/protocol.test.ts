@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => system.stop());
 
-function nextError(client: Awaited<ReturnType<TestSystem['connect']>>): Promise<LomiError> {
+function nextError(client: Awaited<ReturnType<TestSystem['connect']>>): Promise<Error> {
   return new Promise((resolve) => {
     const off = client.on('error', (e) => {
       off();
@@ -35,7 +35,8 @@ test.each([
   const error = nextError(client);
   client.sendRaw(payload());
   const err = await error;
-  expect(err.code).toBe(ErrorCode.ERROR_CODE_BAD_REQUEST);
+  expect(err).toBeInstanceOf(LomiError);
+  expect((err as LomiError).code).toBe(ErrorCode.ERROR_CODE_BAD_REQUEST);
   expect(await client.ping()).toBeGreaterThan(0);
   const history = await client.history(room);
   expect(history.messages ?? []).toHaveLength(0);

@@ -48,22 +48,22 @@ test('a moderator on gateway A deletes a message: viewers on B are told, and his
   const gift = await spammer.sendGift(room, 'rose', 2);
   const viewerSeq = (await viewer.send(room, 'hi all')).seq;
 
-  await expect(del(viewer, room, bad.seq)).rejects.toMatchObject(refusal(ErrorCode.ERROR_CODE_FORBIDDEN, /only the broadcaster, moderators and staff may delete/));
-  await within(1000, () => del(mod, room, bad.seq, 'spam link'));
-  const pushed = await system.pushes(viewer).waitFor('messageDeleted', (d) => d.seqs!.map(Number).includes(bad.seq));
+  await expect(del(viewer, room, bad.seq!)).rejects.toMatchObject(refusal(ErrorCode.ERROR_CODE_FORBIDDEN, /only the broadcaster, moderators and staff may delete/));
+  await within(1000, () => del(mod, room, bad.seq!, 'spam link'));
+  const pushed = await system.pushes(viewer).waitFor('messageDeleted', (d) => d.seqs!.map(Number).includes(bad.seq!));
   expect(pushed).toMatchObject({ deletedBy: modId });
   expect(Number(pushed.deletedAtMs)).toBeGreaterThan(0);
-  await del(host, room, gift.seq);
+  await del(host, room, gift.seq!);
   // Deleting it again changes nothing and is not an error.
-  await del(mod, room, bad.seq);
+  await del(mod, room, bad.seq!);
 
   const history = (await viewer.history(room)).messages!;
   const bySeq = new Map(history.map((m) => [Number(m.seq), m]));
-  expect(bySeq.get(kept.seq)).toMatchObject({ content: 'hello' });
-  expect(bySeq.get(kept.seq)!.deletedBy ?? '').toBe('');
-  expect(bySeq.get(bad.seq)).toMatchObject({ content: '', deletedBy: modId, senderId: spammerId });
-  expect(bySeq.get(gift.seq)!.gift ?? null).toBeNull();
-  expect(bySeq.get(gift.seq)!.deletedBy).toBe(system.user('del-host'));
+  expect(bySeq.get(kept.seq!)).toMatchObject({ content: 'hello' });
+  expect(bySeq.get(kept.seq!)!.deletedBy ?? '').toBe('');
+  expect(bySeq.get(bad.seq!)).toMatchObject({ content: '', deletedBy: modId, senderId: spammerId });
+  expect(bySeq.get(gift.seq!)!.gift ?? null).toBeNull();
+  expect(bySeq.get(gift.seq!)!.deletedBy).toBe(system.user('del-host'));
 
   const rest = await restMessages(`/api/v1/live/${room.id}/messages`);
   const restBad = rest.find((m) => Number(m.seq) === bad.seq)!;
@@ -72,7 +72,7 @@ test('a moderator on gateway A deletes a message: viewers on B are told, and his
 
   // A client that reconnects after kept.seq recovers the tombstone, not the text.
   const late = await system.connect(system.user('del-late'), { gateway: 0 });
-  const joined = await late.join(room, { sinceSeq: kept.seq });
+  const joined = await late.join(room, { sinceSeq: kept.seq! });
   expect(joined.recovered).toBe(true);
   const recovered = joined.messages!.find((m) => Number(m.seq) === bad.seq)!;
   expect(recovered).toMatchObject({ deletedBy: modId });
@@ -101,8 +101,8 @@ test('who may act on whom: viewers nothing, a moderator not on the broadcaster o
   await expect(ban(viewer, room, system.user('who-other'))).rejects.toMatchObject(forbidden);
   await within(1000, () => expect(ban(a, room, hostId)).rejects.toMatchObject(refusal(ErrorCode.ERROR_CODE_FORBIDDEN, /nobody may act on the broadcaster/)));
   await expect(timeout(a, room, modB, 60)).rejects.toMatchObject(refusal(ErrorCode.ERROR_CODE_FORBIDDEN, /only the broadcaster and staff may act on a moderator/));
-  await expect(del(a, room, hostSeq)).rejects.toMatchObject(forbidden);
-  await expect(del(a, room, modBSeq)).rejects.toMatchObject(forbidden);
+  await expect(del(a, room, hostSeq!)).rejects.toMatchObject(forbidden);
+  await expect(del(a, room, modBSeq!)).rejects.toMatchObject(forbidden);
   await expect(ban(host, room, hostId)).rejects.toMatchObject(forbidden);
   // Bad values are refused and change nothing.
   await expect(timeout(a, room, viewerId, 0)).rejects.toMatchObject(refusal(ErrorCode.ERROR_CODE_BAD_REQUEST, /duration_s must be 1–1209600/));
@@ -128,7 +128,7 @@ test('a ban on gateway A takes the user out of the room on gateway B within a se
   expect(told).toMatchObject({ sanction: Sanction.SANCTION_BAN, reason: 'spam', moderatorId: system.user('ban-host') });
   await system.pushes(watcher).waitFor('userSanctioned', (s) => s.userId === trollId && s.sanction === Sanction.SANCTION_BAN);
   // Cleared: both of the troll's messages are tombstones now; the watcher's is not.
-  const cleared = await system.pushes(watcher).waitFor('messageDeleted', (d) => d.seqs!.map(Number).includes(first.seq));
+  const cleared = await system.pushes(watcher).waitFor('messageDeleted', (d) => d.seqs!.map(Number).includes(first.seq!));
   expect(cleared.seqs!.map(Number).sort()).toEqual([first.seq, second.seq]);
   const history = (await watcher.history(room)).messages!;
   expect(history.filter((m) => m.deletedBy).map((m) => Number(m.seq))).toEqual([first.seq, second.seq]);
@@ -156,7 +156,7 @@ test('a ban on gateway A takes the user out of the room on gateway B within a se
   await back;
   // Nothing of the room reached the troll live while banned (a join without since_seq recovers nothing).
   expect(seen).not.toContain('while the troll is out');
-  expect((await troll.history(room, { afterSeq: whileOut.seq - 1, limit: 1 })).messages![0]).toMatchObject({ content: 'while the troll is out' });
+  expect((await troll.history(room, { afterSeq: whileOut.seq! - 1, limit: 1 })).messages![0]).toMatchObject({ content: 'while the troll is out' });
 
   const log = (await system.api('GET', `/api/v1/live/${room.id}/moderation-log`)).body.actions.map((a: { action: string }) => a.action);
   expect(log.slice(0, 2)).toEqual(['unban', 'ban']);
@@ -190,9 +190,9 @@ test("private rooms: a sender deletes their own message, not the other member's;
   const bob = await system.connect(bobId, { gateway: 1, join: room });
   const bobs = await bob.send(room, 'hi alice');
   const oops = await alice.send(room, 'wrong chat, sorry');
-  await expect(del(alice, room, bobs.seq)).rejects.toMatchObject(refusal(ErrorCode.ERROR_CODE_FORBIDDEN, /only the sender/));
-  await del(alice, room, oops.seq);
-  await system.pushes(bob).waitFor('messageDeleted', (d) => d.seqs!.map(Number).includes(oops.seq));
+  await expect(del(alice, room, bobs.seq!)).rejects.toMatchObject(refusal(ErrorCode.ERROR_CODE_FORBIDDEN, /only the sender/));
+  await del(alice, room, oops.seq!);
+  await system.pushes(bob).waitFor('messageDeleted', (d) => d.seqs!.map(Number).includes(oops.seq!));
   const list = await bob.listConversations();
   const summary = list.conversations!.find((c) => c.room!.id === room.id)!;
   expect(summary.lastMessage).toMatchObject({ deletedBy: aliceId, content: '' });
@@ -207,7 +207,7 @@ test('the app back end deletes, times out, bans and unbans through the service A
   const sent = await user.send(room, 'reported content');
 
   expect((await system.api('POST', `/api/v1/live/${room.id}/messages/${sent.seq}/delete`, { reason: 'reported', actorId: 'ops-1' })).status).toBe(200);
-  await system.pushes(user).waitFor('messageDeleted', (d) => d.seqs!.map(Number).includes(sent.seq) && d.deletedBy === 'ops-1');
+  await system.pushes(user).waitFor('messageDeleted', (d) => d.seqs!.map(Number).includes(sent.seq!) && d.deletedBy === 'ops-1');
   expect((await system.api('POST', `/api/v1/live/${room.id}/timeout`, { userId, durationS: 0 })).status).toBe(400);
   expect((await system.api('POST', `/api/v1/live/nope/ban`, { userId })).status).toBe(404);
   expect((await system.api('POST', `/api/v1/live/${room.id}/ban`, { userId, reason: 'fraud' })).status).toBe(200);

@@ -16,7 +16,7 @@ async function post(path: string, authorization: string | undefined, body: unkno
     headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
     body: JSON.stringify(body),
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as any };
 }
 
 test('the service API refuses a missing token, a user JWT and a wrong token', async () => {
@@ -87,7 +87,7 @@ test('once a stream has ended, no message worker stores a send, even one that au
     await expect(fan.send(room, `after end ${i}`)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_ROOM_CLOSED });
   }
   const history = await fan.history(room, { limit: 50 });
-  expect(history.messages!.filter((m) => m.content.startsWith('after end'))).toEqual([]);
+  expect(history.messages!.filter((m) => m.content?.startsWith('after end'))).toEqual([]);
 });
 
 test('a stream created after workers refused joins to its id takes joins and sends at once', async () => {
@@ -110,7 +110,7 @@ test('a send is timed at the gateway and at the message worker, in buckets that 
       const metric = await worker.registry.getSingleMetric('lomi_worker_command_seconds')!.get();
       values.push(...metric.values.filter((v) => v.labels.command === 'send' && v.labels.outcome === 'ok'));
     }
-    return { count: values.filter((v) => v.metricName?.endsWith('_count')).reduce((sum, v) => sum + v.value, 0), values };
+    return { count: values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count')).reduce((sum, v) => sum + v.value, 0), values };
   };
   const room = await system.createLiveRoom(system.user('timed-host'));
   const sender = await system.connect(system.user('timed-host'));

@@ -67,7 +67,11 @@ test('the broadcaster, moderators and staff are exempt; turning slow mode off li
   await host.grantModerator(room, modId);
   await system.api('POST', '/api/v1/staff/grant', { user_id: staffId });
   await setSettings(host, room, { slowModeS: 60 });
-  const [mod, staff, viewer] = await Promise.all([modId, staffId, viewerId].map((id) => system.connect(id, { gateway: 0, join: room })));
+  const [mod, staff, viewer] = await Promise.all([
+    system.connect(modId, { gateway: 0, join: room }),
+    system.connect(staffId, { gateway: 0, join: room }),
+    system.connect(viewerId, { gateway: 0, join: room }),
+  ]);
 
   await within(1000, () => expect(viewer.send(room, 'again')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_RATE_LIMITED }));
   for (const exempt of [host, mod, staff]) {

@@ -107,7 +107,7 @@ test("a room's masking list masks the span where the sender wrote it; the deploy
   const watcher = await system.connect(system.user('fc-watcher'), { gateway: 1 });
   await watcher.join(room);
   const delivered: string[] = [];
-  watcher.on('message', (m) => delivered.push(m.content));
+  watcher.on('message', (m) => delivered.push(m.content ?? ''));
   await setSettings(host, room, { blockedTerms: { terms: ['spoiler', 'scam*'] }, blockedTermsAction: FilterAction.FILTER_ACTION_MASK });
 
   const viewer = await system.connect(system.user('fc-viewer'), { join: room });

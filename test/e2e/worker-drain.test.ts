@@ -37,7 +37,7 @@ test('SIGTERM of the only message worker mid-stream: every send answered, every 
   // A stream of sends, 20 at a time, that the SIGTERM lands in the middle of.
   const outcomes: PromiseSettledResult<{ seq: number; text: string }>[] = [];
   let sent = 0;
-  let warm: () => void;
+  let warm = (): void => {};
   const warmedUp = new Promise<void>((resolve) => (warm = resolve));
   const stream = (async () => {
     for (;;) {

@@ -10,7 +10,10 @@ type Call = [Method, number[], number];
 
 /** Each call's answer, shown beside the call so that a failure names it. */
 function answers(space: SeqSpace, calls: Call[]): Call[] {
-  return calls.map(([method, args]) => [method, args, space[method].call(space, ...args)]);
+  return calls.map(([method, args]) => {
+    const call: (...a: number[]) => number = space[method].bind(space);
+    return [method, args, call(...args)];
+  });
 }
 
 describe('SeqSpace without resets', () => {

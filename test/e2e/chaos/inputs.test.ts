@@ -47,7 +47,7 @@ async function overWebSocket(socket: RawSocket, input: string, room: Room, comma
     if (!reply) return { input, wrong: `socket closed (${socket.closed?.code} ${socket.closed?.reason})` };
     if (reply.ack) return { input, stored: { message: { room: roomKey(room), seq: Number(reply.ack.seq) } } };
     if (reply.ok) return { input, stored: { row: { table: 'live_stream_pins', id: room.id! } } };
-    if (reply.error && CLIENT_ERRORS.has(reply.error.code)) return { input, refused: ErrorCode[reply.error.code] };
+    if (reply.error?.code != null && CLIENT_ERRORS.has(reply.error.code)) return { input, refused: ErrorCode[reply.error.code] };
     return { input, wrong: JSON.stringify(reply.toJSON()) };
   } catch (err) {
     return { input, wrong: (err as Error).message };
@@ -99,7 +99,7 @@ test('text the database cannot store, in every field, is refused with a client e
       ['control characters', CONTROLS],
       ['a lone high surrogate', LONE],
       ['a lone low surrogate', LOW],
-    ]) {
+    ] as const) {
       probes.push(await send(`message text with ${name}`, live, { text }));
       probes.push(await send(`client_msg_id with ${name}`, live, { clientMsgId: text }));
       probes.push(await send(`gift id with ${name}`, live, { text: undefined, gift: { giftId: text, count: 1 } }));
