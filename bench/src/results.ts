@@ -62,20 +62,25 @@ export interface FanOutWarmUpFigures {
   tookSeconds: number;
 }
 
-export interface ScenarioResult {
-  target: TargetName;
-  viewers: number;
-  rate: number;
-  chatters: number;
+/** What a send window sent, what was acked, and what reached the receivers; the same for every scenario. */
+export interface DeliveryTotals {
   windowSeconds: number;
   sent: number;
   acked: number;
   /** Sends refused with an error reply, by error text. */
   ackErrors: Record<string, number>;
+  /** Deliveries due: each text × the receivers of its room that should get it. */
   expected: number;
   delivered: number;
-  /** delivered / (sent × joined viewers), after the drain. */
+  /** delivered / expected, after the drain. */
   fraction: number;
+}
+
+export interface ScenarioResult extends DeliveryTotals {
+  target: TargetName;
+  viewers: number;
+  rate: number;
+  chatters: number;
   /** Room messages per WebSocket frame: above 1 when the server batches (ours only; the baselines send one each). */
   messagesPerFrame?: number;
   /** Ours: when it acked a send (ACK_DURABILITY). */
@@ -127,7 +132,7 @@ export interface ScenarioResult {
 export const HEADLINE = { viewers: 10_000, rate: 100 } as const;
 
 /** One system under test in the rooms scenario: every room at once, one send window. */
-export interface RoomsResult {
+export interface RoomsResult extends DeliveryTotals {
   target: TargetName;
   layout: RoomsLayout;
   /** Ours: creating the rooms through the service API. */
@@ -135,14 +140,6 @@ export interface RoomsResult {
   /** Sockets the generators held: viewers, chatters and private members. */
   sockets: number;
   connect: { seconds: number; receivers: number; senders: number; failed: number; errors: string[] };
-  windowSeconds: number;
-  sent: number;
-  acked: number;
-  ackErrors: Record<string, number>;
-  /** Deliveries due: each room's texts × its receivers, less each sender's own. */
-  expected: number;
-  delivered: number;
-  fraction: number;
   /** Receivers that missed at least one text of their room. */
   viewersShort: number;
   /** Deliveries of a room's text numbered below one the receiver already had. */

@@ -4,6 +4,7 @@
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { Encoding, LomiClient, WS_PATH } from '@lomi/client';
+import { attemptUpgrade } from '@lomi/testkit';
 import { startSystem, type TestSystem } from '../support/system';
 
 let system: TestSystem;
@@ -13,27 +14,8 @@ beforeAll(async () => {
 });
 afterAll(() => system.stop());
 
-/** Attempts an upgrade and reports the HTTP status and body the server answered with (101 when upgraded). */
-function upgrade(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers });
-    ws.on('upgrade', (res) => {
-      resolve({ status: res.statusCode ?? 0, body: '' });
-      ws.close();
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    ws.on('error', (err) => {
-      if (!/Unexpected server response/.test(err.message)) reject(err);
-    });
-  });
-}
-
 async function upgradeStatus(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<number> {
-  return (await upgrade(url, options)).status;
+  return (await attemptUpgrade(url, options)).status;
 }
 
 /** A token signed with the system's secret, with exactly the claims given (none added). */
@@ -65,7 +47,7 @@ test('wrong audience → 401', async () => {
 
 test('a token without exp → 401 saying so', async () => {
   const forever = await signed({ iat: Math.floor(Date.now() / 1000) });
-  expect(await upgrade(url(), { headers: { authorization: `Bearer ${forever}` } })).toEqual({
+  expect(await attemptUpgrade(url(), { headers: { authorization: `Bearer ${forever}` } })).toEqual({
     status: 401,
     body: 'invalid token: token has no exp claim; user tokens must expire',
   });
@@ -74,10 +56,10 @@ test('a token without exp → 401 saying so', async () => {
 test('a token living longer than MAX_TOKEN_LIFETIME_S (24 h by default) → 401 saying so; up to it, accepted', async () => {
   const now = Math.floor(Date.now() / 1000);
   const day = 24 * 3600;
-  const tooLong = await upgrade(url(), { headers: { authorization: `Bearer ${await signed({ iat: now, exp: now + day + 60 })}` } });
+  const tooLong = await attemptUpgrade(url(), { headers: { authorization: `Bearer ${await signed({ iat: now, exp: now + day + 60 })}` } });
   expect(tooLong).toEqual({ status: 401, body: `invalid token: token lives ${day + 60} s, longer than the ${day} s accepted (MAX_TOKEN_LIFETIME_S)` });
   // Without iat, the lifetime is counted from now.
-  const noIat = await upgrade(url(), { headers: { authorization: `Bearer ${await signed({ exp: now + 2 * day })}` } });
+  const noIat = await attemptUpgrade(url(), { headers: { authorization: `Bearer ${await signed({ exp: now + 2 * day })}` } });
   expect(noIat.status).toBe(401);
   expect(noIat.body).toContain('longer than the 86400 s accepted');
   // An iat set in the future does not stretch it either.

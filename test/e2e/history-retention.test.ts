@@ -6,7 +6,7 @@
 // recovers from Postgres across the reset.
 import { createKeys } from '@lomi/hot-state';
 import { loadMessageWorkerConfig } from '@lomi/message-worker';
-import { DEFAULT_URLS, waitFor } from '@lomi/testkit';
+import { DEFAULT_URLS, messageSeqs, waitFor } from '@lomi/testkit';
 import { startSystem, type TestSystem } from '../support/system';
 import type { Room } from '@lomi/client';
 import Redis from 'ioredis';
@@ -30,7 +30,6 @@ afterAll(async () => {
   await system.stop();
 });
 
-const seqs = (messages: { seq?: unknown }[] | null | undefined) => (messages ?? []).map((m) => Number(m.seq));
 const gone = (key: string) => waitFor(async () => (await redis.exists(key)) === 0, `${key} to leave Redis`, 15_000);
 
 /** Seconds left to live of each key (-2: no such key, -1: no expiry). */
@@ -64,14 +63,14 @@ test('an idle room leaves Redis stream first, and a client coming back still rec
   const back = await bob.join(room, { sinceSeq: 2, epoch: first.epoch! });
   expect(back.recovered).toBe(true);
   expect(back.epoch).toBe(first.epoch);
-  expect(seqs(back.messages)).toEqual([3, 4, 5]);
+  expect(messageSeqs(back.messages)).toEqual([3, 4, 5]);
   expect(back.messages!.map((m) => m.content)).toEqual(['m-3', 'm-4', 'm-5']);
 
   // A new message brings the room back, expiring again from now.
   expect(Number((await bob.send(room, 'm-6')).seq)).toBe(6);
   expect(await redis.xlen(keys.history(room))).toBe(1);
   expect((await ttls(room)).history).toBeGreaterThan(0);
-  expect(seqs((await bob.history(room, { limit: 100 })).messages)).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(messageSeqs((await bob.history(room, { limit: 100 })).messages)).toEqual([1, 2, 3, 4, 5, 6]);
 });
 
 test('once its seq and epoch expired too, the room goes on under a new epoch and a returning client still recovers', async () => {
@@ -97,7 +96,7 @@ test('once its seq and epoch expired too, the room goes on under a new epoch and
   const host2 = await system.connect(host, { gateway: 0 });
   await host2.join(room);
   expect(Number((await host2.send(room, 'new')).seq)).toBe(start + 1);
-  expect(seqs((await viewer.history(room, { limit: 100 })).messages)).toEqual([1, 2, 3, start + 1]);
+  expect(messageSeqs((await viewer.history(room, { limit: 100 })).messages)).toEqual([1, 2, 3, start + 1]);
 });
 
 test('a seq and epoch set to expire before the stream they describe are refused at start', () => {

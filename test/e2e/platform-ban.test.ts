@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { CloseCode, LomiClient, WS_PATH } from '@lomi/client';
 import { createLogger } from '@lomi/service-runtime';
 import { loadGatewayConfig, startGateway } from '@lomi/gateway';
-import { waitFor } from '@lomi/testkit';
+import { attemptUpgrade, waitFor, type UpgradeAnswer } from '@lomi/testkit';
 import { startSystem, type TestSystem } from '../support/system';
 import { Pool } from 'pg';
 
@@ -19,23 +19,8 @@ beforeAll(async () => {
 afterAll(() => system.stop());
 
 /** The HTTP status of a WebSocket upgrade of `userId` at `port` (101 when it opened; the socket is then closed). */
-async function upgradeStatus(port: number, userId: string): Promise<{ status: number; body: string }> {
-  const token = await system.token(userId);
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${WS_PATH}`, { headers: { authorization: `Bearer ${token}` } });
-    ws.on('open', () => {
-      ws.close();
-      resolve({ status: 101, body: '' });
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    ws.on('error', (err) => {
-      if (!/Unexpected server response/.test(err.message)) reject(err);
-    });
-  });
+async function upgradeStatus(port: number, userId: string): Promise<UpgradeAnswer> {
+  return attemptUpgrade(`ws://127.0.0.1:${port}${WS_PATH}`, { headers: { authorization: `Bearer ${await system.token(userId)}` } });
 }
 
 const ports = () => system.gateways.map((g) => g.port);

@@ -3,7 +3,7 @@
 // room goes on under a new epoch above every seq ever reserved, a client that saw nothing lost
 // still recovers across the reset from Postgres, and history steps over the reset's hole.
 import { createKeys } from '@lomi/hot-state';
-import { startRedisServer, waitFor, type RedisServer } from '@lomi/testkit';
+import { messageSeqs, startRedisServer, waitFor, type RedisServer } from '@lomi/testkit';
 import { startSystem, type TestSystem } from '../support/system';
 import type { Room } from '@lomi/client';
 import Redis from 'ioredis';
@@ -24,7 +24,6 @@ afterAll(async () => {
   await redisServer.dispose();
 });
 
-const seqs = (messages: { seq?: unknown }[] | null | undefined) => (messages ?? []).map((m) => Number(m.seq));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Resolves once the persister has written every message of the room to Postgres. */
@@ -44,13 +43,13 @@ test('a join far behind a trimmed stream recovers everything in order from Postg
   const late = await system.connect(system.user('t-late'), { gateway: 1 });
   const joined = await late.join(room, { sinceSeq: 0, epoch: first.epoch! });
   expect(joined.recovered).toBe(true);
-  expect(seqs(joined.messages)).toEqual(range(1, TOTAL));
+  expect(messageSeqs(joined.messages)).toEqual(range(1, TOTAL));
   expect(joined.messages![0]!.content).toBe('m-1');
 
   const oldest = await late.history(room, { afterSeq: 0, limit: 50 });
-  expect(seqs(oldest.messages)).toEqual(range(1, 50));
+  expect(messageSeqs(oldest.messages)).toEqual(range(1, 50));
   const middle = await late.history(room, { beforeSeq: 151, limit: 30 });
-  expect(seqs(middle.messages)).toEqual(range(121, 150));
+  expect(messageSeqs(middle.messages)).toEqual(range(121, 150));
 });
 
 test('after Redis loses everything, the room goes on under a new epoch and recovery crosses the reset', async () => {
@@ -72,12 +71,12 @@ test('after Redis loses everything, the room goes on under a new epoch and recov
   expect(Number(stale.topSeq)).toBe(start);
   // Nothing bob saw was lost: he recovers the rest of the old epoch from Postgres.
   expect(stale.recovered).toBe(true);
-  expect(seqs(stale.messages)).toEqual(range(6, 10));
+  expect(messageSeqs(stale.messages)).toEqual(range(6, 10));
 
   const ack = await bob.send(room, 'after the flush');
   expect(Number(ack.seq)).toBe(start + 1);
   const all = await bob.history(room, { limit: 100 });
-  expect(seqs(all.messages)).toEqual([...range(1, 10), start + 1]);
+  expect(messageSeqs(all.messages)).toEqual([...range(1, 10), start + 1]);
   expect(all.hasMore).toBeFalsy();
   expect(all.messages![0]!.content).toBe('before-1');
 
@@ -86,5 +85,5 @@ test('after Redis loses everything, the room goes on under a new epoch and recov
   const recovered = await again.join(room, { sinceSeq: 3, epoch: stale.epoch! });
   expect(recovered.recovered).toBe(true);
   expect(recovered.epoch).toBe(stale.epoch);
-  expect(seqs(recovered.messages)).toEqual([...range(4, 10), start + 1]);
+  expect(messageSeqs(recovered.messages)).toEqual([...range(4, 10), start + 1]);
 });

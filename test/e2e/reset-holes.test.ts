@@ -6,7 +6,7 @@ import { connectNatsBus, createSubjects } from '@lomi/bus';
 import { createKeys } from '@lomi/hot-state';
 import { createLogger } from '@lomi/service-runtime';
 import { chat, internal, type Room } from '@lomi/protocol';
-import { MessageLog, startRedisServer, waitFor, type RedisServer } from '@lomi/testkit';
+import { MessageLog, messageSeqs, startRedisServer, waitFor, type RedisServer } from '@lomi/testkit';
 import { startSystem, type TestSystem } from '../support/system';
 import type { LomiClient } from '@lomi/client';
 import Redis from 'ioredis';
@@ -26,8 +26,6 @@ afterAll(async () => {
   await system.stop();
   await redisServer.dispose();
 });
-
-const seqs = (messages: { seq?: unknown }[] | null | undefined) => (messages ?? []).map((m) => Number(m.seq));
 
 /** Sends `n` texts and waits until the persister has them in Postgres, so a flush loses none. */
 async function sendPersisted(client: LomiClient, room: Room, prefix: string, n: number): Promise<number[]> {
@@ -56,7 +54,7 @@ test('history pages step over the holes of two resets in both directions', async
   for (let after = 0, more = true; more;) {
     const page = await client.history(room, { afterSeq: after, limit: 3 });
     expect(page.messages!.length).toBeGreaterThan(0);
-    forward.push(seqs(page.messages));
+    forward.push(messageSeqs(page.messages));
     after = forward.at(-1)!.at(-1)!;
     more = Boolean(page.hasMore);
   }
@@ -66,14 +64,14 @@ test('history pages step over the holes of two resets in both directions', async
   for (let before = stored.at(-1)! + 1, more = true; more;) {
     const page = await client.history(room, { beforeSeq: before, limit: 4 });
     expect(page.messages!.length).toBeGreaterThan(0);
-    backward.push(seqs(page.messages));
+    backward.push(messageSeqs(page.messages));
     before = backward.at(-1)![0]!;
     more = Boolean(page.hasMore);
   }
   expect(backward).toEqual([stored.slice(5, 9), stored.slice(1, 5), stored.slice(0, 1)]);
 
   // A page starting inside a hole begins at the next message.
-  expect(seqs((await client.history(room, { afterSeq: 5, limit: 2 })).messages)).toEqual(stored.slice(4, 6));
+  expect(messageSeqs((await client.history(room, { afterSeq: 5, limit: 2 })).messages)).toEqual(stored.slice(4, 6));
 });
 
 test('a gap fill that lands across an unheard reset applies it: the room goes on, nothing is skipped as lost', async () => {

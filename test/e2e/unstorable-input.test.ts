@@ -2,10 +2,9 @@
 // sense are refused with a client error naming the field — over WebSocket in both encodings,
 // over the service API and the read API, and in the token's user id — and change nothing: the
 // room's next message still gets the next seq and reaches Postgres.
-import WebSocket from 'ws';
 import { Pool } from 'pg';
 import { Encoding, ErrorCode, WS_PATH, type LomiClient, type Room } from '@lomi/client';
-import { waitFor } from '@lomi/testkit';
+import { attemptUpgrade, waitFor } from '@lomi/testkit';
 import { startSystem, type TestSystem } from '../support/system';
 
 let system: TestSystem;
@@ -117,22 +116,8 @@ describe('the service API', () => {
 });
 
 /** The HTTP status and body with which the gateway answers an upgrade with `token`. */
-function upgrade(token: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${system.wsUrl()}${WS_PATH}`, [], { headers: { authorization: `Bearer ${token}` } });
-    ws.on('upgrade', (res) => {
-      resolve({ status: res.statusCode ?? 0, body: '' });
-      ws.close();
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    ws.on('error', (err) => {
-      if (!/Unexpected server response/.test(err.message)) reject(err);
-    });
-  });
+function upgrade(token: string) {
+  return attemptUpgrade(`${system.wsUrl()}${WS_PATH}`, { headers: { authorization: `Bearer ${token}` } });
 }
 
 test('a token whose user id (sub) cannot be stored is refused at the upgrade, saying why', async () => {

@@ -46,3 +46,6 @@ export class MessageLog {
     });
   }
 }
+
+/** The seqs of a page, history or recovery's messages, as numbers, in their order. */
+export const messageSeqs = (messages: { seq?: unknown }[] | null | undefined): number[] => (messages ?? []).map((m) => Number(m.seq));

@@ -18,6 +18,7 @@ export * from './chaos-verify';
 export * from './chaos';
 export * from './redis-aof';
 export * from './raw-socket';
+export * from './upgrade';
 export * from './fuzz';
 export * from './tcp-proxy';
 export * from './doc-examples';
